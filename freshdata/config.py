@@ -1,0 +1,178 @@
+"""The sources file: what to crawl and how politely. Validated on load; nothing runs on a bad file."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_AI_USER_AGENTS = [
+    "CCBot",
+    "GPTBot",
+    "ChatGPT-User",
+    "Google-Extended",
+    "ClaudeBot",
+    "Claude-Web",
+    "anthropic-ai",
+    "Applebot-Extended",
+    "Bytespider",
+    "cohere-ai",
+    "PerplexityBot",
+    "Meta-ExternalAgent",
+    "Diffbot",
+    "Omgilibot",
+    "FacebookBot",
+    "ImagesiftBot",
+    "Timpibot",
+]
+
+
+class ConfigError(ValueError):
+    """A sources file is invalid; the message names the file, the source and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CrawlConfig(_Strict):
+    """Global politeness and safety settings; every field has a safe default."""
+
+    user_agent: str = "freshdata/0.1 (+https://github.com/freshdata/freshdata#for-site-owners)"
+    per_host_delay_s: float = Field(1.0, ge=0)
+    per_host_concurrency: int = Field(2, ge=1)
+    max_concurrency: int = Field(16, ge=1)
+    timeout_s: float = Field(20.0, gt=0, description="total deadline for one response, body included")
+    connect_timeout_s: float = Field(10.0, gt=0)
+    max_bytes: int = Field(10_000_000, gt=0, description="cap on a body after decompression")
+    max_redirects: int = Field(5, ge=0)
+    max_retries: int = Field(2, ge=0, description="retries for 429/5xx/transient errors")
+    max_retry_after_s: float = Field(30.0, ge=0, description="longest Retry-After we wait for in a run")
+    max_requests_per_host: int = Field(2000, ge=1, description="budget per host per run")
+    autothrottle: bool = True
+    autothrottle_max_delay_s: float = Field(30.0, ge=0)
+    allow_private_networks: bool = False
+    private_hosts_allowed: list[str] = Field(default_factory=list, description='exact "host:port" entries')
+    respect_robots: bool = True
+    respect_ai_opt_out: bool = True
+    ai_user_agents: list[str] = Field(default_factory=lambda: list(DEFAULT_AI_USER_AGENTS))
+
+    @field_validator("private_hosts_allowed")
+    @classmethod
+    def _host_port(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not re.fullmatch(r"(\[[0-9a-fA-F:.]+\]|[^:/\s]+):\d{1,5}", entry):
+                raise ValueError(f'{entry!r} is not "host:port" (IPv6 as "[::1]:8080")')
+        return value
+
+
+class SourceConfig(_Strict):
+    """One web source: a feed, a sitemap or a seed page."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    kind: Literal["feed", "sitemap", "page"]
+    url: str
+    max_documents_per_run: int = Field(500, ge=1)
+    include: list[str] = Field(default_factory=list, description="URL regexes; empty means all")
+    exclude: list[str] = Field(default_factory=list)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"{value!r} is not an absolute http(s) URL")
+        return value
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _regexes(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"bad regex {pattern!r}: {exc}") from exc
+        return value
+
+    def admits(self, url: str) -> bool:
+        """True when the URL passes this source's include/exclude rules."""
+        if self.include and not any(re.search(p, url) for p in self.include):
+            return False
+        return not any(re.search(p, url) for p in self.exclude)
+
+
+class SourcesFile(_Strict):
+    crawl: CrawlConfig = Field(default_factory=CrawlConfig)
+    recipe: str | None = Field(None, description="path of a quality recipe; default: the shipped one")
+    sources: list[SourceConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> SourcesFile:
+        seen: set[str] = set()
+        for source in self.sources:
+            if source.name in seen:
+                raise ValueError(f"source name {source.name!r} is used twice")
+            seen.add(source.name)
+        return self
+
+    def source(self, name: str) -> SourceConfig:
+        return next(s for s in self.sources if s.name == name)
+
+
+def _describe(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
+    """Turn a pydantic error location into 'source "x", field "y"' wording."""
+    parts = list(loc)
+    if len(parts) >= 2 and parts[0] == "sources" and isinstance(parts[1], int):
+        index = parts[1]
+        try:
+            name = raw["sources"][index].get("name", f"#{index + 1}")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            name = f"#{index + 1}"
+        field = ".".join(str(p) for p in parts[2:]) or "(entry)"
+        return f'source "{name}", field "{field}"'
+    return f'field "{".".join(str(p) for p in parts) or "(top level)"}"'
+
+
+def parse_sources(raw: Any, origin: str) -> SourcesFile:
+    """Validate an already-parsed YAML mapping; `origin` names the file in errors."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{origin}: the sources file must be a mapping with 'crawl' and 'sources'")
+    try:
+        return SourcesFile.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{origin}: invalid sources file"]
+        for err in exc.errors():
+            lines.append(f"  - {_describe(tuple(err['loc']), raw)}: {err['msg']}")
+        raise ConfigError("\n".join(lines)) from None
+
+
+def load_sources(path: str | os.PathLike[str]) -> SourcesFile:
+    """Read and validate a sources file."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read sources file: {exc.strerror}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{file}: not valid YAML: {exc}") from None
+    return parse_sources(raw, str(file))
+
+
+def data_home() -> Path:
+    """FRESHDATA_HOME, default ./.freshdata: DuckDB file, raw archive, Dagster instance."""
+    return Path(os.environ.get("FRESHDATA_HOME", ".freshdata")).resolve()
+
+
+def default_sources_path() -> Path:
+    """FRESHDATA_SOURCES, else ./sources.yaml, else the data home's sources.yaml."""
+    env = os.environ.get("FRESHDATA_SOURCES")
+    if env:
+        return Path(env)
+    local = Path("sources.yaml")
+    return local if local.exists() else data_home() / "sources.yaml"

@@ -1,0 +1,62 @@
+"""DuckDB helpers: one database file under the data home, SQL loaded by name from `sql/`."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+_REPO_SQL = Path(__file__).resolve().parent.parent / "sql"
+_PACKAGED_SQL = Path(__file__).resolve().parent / "_sql"
+
+
+def sql_dir() -> Path:
+    return _REPO_SQL if _REPO_SQL.is_dir() else _PACKAGED_SQL
+
+
+@cache
+def load_sql(name: str) -> str:
+    """The text of `sql/<name>.sql` (name may contain a sub-folder, e.g. 'views/latest_snapshot')."""
+    path = sql_dir() / f"{name}.sql"
+    if not path.is_file():
+        raise FileNotFoundError(f"no SQL file {path}")
+    return path.read_text(encoding="utf-8")
+
+
+def db_path(home: Path) -> Path:
+    return home / "freshdata.duckdb"
+
+
+def connect(home: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the project database, creating the schema when writing."""
+    home.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(db_path(home)), read_only=read_only)
+    if not read_only:
+        ensure_schema(con)
+    return con
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Run every `sql/create_*.sql` (idempotent DDL), in name order."""
+    for path in sorted(sql_dir().glob("create_*.sql")):
+        con.execute(load_sql(path.stem))
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN … COMMIT, rolled back on any error: a partition is replaced whole or not at all."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | list | None = None) -> duckdb.DuckDBPyConnection:
+    """Execute a named SQL file with parameters."""
+    return con.execute(load_sql(name), params) if params is not None else con.execute(load_sql(name))
