@@ -1,0 +1,70 @@
+"""Persist quality outcomes: one partition (day) replaced whole, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pyarrow as pa
+
+from freshdata.store import run
+
+from .types import QualityOutcome
+
+_INT_TAGS = (
+    "url_path_depth",
+    "word_count",
+    "char_count",
+    "pii_email",
+    "pii_ip",
+    "pii_phone",
+    "pii_card",
+    "pii_ssn",
+)
+_FLOAT_TAGS = ("language_score", "fetch_lag_hours", "quality_score", "topic_score", "format_score")
+_STR_TAGS = ("language", "source", "registered_domain", "topic", "format")
+
+
+def _num(v, cast):
+    return None if v is None else cast(v)
+
+
+def outcomes_table(outcomes: list[QualityOutcome]) -> pa.Table:
+    """Arrow batch in the column layout of `quality_results` (minus partition_date)."""
+    cols: dict[str, list] = {
+        "doc_id": [o.doc_id for o in outcomes],
+        "kept": [o.kept for o in outcomes],
+        "reason": [o.reason for o in outcomes],
+        "text": [o.text for o in outcomes],
+    }
+    for k in _STR_TAGS:
+        cols[k] = [_num(o.tags.get(k), str) for o in outcomes]
+    for k in _INT_TAGS:
+        cols[k] = [_num(o.tags.get(k), int) for o in outcomes]
+    for k in _FLOAT_TAGS:
+        cols[k] = [_num(o.tags.get(k), float) for o in outcomes]
+    types = {k: pa.string() for k in ("doc_id", "reason", "text", *_STR_TAGS)}
+    types |= {k: pa.int32() for k in _INT_TAGS} | {k: pa.float64() for k in _FLOAT_TAGS}
+    types["kept"] = pa.bool_()
+    arrays = {k: pa.array(v, type=types[k]) for k, v in cols.items()}
+    arrays["stats"] = pa.array(
+        [sorted(o.stats.items()) for o in outcomes], type=pa.map_(pa.string(), pa.float64())
+    )
+    arrays["source_tags"] = pa.array(
+        [sorted((str(k), str(v)) for k, v in o.source_tags.items()) for o in outcomes],
+        type=pa.map_(pa.string(), pa.string()),
+    )
+    return pa.table(arrays)
+
+
+def write_quality_day(con: duckdb.DuckDBPyConnection, day: date, outcomes: list[QualityOutcome]) -> int:
+    """Delete the day's rows and insert these outcomes. Call inside the caller's open transaction."""
+    run(con, "delete_quality_partition", {"day": day})
+    if not outcomes:
+        return 0
+    con.register("quality_batch", outcomes_table(outcomes))
+    try:
+        run(con, "insert_quality_results", {"day": day})
+    finally:
+        con.unregister("quality_batch")
+    return len(outcomes)

