@@ -1,0 +1,247 @@
+"""File caches under index_dir that make history lookups nearly flat. DuckDB stays the source of truth.
+
+Layout (all numpy .npy files, opened memory-mapped so only touched pages are read):
+
+* one *segment* per decided day, named by (date, run_id): band/exact keys truncated to uint32 and sorted
+  (`keys`), the within-day doc ordinal of each key (`refs`), the day's signatures (`sigs`) and text hashes
+  (`th`). run_id is a content hash recorded in `dedup_days`, so a segment is valid iff its run_id matches;
+  a missing/stale/corrupt segment is rebuilt from `dedup_signatures` (one day's rows).
+* one global *Bloom filter* over the full 64-bit keys of every claimed segment. Its sidecar JSON lists the
+  (date, run_id) pairs whose keys are in it; bits are written and flushed before a pair is claimed, so a
+  crash can only leave extra bits (false positives, filtered later), never missing ones (false negatives).
+
+Lookup: all new keys go through the Bloom filter (cost independent of history size); only the positives are
+binary-searched in the day segments of days < N. Never the whole history in memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from freshdata.dedup.minhash import band_keys, exact_keys
+
+_U32 = np.uint32
+_U64 = np.uint64
+_PARTS = ("keys", "refs", "sigs", "th")
+_MIN_BLOOM_BITS = 1 << 20
+
+
+@dataclass
+class Segment:
+    """One day's lookup structure (memory-mapped)."""
+
+    day: dt.date
+    keys: np.ndarray  # sorted uint32 (low 32 bits of the 64-bit keys)
+    refs: np.ndarray  # uint32 ordinal of the doc within the day, aligned with keys
+    sigs: np.ndarray  # (n_docs, num_perm) uint32; rows of too-short docs are unused
+    th: np.ndarray  # (n_docs,) uint64 text hashes
+
+    def lookup(self, keys32: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(query index, doc ordinal) for every stored entry equal to one of keys32 (vectorized)."""
+        lo = np.searchsorted(self.keys, keys32, side="left")
+        hi = np.searchsorted(self.keys, keys32, side="right")
+        n = hi - lo
+        if not n.any():
+            return np.zeros(0, np.intp), np.zeros(0, np.intp)
+        qi = np.repeat(np.arange(len(keys32)), n)
+        offs = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+        pos = np.repeat(lo, n) + offs
+        return qi, self.refs[pos].astype(np.intp)
+
+
+def doc_keys(sigs: np.ndarray, th: np.ndarray, too_short: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """(n_docs x (bands+1)) uint64 keys: band keys then the exact key; band keys of too-short docs are 0."""
+    keys = np.zeros((len(th), bands + 1), dtype=_U64)
+    ok = ~too_short
+    if ok.any():
+        keys[ok, :bands] = band_keys(sigs[ok], bands, rows)
+    keys[:, bands] = exact_keys(th)
+    return keys
+
+
+def _entries(keys: np.ndarray, too_short: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flatten (n_docs x bands+1) keys to (key64, ordinal), skipping too-short docs' band slots."""
+    n, width = keys.shape
+    valid = np.ones((n, width), dtype=bool)
+    valid[too_short, : width - 1] = False
+    ords = np.broadcast_to(np.arange(n, dtype=_U32)[:, None], (n, width))
+    return keys[valid], ords[valid]
+
+
+def _bloom_positions(keys: np.ndarray, k: int, mask: int) -> np.ndarray:
+    """k bit positions per key by double hashing the two 32-bit halves of the 64-bit key."""
+    h1 = keys & _U64(0xFFFFFFFF)
+    h2 = (keys >> _U64(32)) | _U64(1)
+    i = np.arange(k, dtype=_U64)
+    return (h1[:, None] + i[None, :] * h2[:, None]) & _U64(mask)
+
+
+class IndexCache:
+    """Segments and Bloom filter under one directory, for one set of index parameters."""
+
+    def __init__(self, root: Path, params: dict[str, str], bits_per_key: int, bands: int, rows: int) -> None:
+        self.root = root
+        self.params = params
+        self.bits_per_key = bits_per_key
+        self.bands = bands
+        self.rows = rows
+        self.k = max(1, round(bits_per_key * 0.69))
+        root.mkdir(parents=True, exist_ok=True)
+        self._segments: dict[tuple[dt.date, str], Segment] = {}
+        self._bloom: np.ndarray | None = None
+        self._meta: dict = {}
+        self._load_meta()
+
+    # ---------- segments ----------
+    def _seg_path(self, day: dt.date, run_id: str, part: str) -> Path:
+        return self.root / f"seg-{day.isoformat()}-{run_id}.{part}.npy"
+
+    def write_segment(
+        self, day: dt.date, run_id: str, sigs: np.ndarray, th: np.ndarray, too_short: np.ndarray
+    ) -> Segment:
+        """Write a day's segment atomically (tmp + rename; `keys` last, its presence marks completeness)."""
+        keys64, ords = _entries(doc_keys(sigs, th, too_short, self.bands, self.rows), too_short)
+        k32 = (keys64 & _U64(0xFFFFFFFF)).astype(_U32)
+        order = np.argsort(k32, kind="stable")
+        arrays = {"refs": ords[order], "sigs": sigs.astype(_U32), "th": th.astype(_U64), "keys": k32[order]}
+        for part in ("refs", "sigs", "th", "keys"):
+            tmp = self.root / f".tmp-{uuid.uuid4().hex}.npy"
+            np.save(tmp, arrays[part])
+            os.replace(tmp, self._seg_path(day, run_id, part))
+        return self._open_segment(day, run_id)
+
+    def _open_segment(self, day: dt.date, run_id: str) -> Segment:
+        parts = {p: np.load(self._seg_path(day, run_id, p), mmap_mode="r") for p in _PARTS}
+        seg = Segment(day, parts["keys"], parts["refs"], parts["sigs"], parts["th"])
+        self._segments[(day, run_id)] = seg
+        return seg
+
+    def segment(self, day: dt.date, run_id: str, n_docs: int, num_perm: int, loader) -> Segment:
+        """The valid segment for (day, run_id), rebuilt via loader() -> (sigs, th, too_short) if needed."""
+        seg = self._segments.get((day, run_id))
+        if seg is not None:
+            return seg
+        try:
+            seg = self._open_segment(day, run_id)
+            if seg.th.shape != (n_docs,) or seg.sigs.shape != (n_docs, num_perm):
+                raise ValueError("segment shape mismatch")
+            return seg
+        except (OSError, ValueError, EOFError):
+            self._segments.pop((day, run_id), None)
+            sigs, th, too_short = loader()
+            return self.write_segment(day, run_id, sigs, th, too_short)
+
+    def segment_keys64(self, seg: Segment) -> np.ndarray:
+        """Full 64-bit keys of a segment, recomputed from its signatures (for (re)filling the Bloom)."""
+        too_short = np.all(np.asarray(seg.sigs) == np.iinfo(_U32).max, axis=1) if len(seg.th) else None
+        if too_short is None:
+            return np.zeros(0, dtype=_U64)
+        keys, _ = _entries(
+            doc_keys(np.asarray(seg.sigs), np.asarray(seg.th), too_short, self.bands, self.rows), too_short
+        )
+        return keys
+
+    def collect_garbage(self, valid: set[tuple[dt.date, str]]) -> None:
+        """Delete segments of run_ids that are no longer committed (re-run days, rolled-back runs)."""
+        keep = {f"seg-{d.isoformat()}-{r}." for d, r in valid}
+        for p in self.root.glob("seg-*.npy"):
+            if not any(p.name.startswith(k) for k in keep):
+                with contextlib.suppress(OSError):
+                    p.unlink()
+        for p in self.root.glob(".tmp-*"):
+            with contextlib.suppress(OSError):
+                p.unlink()
+
+    # ---------- bloom ----------
+    def _meta_path(self) -> Path:
+        return self.root / "bloom.json"
+
+    def _load_meta(self) -> None:
+        try:
+            meta = json.loads(self._meta_path().read_text())
+            if meta.get("params") != self.params or meta.get("k") != self.k:
+                raise ValueError("bloom built for other parameters")
+            bloom = np.load(self.root / meta["file"], mmap_mode="r+")
+            if bloom.shape != (meta["bits"] // 8,):
+                raise ValueError("bloom size mismatch")
+            self._meta, self._bloom = meta, bloom
+        except (OSError, ValueError, KeyError, json.JSONDecodeError):
+            self._new_bloom(_MIN_BLOOM_BITS)
+
+    def _new_bloom(self, bits: int) -> None:
+        name = f"bloom-{uuid.uuid4().hex}.npy"
+        arr = np.lib.format.open_memmap(self.root / name, mode="w+", dtype=np.uint8, shape=(bits // 8,))
+        self._bloom = arr
+        self._meta = {
+            "params": self.params,
+            "k": self.k,
+            "bits": bits,
+            "file": name,
+            "n_keys": 0,
+            "claimed": {},
+        }
+
+    def _save_meta(self) -> None:
+        """Flush bits first, then atomically publish which (date, run_id) pairs they cover."""
+        assert self._bloom is not None
+        self._bloom.flush()
+        tmp = self.root / f".tmp-{uuid.uuid4().hex}.json"
+        tmp.write_text(json.dumps(self._meta, sort_keys=True))
+        os.replace(tmp, self._meta_path())
+        for p in self.root.glob("bloom-*.npy"):
+            if p.name != self._meta["file"]:
+                with contextlib.suppress(OSError):
+                    p.unlink()
+
+    def _set_bits(self, keys: np.ndarray) -> None:
+        assert self._bloom is not None
+        mask = self._meta["bits"] - 1
+        for s in range(0, len(keys), 1 << 18):
+            pos = _bloom_positions(keys[s : s + (1 << 18)], self.k, mask).ravel()
+            np.bitwise_or.at(
+                self._bloom, (pos >> _U64(3)).astype(np.intp), (1 << (pos & _U64(7))).astype(np.uint8)
+            )
+
+    def bloom_contains(self, keys: np.ndarray) -> np.ndarray:
+        """Membership test (no false negatives for claimed segments)."""
+        assert self._bloom is not None
+        pos = _bloom_positions(keys, self.k, self._meta["bits"] - 1)
+        bits = self._bloom[(pos >> _U64(3)).astype(np.intp)] >> (pos & _U64(7)).astype(np.uint8)
+        return np.all(bits & 1, axis=1)
+
+    def is_claimed(self, day: dt.date, run_id: str) -> bool:
+        return self._meta["claimed"].get(day.isoformat()) == run_id
+
+    def sync_bloom(self, segments: list[tuple[dt.date, str, Segment]], extra_keys: int = 0) -> None:
+        """Make the Bloom filter cover all given segments; grow (rebuild) it when it gets too full."""
+        missing = [(d, r, s) for d, r, s in segments if not self.is_claimed(d, r)]
+        total = sum(len(s.keys) for _, _, s in segments) + extra_keys
+        if total * self.bits_per_key > self._meta["bits"] or self._meta["n_keys"] > 2 * max(total, 1):
+            bits = _MIN_BLOOM_BITS
+            while bits < 2 * total * self.bits_per_key:
+                bits *= 2
+            self._new_bloom(bits)
+            missing = segments
+        if not missing:
+            return
+        for d, r, s in missing:
+            keys = self.segment_keys64(s)
+            self._set_bits(keys)
+            self._meta["n_keys"] += len(keys)
+            self._meta["claimed"][d.isoformat()] = r
+        self._save_meta()
+
+    def add_to_bloom(self, day: dt.date, run_id: str, keys64: np.ndarray) -> None:
+        """Add a just-decided day's keys before commit: if the commit fails they are false positives only."""
+        self._set_bits(keys64)
+        self._meta["n_keys"] += len(keys64)
+        self._meta["claimed"][day.isoformat()] = run_id
+        self._save_meta()

@@ -1,0 +1,382 @@
+"""dedup_day: decide fresh / exact_duplicate / near_duplicate for one day against all earlier days.
+
+Runs inside the caller's transaction: it deletes and rewrites the day's rows in `dedup_decisions`,
+`dedup_signatures` and `dedup_days`. Decisions of day N depend only on days < N and day N itself, so
+re-running any day (even after later days exist) reproduces the same rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from freshdata import store
+from freshdata.dedup.cache import IndexCache, Segment, _entries, doc_keys
+from freshdata.dedup.config import DedupConfig
+from freshdata.dedup.minhash import signatures
+from freshdata.dedup.normalize import normalize, text_hash
+
+_EMPTY = np.iinfo(np.uint32).max
+_PAIR_CHUNK = 20000
+
+
+class DedupParamsMismatch(ValueError):
+    """The stored index was built with other MinHash/LSH parameters; its signatures are not comparable."""
+
+
+@dataclass(frozen=True)
+class DedupDoc:
+    """One document of the day. order_key decides 'earliest' within the day (e.g. (fetched_at, url))."""
+
+    doc_id: str
+    text: str
+    order_key: tuple
+
+
+@dataclass
+class DedupSummary:
+    """Counts for one decided day (too_short overlaps the three statuses)."""
+
+    day: dt.date
+    total: int = 0
+    fresh: int = 0
+    exact_duplicate: int = 0
+    near_duplicate: int = 0
+    too_short: int = 0
+    run_id: str = ""
+    history_days: int = 0
+    candidates_checked: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["day"] = self.day.isoformat()
+        return d
+
+    def after_commit(self) -> None:
+        """No-op, kept for symmetry: the file caches are validated and healed on every use."""
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> list[tuple]:
+    # DuckDB 2.0 refuses new work on a connection with an unfinished result: always drain.
+    return store.run(con, name, params).fetchall()
+
+
+def check_params(con: duckdb.DuckDBPyConnection, cfg: DedupConfig) -> None:
+    """Store the index parameters on first use; refuse a config whose parameters differ."""
+    stored = dict(_fetch(con, "select_dedup_params"))
+    wanted = cfg.index_params()
+    if not stored:
+        for k, v in sorted(wanted.items()):
+            _fetch(con, "insert_dedup_param", {"key": k, "value": v})
+        return
+    if stored != wanted:
+        diff = {
+            k: (stored.get(k), wanted.get(k))
+            for k in sorted(set(stored) | set(wanted))
+            if stored.get(k) != wanted.get(k)
+        }
+        raise DedupParamsMismatch(
+            f"dedup index was built with different parameters (stored, configured): {diff}; "
+            "use the stored parameters or rebuild the index (drop the dedup_* tables and index_dir)"
+        )
+
+
+def missing_earlier_days(
+    con: duckdb.DuckDBPyConnection, day: dt.date, days_with_documents: Sequence[dt.date]
+) -> list[dt.date]:
+    """Days before `day` that have documents but no dedup decision: deciding `day` now would miss them."""
+    decided = {r[0] for r in _fetch(con, "select_dedup_all_days")}
+    return sorted({d for d in days_with_documents if d < day and d not in decided})
+
+
+def _loader(con: duckdb.DuckDBPyConnection, day: dt.date, num_perm: int):
+    """Rebuild input for a day's segment, read from the source of truth (one day of dedup_signatures)."""
+
+    def load() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows = _fetch(con, "select_dedup_day_signatures", {"day": day})
+        n = len(rows)
+        sigs = np.full((n, num_perm), _EMPTY, dtype=np.uint32)
+        th = np.array([r[1] for r in rows], dtype=np.uint64)
+        too_short = np.array([r[2] is None for r in rows], dtype=bool)
+        for i, (ordinal, _, sig) in enumerate(rows):
+            if ordinal != i:
+                raise RuntimeError(f"dedup_signatures for {day} has a gap at ord {i}")
+            if sig is not None:
+                sigs[i] = np.frombuffer(sig, dtype="<u4")
+        return sigs, th, too_short
+
+    return load
+
+
+def _run_id(day: dt.date, cfg: DedupConfig, doc_ids: list[str], th: np.ndarray, sigs: np.ndarray) -> str:
+    """Content hash of the cache segment's inputs: same inputs -> same run_id -> cache stays valid."""
+    h = hashlib.blake2b(digest_size=12)
+    h.update(repr((day.isoformat(), sorted(cfg.index_params().items()))).encode())
+    h.update("\x00".join(doc_ids).encode("utf-8", "surrogatepass"))
+    h.update(th.astype("<u8").tobytes())
+    h.update(sigs.astype("<u4").tobytes())
+    return h.hexdigest()
+
+
+def _history_matches(
+    segs: list[tuple[dt.date, Segment]],
+    keys: np.ndarray,
+    too_short: np.ndarray,
+    sigs: np.ndarray,
+    th: np.ndarray,
+    cache: IndexCache,
+    cfg: DedupConfig,
+    summary: DedupSummary,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Earliest confirmed history match per new doc: (day index or -1, ord, similarity, exact flag)."""
+    n = len(th)
+    best_day = np.full(n, -1, dtype=np.int64)
+    best_ord = np.full(n, -1, dtype=np.int64)
+    best_sim = np.zeros(n, dtype=np.float64)
+    best_exact = np.zeros(n, dtype=bool)
+    if not segs or n == 0:
+        return best_day, best_ord, best_sim, best_exact
+    flat, doc_of = _entries(keys, too_short)
+    pos = cache.bloom_contains(flat)
+    q64, qdoc = flat[pos], doc_of[pos].astype(np.intp)
+    q32 = (q64 & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    summary.extra["bloom_positives"] = int(pos.sum())
+    summary.extra["keys_probed"] = len(flat)
+    for di, (_, seg) in enumerate(segs):  # days ascending: the first day with a match is the earliest
+        undecided = best_day[qdoc] < 0
+        if not undecided.any():
+            break
+        qi, ords = seg.lookup(q32[undecided])
+        if len(qi) == 0:
+            continue
+        docs = qdoc[undecided][qi]
+        pair = np.unique(docs.astype(np.int64) * (1 << 32) + ords)
+        docs, ords = (pair >> 32).astype(np.intp), (pair & 0xFFFFFFFF).astype(np.intp)
+        summary.candidates_checked += len(docs)
+        hist_th = np.asarray(seg.th)[ords]
+        exact = hist_th == th[docs]
+        hist_sigs = np.asarray(seg.sigs[ords]) if len(ords) else np.zeros((0, cfg.num_perm), np.uint32)
+        hist_short = np.all(hist_sigs == _EMPTY, axis=1)
+        sim = np.where(exact, 1.0, 0.0)
+        long_ = ~exact & ~hist_short & ~too_short[docs]
+        if long_.any():
+            sim[long_] = np.mean(hist_sigs[long_] == sigs[docs[long_]], axis=1)
+        ok = exact | (sim >= cfg.threshold)
+        docs, ords, sim, exact = docs[ok], ords[ok], sim[ok], exact[ok]
+        # pairs are sorted by (doc, ord): the first per doc is its earliest match on this day
+        first = np.unique(docs, return_index=True)[1]
+        d, o = docs[first], ords[first]
+        best_day[d], best_ord[d], best_sim[d], best_exact[d] = di, o, sim[first], exact[first]
+    return best_day, best_ord, best_sim, best_exact
+
+
+def _within_day_matches(
+    keys: np.ndarray,
+    too_short: np.ndarray,
+    sigs: np.ndarray,
+    th: np.ndarray,
+    cfg: DedupConfig,
+    summary: DedupSummary,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Earliest earlier same-day match per doc: (ord or -1, similarity, exact flag)."""
+    n = len(th)
+    best = np.full(n, -1, dtype=np.int64)
+    sim_out = np.zeros(n, dtype=np.float64)
+    exact_out = np.zeros(n, dtype=bool)
+    if n == 0:
+        return best, sim_out, exact_out
+    # Exact copies: the first occurrence of each text hash represents the group.
+    _, first_idx, inv = np.unique(th, return_index=True, return_inverse=True)
+    rep = first_idx[inv]
+    is_rep = rep == np.arange(n)
+    # Near matches among representatives with shingles: pairs sharing at least one band key.
+    cand = np.flatnonzero(is_rep & ~too_short)
+    pairs: list[np.ndarray] = []
+    for b in range(cfg.bands):
+        k = keys[cand, b]
+        order = np.lexsort((cand, k))
+        ks, docs = k[order], cand[order]
+        starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
+        sizes = np.diff(np.r_[starts, len(ks)])
+        for s, g in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
+            grp = docs[s : s + g]
+            a, c = np.triu_indices(g, 1)
+            pairs.append(grp[a].astype(np.int64) * n + grp[c])
+    near_best = np.full(n, -1, dtype=np.int64)
+    near_sim = np.zeros(n, dtype=np.float64)
+    if pairs:
+        allp = np.unique(np.concatenate(pairs))  # sorted by (later doc? no: earlier doc j, then i)
+        j_all, i_all = allp // n, allp % n
+        # sort by (i, j) so the first confirmed pair per i is its earliest match
+        order = np.lexsort((j_all, i_all))
+        j_all, i_all = j_all[order], i_all[order]
+        summary.candidates_checked += len(j_all)
+        conf_j, conf_i, conf_s = [], [], []
+        for s in range(0, len(j_all), _PAIR_CHUNK):
+            j, i = j_all[s : s + _PAIR_CHUNK], i_all[s : s + _PAIR_CHUNK]
+            sim = np.mean(sigs[j] == sigs[i], axis=1)
+            ok = sim >= cfg.threshold
+            conf_j.append(j[ok])
+            conf_i.append(i[ok])
+            conf_s.append(sim[ok])
+        cj, ci, cs = np.concatenate(conf_j), np.concatenate(conf_i), np.concatenate(conf_s)
+        if len(ci):
+            first = np.unique(ci, return_index=True)[1]
+            near_best[ci[first]], near_sim[ci[first]] = cj[first], cs[first]
+    for i in range(n):  # ascending: a copy's representative is always decided first
+        r = rep[i]
+        if r == i:
+            if near_best[i] >= 0:
+                best[i], sim_out[i] = near_best[i], near_sim[i]
+        elif best[r] >= 0:  # the representative has an earlier match -> it is earlier than r
+            best[i], sim_out[i], exact_out[i] = best[r], sim_out[r], exact_out[r]
+        else:
+            best[i], sim_out[i], exact_out[i] = r, 1.0, True
+    return best, sim_out, exact_out
+
+
+def dedup_day(
+    con: duckdb.DuckDBPyConnection,
+    day: dt.date,
+    docs: Sequence[DedupDoc],
+    cfg: DedupConfig,
+    index_dir: Path,
+) -> DedupSummary:
+    """Decide every doc of `day` against days < day and earlier docs of the day; replace the day's rows.
+
+    Must run inside the caller's transaction (store.transaction). The file cache under index_dir is
+    validated against DuckDB on every call and healed if stale, so no post-commit hook is needed.
+    """
+    check_params(con, cfg)
+    ids = [d.doc_id for d in docs]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"duplicate doc_id in the docs of {day}")
+    ordered = sorted(docs, key=lambda d: (d.order_key, d.doc_id))
+    n = len(ordered)
+    summary = DedupSummary(day=day, total=n)
+
+    norm = [normalize(d.text) for d in ordered]
+    word_lists = [t.split() for t in norm]
+    n_words = np.array([len(w) for w in word_lists], dtype=np.int64)
+    too_short = n_words < cfg.min_words
+    th = np.array([text_hash(t) for t in norm], dtype=np.uint64)
+    sigs = signatures(
+        [[] if s else w for w, s in zip(word_lists, too_short, strict=True)],
+        cfg.ngram,
+        cfg.num_perm,
+        cfg.seed,
+        cfg.scheme,
+    )
+    sigs[too_short] = _EMPTY
+    keys = doc_keys(sigs, th, too_short, cfg.bands, cfg.rows)
+
+    # ---- history: committed days < day, through the validated cache ----
+    cache = IndexCache(Path(index_dir), cfg.index_params(), cfg.bloom_bits_per_key, cfg.bands, cfg.rows)
+    all_days = _fetch(con, "select_dedup_all_days")
+    cache.collect_garbage({(d, r) for d, r, _ in all_days})
+    hist = [(d, r, m) for d, r, m in all_days if d < day and m > 0]
+    segs = [(d, r, cache.segment(d, r, m, cfg.num_perm, _loader(con, d, cfg.num_perm))) for d, r, m in hist]
+    cache.sync_bloom(segs, extra_keys=int(n * (cfg.bands + 1)))
+    summary.history_days = len(segs)
+    h_day, h_ord, h_sim, h_exact = _history_matches(
+        [(d, s) for d, _, s in segs], keys, too_short, sigs, th, cache, cfg, summary
+    )
+    w_ord, w_sim, w_exact = _within_day_matches(keys, too_short, sigs, th, cfg, summary)
+
+    # doc_ids of matched history docs: one small query per day that supplied a match
+    hist_ids: dict[tuple[int, int], str] = {}
+    for di in np.unique(h_day[h_day >= 0]):
+        ords = sorted({int(o) for o in h_ord[h_day == di]})
+        rows = _fetch(con, "select_dedup_doc_ids", {"day": segs[di][0], "ords": ords})
+        hist_ids.update({(int(di), o): i for o, i in rows})
+
+    status, dup_of, dup_date, sim_col = [], [], [], []
+    for i in range(n):
+        if h_day[i] >= 0:  # an earlier partition always wins
+            exact = bool(h_exact[i])
+            status.append("exact_duplicate" if exact else "near_duplicate")
+            dup_of.append(hist_ids[(int(h_day[i]), int(h_ord[i]))])
+            dup_date.append(segs[h_day[i]][0])
+            sim_col.append(1.0 if exact else float(h_sim[i]))
+        elif w_ord[i] >= 0:
+            exact = bool(w_exact[i]) or th[w_ord[i]] == th[i]
+            status.append("exact_duplicate" if exact else "near_duplicate")
+            dup_of.append(ordered[w_ord[i]].doc_id)
+            dup_date.append(day)
+            sim_col.append(1.0 if exact else float(w_sim[i]))
+        else:
+            status.append("fresh")
+            dup_of.append(None)
+            dup_date.append(None)
+            sim_col.append(None)
+    summary.fresh = status.count("fresh")
+    summary.exact_duplicate = status.count("exact_duplicate")
+    summary.near_duplicate = status.count("near_duplicate")
+    summary.too_short = int(too_short.sum())
+    ordered_ids = [d.doc_id for d in ordered]
+    summary.run_id = _run_id(day, cfg, ordered_ids, th, sigs)
+
+    # ---- write the day (delete then insert, in the caller's transaction) ----
+    for name in ("delete_dedup_partition", "delete_dedup_partition_signatures", "delete_dedup_partition_day"):
+        _fetch(con, name, {"day": day})
+    ords = pa.array(np.arange(n, dtype=np.int32))
+    decisions = pa.table(
+        {
+            "partition_date": pa.array([day] * n, pa.date32()),
+            "doc_id": pa.array(ordered_ids, pa.string()),
+            "ord": ords,
+            "status": pa.array(status, pa.string()),
+            "duplicate_of": pa.array(dup_of, pa.string()),
+            "duplicate_of_date": pa.array(dup_date, pa.date32()),
+            "similarity": pa.array(sim_col, pa.float64()),
+            "too_short": pa.array(too_short),
+            "text_hash": pa.array(th, pa.uint64()),
+            "n_words": pa.array(n_words.astype(np.int32)),
+        }
+    )
+    sig_le = sigs.astype("<u4")
+    signatures_t = pa.table(
+        {
+            "partition_date": pa.array([day] * n, pa.date32()),
+            "ord": ords,
+            "text_hash": pa.array(th, pa.uint64()),
+            "sig": pa.array([None if too_short[i] else sig_le[i].tobytes() for i in range(n)], pa.binary()),
+        }
+    )
+    for view, table, sql in (
+        ("dedup_new_decisions", decisions, "insert_dedup_decisions"),
+        ("dedup_new_signatures", signatures_t, "insert_dedup_signatures"),
+    ):
+        con.register(view, table)
+        try:
+            _fetch(con, sql)
+        finally:
+            con.unregister(view)
+    _fetch(
+        con,
+        "insert_dedup_day",
+        {
+            "day": day,
+            "run_id": summary.run_id,
+            "n_docs": n,
+            "n_fresh": summary.fresh,
+            "n_exact_duplicate": summary.exact_duplicate,
+            "n_near_duplicate": summary.near_duplicate,
+            "n_too_short": summary.too_short,
+        },
+    )
+    # Cache for later days. Written before the commit: if it fails, the run_id is never committed, so the
+    # segment is garbage and the Bloom bits are mere false positives.
+    if n:
+        cache.write_segment(day, summary.run_id, sigs, th, too_short)
+        cache.add_to_bloom(day, summary.run_id, _entries(keys, too_short)[0])
+    return summary

@@ -1,0 +1,1 @@
+DELETE FROM dedup_days WHERE partition_date = $day;

@@ -1,0 +1,1 @@
+DELETE FROM dedup_signatures WHERE partition_date = $day;

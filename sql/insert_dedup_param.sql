@@ -1,0 +1,1 @@
+INSERT INTO dedup_params (key, value) VALUES ($key, $value);

@@ -1,0 +1,1 @@
+SELECT key, value FROM dedup_params ORDER BY key;
