@@ -715,7 +715,8 @@ class Fetcher:
             if retry_after is not None:
                 if retry_after > cfg.max_retry_after_s:
                     detail = f"http_{att.status}: Retry-After {retry_after:.0f}s > {cfg.max_retry_after_s}s"
-                    raise _Stop("failed", "retry_after_too_long", detail)
+                    att.state, att.error, att.detail = "failed", "retry_after_too_long", detail
+                    return att  # keeps status + headers on the result
                 wait = max(wait, retry_after) if att.status != 429 else retry_after
             if attempt < cfg.max_retries:
                 self.throttle.push_back(host, wait)

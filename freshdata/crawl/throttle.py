@@ -130,6 +130,5 @@ class Throttle:
             slot.delay = autothrottle_delay(
                 slot.delay, latency, status, min_delay=slot.min_delay, max_delay=self.max_delay
             )
-        elif status in (429, 503):
-            ceiling = max(self.max_delay, slot.min_delay)
-            slot.delay = min(max(slot.delay * 2, slot.min_delay, SLOWDOWN_FLOOR_S), ceiling)
+        # Without AutoThrottle the delay stays fixed; 429/503 are still honoured through
+        # Retry-After / backoff (push_back), which holds the whole host.
