@@ -59,11 +59,27 @@ def has_email_or_card(text: str) -> bool:
     return any(_card_digits(m.group()) for m in CARD_CANDIDATE_RE.finditer(text))
 
 
+# Addresses that identify no one outside a local network: left as they are.
+_NON_PUBLIC_NETS = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+        "192.168.0.0/16", "224.0.0.0/4", "255.255.255.255/32",
+        "::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8",
+    )
+)  # fmt: skip
+
+
 def _public_ip(candidate: str) -> bool:
+    """Public = not private/loopback/link-local/multicast. Documentation ranges count as public on
+    purpose: an address that looks real is redacted rather than leaked."""
     try:
-        return ipaddress.ip_address(candidate).is_global
+        ip = ipaddress.ip_address(candidate)
     except ValueError:
         return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not any(ip.version == net.version and ip in net for net in _NON_PUBLIC_NETS)
 
 
 def _is_phone(candidate: str, regions: tuple[str, ...], min_digits: int) -> bool:

@@ -123,33 +123,37 @@ class Taxonomy:
     def _build(cats: list[dict]) -> dict:
         words: dict[str, list[tuple[str, float]]] = {}
         phrases: list[tuple[str, str, float]] = []
-        urls: list[tuple[str, str, float]] = []
+        urls: list[tuple[re.Pattern[str], str, float]] = []
         for c in cats:
             name = c["name"]
             for entry in c.get("keywords", []):
                 kw, w = (entry, 1.0) if isinstance(entry, str) else (entry[0], float(entry[1]))
-                kw = kw.lower()
-                if " " in kw or not TOKEN_RE.fullmatch(kw):
-                    phrases.append((kw, name, w))
-                else:
-                    words.setdefault(kw, []).append((name, w))
+                toks = TOKEN_RE.findall(kw.lower())
+                if len(toks) == 1:
+                    words.setdefault(toks[0], []).append((name, w))
+                elif toks:
+                    # matched on whole tokens: " is a " never hits "this attack"
+                    phrases.append((" " + " ".join(toks) + " ", name, w))
             for entry in c.get("url", []):
-                urls.append((entry.lower(), name, 3.0))
+                pat = entry.lower()
+                # '/art' must not match '/articles': a pattern ending in a letter needs a non-letter after it
+                tail = "(?![a-z])" if pat[-1:].isalpha() else ""
+                urls.append((re.compile(re.escape(pat) + tail), name, 3.0))
         return {"words": words, "phrases": phrases, "urls": urls, "names": [c["name"] for c in cats]}
 
     @staticmethod
-    def _score(table: dict, counts: Counter, text_low: str, url_low: str) -> tuple[str | None, float]:
+    def _score(table: dict, counts: Counter, norm: str, url_low: str) -> tuple[str | None, float]:
         scores: dict[str, float] = {}
         for word, n in counts.items():
             for name, w in table["words"].get(word, ()):
                 # sublinear in repetitions so one repeated word cannot dominate
                 scores[name] = scores.get(name, 0.0) + w * (1.0 + math.log(n))
         for phrase, name, w in table["phrases"]:
-            n = text_low.count(phrase)
+            n = norm.count(phrase)
             if n:
                 scores[name] = scores.get(name, 0.0) + w * (1.0 + math.log(n))
         for pat, name, w in table["urls"]:
-            if pat in url_low:
+            if pat.search(url_low):
                 scores[name] = scores.get(name, 0.0) + w
         if not scores:
             return None, 0.0
@@ -159,8 +163,9 @@ class Taxonomy:
 
     def tag(self, text: str, url: str) -> tuple[str, float, str, float]:
         """(topic, topic confidence, format, format confidence); confidence = share of keyword mass."""
-        low = text[:20000].lower()
-        counts = Counter(TOKEN_RE.findall(low))
+        tokens = TOKEN_RE.findall(text[:20000].lower())
+        counts = Counter(tokens)
+        low = " " + " ".join(tokens) + " "
         parts = urlsplit(url.lower())
         url_low = parts.path + ("?" + parts.query if parts.query else "")
         host = parts.hostname or ""
