@@ -1,0 +1,213 @@
+"""Unit tests for each quality operator: hand-made positive and negative examples."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from freshdata.quality import QualityDoc, recipe_from_dict
+from freshdata.quality.demo_samples import DEMO_SAMPLES
+from freshdata.quality.filters import detect_language
+from freshdata.quality.taggers import fetch_lag_hours, registered_domain, url_path_depth
+
+GOOD = DEMO_SAMPLES["good_sports"]
+FETCHED = datetime(2025, 3, 1, 12, 0)
+
+
+def doc(text: str, url: str = "https://example.com/a/b.html", **kw) -> QualityDoc:
+    return QualityDoc(
+        kw.pop("doc_id", "d"), url, kw.pop("source", "s"), text, None, FETCHED, kw.pop("source_tags", {})
+    )
+
+
+def run(op: str, text: str, params: dict | None = None, url: str = "https://example.com/a/b.html", lang=True):
+    """Apply one operator (after language_id, as in the default recipe)."""
+    process = ([{"language_id": {}}] if lang else []) + [{op: params or {}}]
+    return recipe_from_dict({"process": process}).apply(doc(text, url))
+
+
+def test_good_text_passes_every_filter():
+    for op in (
+        "gopher_quality",
+        "gopher_repetition",
+        "c4_quality",
+        "fineweb_quality",
+        "bad_words",
+        "url_blocklist",
+    ):
+        out = run(op, GOOD)
+        assert out.kept, (op, out.reason)
+
+
+# ------------------------------------------------------------------ gopher quality
+def test_gopher_min_words_and_stats_always_computed():
+    out = run("gopher_quality", "The cat and the dog sat with the owner.")
+    assert out.reason == "gopher_quality:min_words"
+    assert out.stats["gopher_quality.n_words"] == 9
+    assert "gopher_quality.stop_words" in out.stats  # all stats even after the first failure
+
+
+def test_gopher_stop_words_english_only():
+    text = " ".join(["alpha beta gamma delta epsilon zeta eta theta iota kappa."] * 8)
+    out = run("gopher_quality", text, lang=False)
+    assert out.reason == "gopher_quality:stop_words"
+
+
+def test_gopher_hash_and_bullets():
+    text = " ".join(["#tag"] * 40) + " " + GOOD
+    assert run("gopher_quality", text).reason == "gopher_quality:hash_ratio"
+    bullets = "\n".join(f"- item number {i} is here with the other items and that is all" for i in range(60))
+    assert run("gopher_quality", bullets).reason == "gopher_quality:bullet_lines_ratio"
+
+
+def test_gopher_threshold_is_configurable():
+    out = run("gopher_quality", GOOD, {"min_words": 10_000})
+    assert out.reason == "gopher_quality:min_words"
+
+
+# ------------------------------------------------------------------ gopher repetition
+def test_gopher_repetition_lines_and_ngrams():
+    spam = "\n".join(["Buy cheap shoes online today and save money."] * 10)
+    out = run("gopher_repetition", spam)
+    assert out.reason == "gopher_repetition:dup_line_frac"
+    ngram_spam = " ".join(["cheap shoes"] * 80) + ". " + GOOD
+    out = run("gopher_repetition", ngram_spam)
+    assert out.reason is not None and out.reason.startswith("gopher_repetition:")
+    assert out.stats["gopher_repetition.top_2_gram_char_frac"] > 0.2
+
+
+# ------------------------------------------------------------------ C4
+def test_c4_lines_removes_boilerplate_and_keeps_prose():
+    text = (
+        "Please enable JavaScript to continue.\nA real sentence about rivers.\nWe use cookies on this site."
+    )
+    out = run("c4_lines", text)
+    assert out.text == "A real sentence about rivers."
+    assert out.stats["c4_lines.lines_removed_javascript"] == 1
+    assert out.stats["c4_lines.lines_removed_policy"] == 1
+    assert out.kept
+
+
+def test_c4_lines_all_removed_is_rejected():
+    assert run("c4_lines", "Accept all cookies\nJavaScript required").reason == "c4_lines:empty"
+
+
+def test_c4_quality_rules():
+    assert run("c4_quality", "Lorem ipsum dolor sit amet. " + GOOD).reason == "c4_quality:lorem_ipsum"
+    assert run("c4_quality", GOOD + " function f() { return 1; }").reason == "c4_quality:curly_bracket"
+    assert run("c4_quality", "One sentence. Two sentences. Three.").reason == "c4_quality:min_sentences"
+    assert run("c4_quality", GOOD, {"filter_curly_bracket": False}).kept
+
+
+# ------------------------------------------------------------------ FineWeb
+def test_fineweb_rules():
+    nav = "\n".join(["Home", "News", "Sport", "About us", "Contact"] * 3) + "\n" + GOOD
+    out = run("fineweb_quality", nav)
+    assert out.reason in ("fineweb_quality:short_line_ratio", "fineweb_quality:char_dup_ratio")
+    no_punct = "\n".join(f"a heading line number {i} without any end mark at all here" for i in range(20))
+    assert run("fineweb_quality", no_punct).reason == "fineweb_quality:line_punct_ratio"
+    many_newlines = "\n".join(f"Word{i}." for i in range(50))
+    assert (
+        run("fineweb_quality", many_newlines, {"short_line_thr": 1.0}).reason
+        == "fineweb_quality:new_line_ratio"
+    )
+
+
+# ------------------------------------------------------------------ language
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        (GOOD, "en"),
+        (DEMO_SAMPLES["german_article"], "de"),
+        ("El ayuntamiento aprobó ayer el nuevo presupuesto para las bibliotecas y los parques de la ciudad, "
+         "que incluye más horas de apertura y nuevas actividades para los niños durante el verano.", "es"),
+        ("Le conseil municipal a voté mardi un nouveau budget pour les bibliothèques et les parcs, "
+         "avec des horaires plus longs et des activités pour les enfants.", "fr"),
+    ],
+)  # fmt: skip
+def test_language_id(text, lang):
+    got, score = detect_language(text)
+    assert got == lang and 0.5 < score <= 1.0
+
+
+def test_language_not_truncated_to_80_chars():
+    # 100 chars of English, then German: a detector truncating at 80 chars would say 'en'
+    text = "The weather is nice today and the children play. " * 2 + DEMO_SAMPLES["german_article"]
+    assert detect_language(text)[0] == "de"
+
+
+def test_language_allow_list():
+    r = recipe_from_dict({"process": [{"language_id": {"allowed": ["en"]}}]})
+    assert r.apply(doc(DEMO_SAMPLES["german_article"])).reason == "language_id:not_allowed"
+    assert r.apply(doc(GOOD)).kept
+    out = recipe_from_dict({"process": [{"language_id": {}}]}).apply(doc(DEMO_SAMPLES["german_article"]))
+    assert out.kept and out.tags["language"] == "de" and out.tags["language_score"] > 0.5
+
+
+# ------------------------------------------------------------------ block lists
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("https://casino-spam.example/welcome", "url_blocklist:domain"),
+        ("https://www.casino-spam.example/a", "url_blocklist:domain"),
+        ("http://127.0.0.1:8000/casino-spam.example/welcome.html", "url_blocklist:domain"),
+        ("https://fine.example/casino-bonus/today", "url_blocklist:url_pattern"),
+        ("https://notcasino-spam.example/a", None),
+        ("https://example.com/articles/casino-history", None),
+    ],
+)
+def test_url_blocklist(url, reason):
+    assert run("url_blocklist", GOOD, url=url).reason == reason
+
+
+def test_url_blocklist_custom_file(tmp_path):
+    (tmp_path / "domains.txt").write_text("# mine\nbad.example\n")
+    (tmp_path / "recipe.yaml").write_text("process:\n  - url_blocklist: {domains_file: domains.txt}\n")
+    from freshdata.quality import load_recipe
+
+    r = load_recipe(tmp_path / "recipe.yaml")
+    assert r.apply(doc(GOOD, "https://x.bad.example/")).reason == "url_blocklist:domain"
+    assert r.apply(doc(GOOD, "https://casino-spam.example/")).kept  # default list replaced
+
+
+def test_bad_words():
+    out = run("bad_words", DEMO_SAMPLES["adult_words"])
+    assert out.reason == "bad_words:too_many" and out.stats["bad_words.count"] >= 3
+    one = GOOD + " What an idiot."  # a single listed word never rejects
+    assert run("bad_words", one).kept
+
+
+# ------------------------------------------------------------------ tags
+def test_domain_extraction_offline():
+    assert registered_domain("https://news.bbc.co.uk/sport/x") == "bbc.co.uk"
+    assert registered_domain("https://a.b.example.com:8080/") == "example.com"
+    assert registered_domain("http://127.0.0.1:8000/x") == "127.0.0.1"
+    assert registered_domain("https://foo.github.io/x") == "github.io"  # ICANN suffixes only
+
+
+def test_url_depth_and_fetch_lag():
+    assert url_path_depth("https://e.com/") == 0
+    assert url_path_depth("https://e.com/a/b/c.html?x=1") == 3
+    assert fetch_lag_hours(datetime(2025, 3, 1, 0, 0), FETCHED) == 12.0
+    assert fetch_lag_hours(None, FETCHED) is None
+
+
+def test_topic_format_sanity():
+    r = recipe_from_dict({"process": [{"topic_format": {}}]})
+    assert r.apply(doc(DEMO_SAMPLES["good_health"])).tags["topic"] == "Health"
+    assert r.apply(doc(DEMO_SAMPLES["good_software"])).tags["topic"] == "Software Development"
+    out = r.apply(
+        doc("Add to cart. Price 20 dollars. In stock, free shipping.", "https://shop.example/product/1")
+    )
+    assert out.tags["format"] == "Product Page"
+    assert 0 < out.tags["format_score"] <= 1
+
+
+def test_quality_score_orders_clean_above_spam():
+    from freshdata.quality import load_recipe
+
+    r = load_recipe(None)
+    good = r.apply(doc(GOOD)).tags["quality_score"]
+    spam = r.apply(doc(DEMO_SAMPLES["repetition_spam"])).tags["quality_score"]
+    assert 0 <= spam < good <= 1
