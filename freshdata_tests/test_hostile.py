@@ -249,3 +249,14 @@ def test_respect_flags_off(servers: Servers) -> None:
     reqs = [FetchRequest(srv.url(p), "s", "document") for p in ("/no-ai/x", "/meta-noai")]
     result = fetch_many(reqs, _cfg(servers, respect_ai_opt_out=False))
     assert [r.state for r in result.results] == ["fetched", "fetched"]
+
+
+def test_opt_out_keeps_headers_drops_body(batch: Batch) -> None:
+    res = _by_path(batch[0], "/xrobots")
+    assert res.body is None and res.http_status == 200
+    assert ("X-Robots-Tag", "noai") in res.headers
+
+
+def test_empty_batch() -> None:
+    result = fetch_many([], CrawlConfig())
+    assert result.results == [] and result.robots == []
