@@ -237,3 +237,12 @@ def test_missing_earlier_days(con, tmp_path):
 def test_duplicate_doc_ids_rejected(con, tmp_path):
     with pytest.raises(ValueError, match="duplicate doc_id"):
         run_day(con, D1, [doc("a", "x y"), doc("a", "z w")], tmp_path)
+
+
+def test_bloom_filters_fresh_docs(con, tmp_path):
+    run_day(con, D1, [doc(f"h{i}", article(100 + i), i) for i in range(30)], tmp_path)
+    run_day(con, D2, [doc(f"x{i}", article(200 + i), i) for i in range(5)], tmp_path)
+    s = run_day(con, D3, [doc(f"n{i}", article(300 + i), i) for i in range(30)], tmp_path)
+    assert s.fresh == 30
+    assert s.extra["keys_probed"] == 30 * CFG.bands
+    assert s.extra["bloom_positives"] <= 5  # almost nothing reaches the segments

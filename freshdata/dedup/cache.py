@@ -31,7 +31,7 @@ from freshdata.dedup.minhash import band_keys, exact_keys
 _U32 = np.uint32
 _U64 = np.uint64
 _PARTS = ("keys", "refs", "sigs", "th")
-_MIN_BLOOM_BITS = 1 << 20
+_MIN_BLOOM_BITS = 1 << 16
 
 
 @dataclass
@@ -68,20 +68,25 @@ def doc_keys(sigs: np.ndarray, th: np.ndarray, too_short: np.ndarray, bands: int
 
 
 def _entries(keys: np.ndarray, too_short: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Flatten (n_docs x bands+1) keys to (key64, ordinal), skipping too-short docs' band slots."""
+    """Flatten (n_docs x bands+1) keys to (key64, ordinal) index entries.
+
+    Docs with shingles get their band keys only (an exact copy shares every band and is recognised by its
+    text hash at confirmation); too-short docs get only their exact key. Saves one entry per doc.
+    """
     n, width = keys.shape
-    valid = np.ones((n, width), dtype=bool)
-    valid[too_short, : width - 1] = False
+    valid = np.zeros((n, width), dtype=bool)
+    valid[~too_short, : width - 1] = True
+    valid[too_short, width - 1] = True
     ords = np.broadcast_to(np.arange(n, dtype=_U32)[:, None], (n, width))
     return keys[valid], ords[valid]
 
 
-def _bloom_positions(keys: np.ndarray, k: int, mask: int) -> np.ndarray:
+def _bloom_positions(keys: np.ndarray, k: int, bits: int) -> np.ndarray:
     """k bit positions per key by double hashing the two 32-bit halves of the 64-bit key."""
     h1 = keys & _U64(0xFFFFFFFF)
     h2 = (keys >> _U64(32)) | _U64(1)
     i = np.arange(k, dtype=_U64)
-    return (h1[:, None] + i[None, :] * h2[:, None]) & _U64(mask)
+    return (h1[:, None] + i[None, :] * h2[:, None]) % _U64(bits)
 
 
 class IndexCache:
@@ -203,9 +208,8 @@ class IndexCache:
 
     def _set_bits(self, keys: np.ndarray) -> None:
         assert self._bloom is not None
-        mask = self._meta["bits"] - 1
         for s in range(0, len(keys), 1 << 18):
-            pos = _bloom_positions(keys[s : s + (1 << 18)], self.k, mask).ravel()
+            pos = _bloom_positions(keys[s : s + (1 << 18)], self.k, self._meta["bits"]).ravel()
             np.bitwise_or.at(
                 self._bloom, (pos >> _U64(3)).astype(np.intp), (1 << (pos & _U64(7))).astype(np.uint8)
             )
@@ -213,7 +217,7 @@ class IndexCache:
     def bloom_contains(self, keys: np.ndarray) -> np.ndarray:
         """Membership test (no false negatives for claimed segments)."""
         assert self._bloom is not None
-        pos = _bloom_positions(keys, self.k, self._meta["bits"] - 1)
+        pos = _bloom_positions(keys, self.k, self._meta["bits"])
         bits = self._bloom[(pos >> _U64(3)).astype(np.intp)] >> (pos & _U64(7)).astype(np.uint8)
         return np.all(bits & 1, axis=1)
 
@@ -221,13 +225,16 @@ class IndexCache:
         return self._meta["claimed"].get(day.isoformat()) == run_id
 
     def sync_bloom(self, segments: list[tuple[dt.date, str, Segment]], extra_keys: int = 0) -> None:
-        """Make the Bloom filter cover all given segments; grow (rebuild) it when it gets too full."""
+        """Make the Bloom filter cover all given segments; rebuild it 1.5x larger when it gets full.
+
+        Geometric growth keeps rebuilds (which stream every segment once) amortized O(1) per document.
+        The day being decided is not added here or at decide time but by the next call, so re-running
+        the newest day does not make all of its own keys positive.
+        """
         missing = [(d, r, s) for d, r, s in segments if not self.is_claimed(d, r)]
         total = sum(len(s.keys) for _, _, s in segments) + extra_keys
         if total * self.bits_per_key > self._meta["bits"] or self._meta["n_keys"] > 2 * max(total, 1):
-            bits = _MIN_BLOOM_BITS
-            while bits < 2 * total * self.bits_per_key:
-                bits *= 2
+            bits = max(_MIN_BLOOM_BITS, -(-int(total * self.bits_per_key * 1.5) // 64) * 64)
             self._new_bloom(bits)
             missing = segments
         if not missing:
@@ -237,11 +244,4 @@ class IndexCache:
             self._set_bits(keys)
             self._meta["n_keys"] += len(keys)
             self._meta["claimed"][d.isoformat()] = r
-        self._save_meta()
-
-    def add_to_bloom(self, day: dt.date, run_id: str, keys64: np.ndarray) -> None:
-        """Add a just-decided day's keys before commit: if the commit fails they are false positives only."""
-        self._set_bits(keys64)
-        self._meta["n_keys"] += len(keys64)
-        self._meta["claimed"][day.isoformat()] = run_id
         self._save_meta()

@@ -321,7 +321,7 @@ def decide(
     cache.collect_garbage({(d, r) for d, r, _ in all_days})
     hist = [(d, r, m) for d, r, m in all_days if d < day and m > 0]
     segs = [(d, r, cache.segment(d, r, m, cfg.num_perm, _loader(con, d, cfg.num_perm))) for d, r, m in hist]
-    cache.sync_bloom(segs, extra_keys=int(n * (cfg.bands + 1)))
+    cache.sync_bloom(segs, extra_keys=int(n * cfg.bands))
     summary.history_days = len(segs)
     t1 = time.perf_counter()
     h_day, h_ord, h_sim, h_exact = _history_matches(
@@ -412,11 +412,10 @@ def decide(
             "n_too_short": summary.too_short,
         },
     )
-    # Cache for later days. Written before the commit: if it fails, the run_id is never committed, so the
-    # segment is garbage and the Bloom bits are mere false positives.
+    # Segment for later days, written before the commit: if the commit fails, its run_id is never committed
+    # and the files are garbage-collected by the next call. The Bloom filter picks the day up on next use.
     if n:
         cache.write_segment(day, summary.run_id, sigs, th, too_short)
-        cache.add_to_bloom(day, summary.run_id, _entries(keys, too_short)[0])
     t4 = time.perf_counter()
     summary.extra.update(
         t_cache_sync_s=round(t1 - t0, 4),

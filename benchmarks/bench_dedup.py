@@ -1,0 +1,413 @@
+"""Benchmark of freshdata.dedup (not a test): signature speed, lookup scaling, quality vs brute force.
+
+    .venv/bin/python benchmarks/bench_dedup.py            # full run (~10 min on 2 cores)
+    .venv/bin/python benchmarks/bench_dedup.py --quick    # smaller sizes (~1-2 min)
+
+Prints one JSON object per section and a summary; numbers go to benchmarks/README_dedup.md.
+Lookup sizes run in subprocesses so that peak RSS is measured per history size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from freshdata import store  # noqa: E402
+from freshdata.dedup import DedupConfig, DedupDoc, dedup_day  # noqa: E402
+from freshdata.dedup.core import DayFeatures, decide  # noqa: E402
+from freshdata.dedup.minhash import shingle_hashes, shingles, signatures  # noqa: E402
+from freshdata.dedup.normalize import normalize, words  # noqa: E402
+
+CORPUS = REPO.parent / "shared" / "corpus" / "webpages"
+DAY0 = dt.date(2025, 1, 1)
+DAY_DOCS = 10_000
+
+
+def log(obj: dict) -> None:
+    print(json.dumps(obj, default=str), flush=True)
+
+
+# ---------------------------------------------------------------- texts
+def corpus_texts() -> tuple[list[str], str]:
+    """Real main text of the shared corpus pages (trafilatura), else generated text."""
+    if CORPUS.is_dir():
+        import trafilatura
+
+        texts = []
+        for p in sorted(CORPUS.glob("*.html.gz")):
+            html = gzip.decompress(p.read_bytes()).decode("utf-8", "replace")
+            t = trafilatura.extract(html) or ""
+            if len(words(t)) >= 50:
+                texts.append(t)
+        return texts, f"real: {len(texts)} pages of ../shared/corpus/webpages via trafilatura.extract"
+    return generated_texts(300, 0), "generated (corpus absent)"
+
+
+def generated_texts(n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    vocab = [f"w{i}" for i in range(20000)]
+    return [" ".join(rng.choices(vocab, k=rng.randint(100, 1500))) for _ in range(n)]
+
+
+# ---------------------------------------------------------------- 1. signature throughput
+def bench_signatures(texts: list[str], cfg: DedupConfig) -> dict:
+    from datasketch import MinHash
+
+    word_lists = [normalize(t).split() for t in texts]
+    n_sh = sum(max(0, len(w) - cfg.ngram + 1) for w in word_lists)
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        ours = signatures(word_lists, cfg.ngram, cfg.num_perm, cfg.seed, cfg.scheme)
+        best = min(best, time.perf_counter() - t)
+    t = time.perf_counter()
+    ref = []
+    for w in word_lists:
+        m = MinHash(num_perm=cfg.num_perm, seed=cfg.seed, scheme=cfg.scheme)
+        for s in shingles(w, cfg.ngram):
+            m.update(s)
+        ref.append(m.hashvalues)
+    t_ds = time.perf_counter() - t
+    t = time.perf_counter()
+    ref_b = []
+    for w in word_lists:
+        m = MinHash(num_perm=cfg.num_perm, seed=cfg.seed, scheme=cfg.scheme)
+        m.update_batch(shingles(w, cfg.ngram))
+        ref_b.append(m.hashvalues)
+    t_dsb = time.perf_counter() - t
+    t = time.perf_counter()
+    for w in word_lists:
+        shingle_hashes(shingles(w, cfg.ngram))
+    t_hash = time.perf_counter() - t
+    return {
+        "section": "signatures",
+        "docs": len(texts),
+        "shingles": n_sh,
+        "identical_to_datasketch": bool(np.array_equal(np.array(ref), ours) and np.array_equal(ours, ref_b)),
+        "project_docs_per_s": round(len(texts) / best, 1),
+        "datasketch_update_loop_docs_per_s": round(len(texts) / t_ds, 1),
+        "datasketch_update_batch_docs_per_s": round(len(texts) / t_dsb, 1),
+        "ratio_vs_update_loop": round(t_ds / best, 2),
+        "ratio_vs_update_batch": round(t_dsb / best, 2),
+        "share_of_project_time_in_sha1_shingling": round(t_hash / best, 2),
+    }
+
+
+# ---------------------------------------------------------------- 2. lookup scaling (subprocess workers)
+def _rand_day(rng: np.random.Generator, day: dt.date, n: int, num_perm: int) -> DayFeatures:
+    return DayFeatures(
+        doc_ids=[f"{day.isoformat()}/{i:06d}" for i in range(n)],
+        text_hash=rng.integers(0, 2**63, n, dtype=np.int64).astype(np.uint64),
+        sigs=rng.integers(0, 2**32 - 1, (n, num_perm), dtype=np.uint32),
+        too_short=np.zeros(n, dtype=bool),
+        n_words=np.full(n, 500),
+    )
+
+
+def worker_build(db: Path, index_dir: Path, target_docs: int) -> dict:
+    """Extend the synthetic history (random signatures, days of 10k docs) to target_docs."""
+    cfg = DedupConfig()
+    con = duckdb.connect(str(db))
+    store.ensure_schema(con)
+    have = con.execute("SELECT count(*) FROM dedup_decisions").fetchall()[0][0]
+    t = time.perf_counter()
+    while have < target_docs:
+        day = DAY0 + dt.timedelta(days=have // DAY_DOCS)
+        feats = _rand_day(np.random.default_rng(have), day, DAY_DOCS, cfg.num_perm)
+        with store.transaction(con):
+            decide(con, day, feats, cfg, index_dir)
+        have += DAY_DOCS
+    con.execute("CHECKPOINT").fetchall()
+    con.close()
+    return {"docs": have, "build_s": round(time.perf_counter() - t, 1)}
+
+
+def worker_measure(db: Path, index_dir: Path, history_docs: int) -> dict:
+    """Decide 10k new docs (5% exact + 5% near copies of history, 2% near copies within the day) against
+    the history, in a transaction that is rolled back so the history stays the same size."""
+    cfg = DedupConfig()
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    con = duckdb.connect(str(db))
+    day = DAY0 + dt.timedelta(days=history_docs // DAY_DOCS)
+    rng = np.random.default_rng(12345)
+    feats = _rand_day(rng, day, DAY_DOCS, cfg.num_perm)
+    # planted copies of random history docs, read back from the source of truth
+    pick = rng.choice(history_docs, 1000, replace=False)
+    rows = con.execute(
+        "SELECT text_hash, sig FROM dedup_signatures WHERE partition_date = ? AND ord < 1000",
+        [DAY0 + dt.timedelta(days=int(rng.integers(0, history_docs // DAY_DOCS)))],
+    ).fetchall()
+    for j, (i, (th, sig)) in enumerate(zip(pick, rows, strict=False)):
+        s = np.frombuffer(sig, dtype="<u4").copy()
+        if j % 2 == 0:
+            feats.text_hash[i % DAY_DOCS] = th
+        else:  # near copy: ~6% of the permutations differ -> estimated J ~0.94
+            s[rng.choice(cfg.num_perm, 7, replace=False)] = rng.integers(0, 2**32 - 1, 7, dtype=np.uint32)
+        feats.sigs[i % DAY_DOCS] = s
+    for i in range(200):  # within-day near copies
+        s = feats.sigs[i].copy()
+        s[:5] = 7
+        feats.sigs[DAY_DOCS - 1 - i] = s
+    times = []
+    for _ in range(2):  # first run may rebuild nothing; both runs are rolled back
+        t = time.perf_counter()
+        con.execute("BEGIN TRANSACTION").fetchall()
+        summary = decide(con, day, feats, cfg, index_dir)
+        con.execute("ROLLBACK").fetchall()
+        times.append(time.perf_counter() - t)
+    con.close()
+    files = {p.name: p.stat().st_size for p in index_dir.iterdir()}
+    seg_idx = sum(v for k, v in files.items() if k.endswith((".keys.npy", ".refs.npy")))
+    seg_sig = sum(v for k, v in files.items() if k.endswith((".sigs.npy", ".th.npy")))
+    bloom = sum(v for k, v in files.items() if k.startswith("bloom-"))
+    # the rolled-back day's segment is still on disk (garbage until the next call): exclude it
+    cur = [k for k in files if k.startswith(f"seg-{day.isoformat()}")]
+    cur_idx = sum(files[k] for k in cur if k.endswith((".keys.npy", ".refs.npy")))
+    cur_sig = sum(files[k] for k in cur if k.endswith((".sigs.npy", ".th.npy")))
+    ex = summary.extra
+    return {
+        "history_docs": history_docs,
+        "decide_s": round(min(times), 3),
+        "history_lookup_s": round(ex["t_cache_sync_s"] + ex["t_history_s"], 4),
+        "t_within_day_s": ex["t_within_day_s"],
+        "t_write_s": ex["t_write_s"],
+        "bloom_positive_keys": ex["bloom_positives"],
+        "keys_probed": ex["keys_probed"],
+        "candidates_checked": summary.candidates_checked,
+        "found": {"exact": summary.exact_duplicate, "near": summary.near_duplicate, "fresh": summary.fresh},
+        "bytes_per_doc": {
+            "bloom": round(bloom / history_docs, 1),
+            "band_keys_and_refs": round((seg_idx - cur_idx) / history_docs, 1),
+            "signature_cache_files": round((seg_sig - cur_sig) / history_docs, 1),
+            "duckdb_file_all_tables": round(db.stat().st_size / history_docs, 1),
+        },
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "rss_at_start_mb": round(rss0 / 1024, 1),
+    }
+
+
+def _child(*args: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", *args], check=True, capture_output=True, text=True
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def bench_lookup(sizes: list[int], workdir: Path) -> dict:
+    db, idx = workdir / "bench.duckdb", workdir / "index"
+    results = []
+    for size in sizes:
+        b = _child("build", str(db), str(idx), str(size))
+        m = _child("measure", str(db), str(idx), str(size))
+        m["build_s"] = b["build_s"]
+        log({"section": "lookup", **m})
+        results.append(m)
+    first, last = results[0], results[-1]
+    return {
+        "section": "lookup_summary",
+        "sizes": sizes,
+        "ratio_decide_largest_vs_smallest": round(last["decide_s"] / first["decide_s"], 2),
+        "ratio_history_lookup_largest_vs_smallest": round(
+            last["history_lookup_s"] / max(first["history_lookup_s"], 1e-4), 2
+        ),
+        "peak_rss_growth_mb": round(last["peak_rss_mb"] - first["peak_rss_mb"], 1),
+    }
+
+
+# ---------------------------------------------------------------- 3. quality vs brute force
+TARGET_J = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0)
+
+
+def _variant(text: str, target: float, ngram: int, rng: random.Random) -> str:
+    """A copy whose n-gram Jaccard with `text` is about `target`: random word substitutions at rate p,
+    where a fraction q = 2J/(1+J) of shingles survives and q ~ (1-p)^ngram. The true J is measured."""
+    w = text.split()
+    q = 2 * target / (1 + target)
+    p = 1 - q ** (1 / ngram)
+    for i in range(len(w)):
+        if rng.random() < p:
+            w[i] = rng.choice(["lorem", "ipsum", "dolor", "amet", "edited", "new"]) + str(rng.randint(0, 99))
+    return " ".join(w)
+
+
+def exact_jaccard_pairs(word_lists: list[list[str]], ngram: int) -> dict[tuple[int, int], float]:
+    """Brute force over the same shingles (sha1_hash32 ids): Jaccard of every pair sharing a shingle."""
+    sets = [np.unique(shingle_hashes(shingles(w, ngram))) for w in word_lists]
+    h = np.concatenate(sets)
+    d = np.concatenate([np.full(len(s), i) for i, s in enumerate(sets)])
+    order = np.argsort(h, kind="stable")
+    h, d = h[order], d[order]
+    bounds = np.flatnonzero(np.r_[True, h[1:] != h[:-1], True])
+    inter: dict[tuple[int, int], int] = {}
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        if b - a > 1:
+            docs = d[a:b]
+            for x in range(len(docs)):
+                for y in range(x + 1, len(docs)):
+                    key = (int(docs[x]), int(docs[y]))
+                    inter[key] = inter.get(key, 0) + 1
+    return {k: c / (len(sets[k[0]]) + len(sets[k[1]]) - c) for k, c in inter.items()}
+
+
+def s_curve(bands: int, rows: int, s: float) -> float:
+    return 1 - (1 - s**rows) ** bands
+
+
+def bench_quality(texts: list[str], source: str, workdir: Path, n_variants: int) -> dict:
+    cfg = DedupConfig()
+    rng = random.Random(7)
+    docs: list[str] = []
+    for t in texts:
+        docs.append(t)
+        docs.extend(_variant(t, rng.choice(TARGET_J), cfg.ngram, rng) for _ in range(n_variants))
+    perm = list(range(len(docs)))
+    rng.shuffle(perm)  # variants may come before their base: "earliest" is by order key, not by family
+    docs = [docs[i] for i in perm]
+    wl = [normalize(t).split() for t in docs]
+    exact = exact_jaccard_pairs(wl, cfg.ngram)
+    norm = [" ".join(w) for w in wl]
+    for i in range(len(docs)):
+        for j in range(i + 1, len(docs)):
+            if norm[i] == norm[j]:
+                exact[(i, j)] = 1.0
+    thr = cfg.threshold
+    sigs = signatures(wl, cfg.ngram, cfg.num_perm, cfg.seed)
+
+    # pair level, for several band layouts (and a larger signature) confirmed by estimated Jaccard
+    truth = {k for k, v in exact.items() if v >= thr}
+    clear = {k for k, v in exact.items() if abs(v - thr) >= 0.05}  # pairs outside the +-0.05 zone
+    layouts = {}
+    sig256 = signatures(wl, cfg.ngram, 256, cfg.seed)
+    for num_perm, bands, rows in ((112, 14, 8), (112, 16, 7), (112, 28, 4), (112, 8, 14), (256, 32, 8)):
+        sg = sigs if num_perm == 112 else sig256
+        cand: set[tuple[int, int]] = set()
+        for b in range(bands):
+            buckets: dict[bytes, list[int]] = {}
+            for i, s in enumerate(sg):
+                buckets.setdefault(s[b * rows : (b + 1) * rows].tobytes(), []).append(i)
+            for g in buckets.values():
+                cand.update((g[x], g[y]) for x in range(len(g)) for y in range(x + 1, len(g)))
+        pred = {p for p in cand if np.mean(sg[p[0]] == sg[p[1]]) >= thr or norm[p[0]] == norm[p[1]]}
+        tp = len(pred & truth)
+        pc, tc = pred & clear, truth & clear
+        layouts[f"{num_perm}:{bands}x{rows}"] = {
+            "candidates": len(cand),
+            "precision": round(tp / max(len(pred), 1), 4),
+            "recall": round(tp / max(len(truth), 1), 4),
+            "banding_recall_before_confirmation": round(len(cand & truth) / max(len(truth), 1), 4),
+            "precision_outside_thr_pm_0.05": round(len(pc & tc) / max(len(pc), 1), 4),
+            "recall_outside_thr_pm_0.05": round(len(pc & tc) / max(len(tc), 1), 4),
+            "p_candidate_at_s": {s: round(s_curve(bands, rows, s), 3) for s in (0.7, 0.75, 0.8, 0.85, 0.9)},
+        }
+    # recall by true-similarity bucket for the default (14x8)
+    buckets_r = {}
+    for lo, hi in ((0.8, 0.85), (0.85, 0.9), (0.9, 0.95), (0.95, 1.01)):
+        pairs = [p for p in truth if lo <= exact[p] < hi]
+        hit = sum(1 for p in pairs if np.mean(sigs[p[0]] == sigs[p[1]]) >= thr or norm[p[0]] == norm[p[1]])
+        buckets_r[f"{lo}-{min(hi, 1.0)}"] = {
+            "pairs": len(pairs),
+            "confirmation_recall": round(hit / max(len(pairs), 1), 3),
+        }
+
+    # doc level, through dedup_day: is a doc a duplicate of some EARLIER doc (order key = position)?
+    db = workdir / "quality.duckdb"
+    con = duckdb.connect(str(db))
+    store.ensure_schema(con)
+    with store.transaction(con):
+        dedup_day(
+            con,
+            DAY0,
+            [DedupDoc(f"d{i:05d}", t, (i,)) for i, t in enumerate(docs)],
+            cfg,
+            workdir / "quality-index",
+        )
+    rows = con.execute("SELECT doc_id, status, duplicate_of FROM dedup_decisions").fetchall()
+    con.close()
+    true_dup = {j for (i, j), v in exact.items() if v >= thr}
+    pred_dup = {int(r[0][1:]) for r in rows if r[1] != "fresh"}
+    strict_ok = {
+        int(r[0][1:])
+        for r in rows
+        if r[1] != "fresh" and exact.get((int(r[2][1:]), int(r[0][1:])), 0.0) >= thr
+    }
+    return {
+        "section": "quality",
+        "source": source,
+        "docs": len(docs),
+        "true_pairs_at_threshold": len(truth),
+        "threshold": thr,
+        "pair_level": layouts,
+        "recall_by_true_similarity_14x8": buckets_r,
+        "doc_level_14x8": {
+            "true_duplicates": len(true_dup),
+            "flagged": len(pred_dup),
+            "precision": round(len(pred_dup & true_dup) / max(len(pred_dup), 1), 4),
+            "precision_strict_duplicate_of_has_true_J_ge_thr": round(
+                len(strict_ok) / max(len(pred_dup), 1), 4
+            ),
+            "recall": round(len(pred_dup & true_dup) / max(len(true_dup), 1), 4),
+        },
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="histories 10k/50k and a smaller quality corpus")
+    ap.add_argument("--sizes", default="", help="comma-separated history sizes (multiples of 10000)")
+    ap.add_argument("--workdir", type=Path, default=None, help="scratch dir (default: a temp dir, removed)")
+    ap.add_argument("--worker", nargs=4, metavar=("KIND", "DB", "INDEX", "N"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        kind, db, idx, n = args.worker
+        fn = worker_build if kind == "build" else worker_measure
+        print(json.dumps(fn(Path(db), Path(idx), int(n))))
+        return
+    sizes = (
+        [int(s) for s in args.sizes.split(",")]
+        if args.sizes
+        else ([10_000, 50_000] if args.quick else [10_000, 100_000, 1_000_000])
+    )
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench_dedup_"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    try:
+        log(
+            {
+                "section": "machine",
+                "cpus": os.cpu_count(),
+                "python": sys.version.split()[0],
+                "duckdb": duckdb.__version__,
+                "numpy": np.__version__,
+            }
+        )
+        texts, source = corpus_texts()
+        sig = bench_signatures(texts if not args.quick else texts[:100], DedupConfig())
+        sig["source"] = source
+        log(sig)
+        log(bench_lookup(sizes, workdir))
+        log(bench_quality(texts[:150] if args.quick else texts, source, workdir, 3))
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    log({"section": "done", "total_s": round(time.perf_counter() - t0, 1)})
+
+
+if __name__ == "__main__":
+    main()
