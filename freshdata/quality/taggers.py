@@ -18,7 +18,7 @@ import tldextract
 import yaml
 
 from .registry import Operator, Params, register
-from .text import DocContext
+from .text import WORD_RE, DocContext
 
 
 @cache
@@ -102,7 +102,7 @@ class QualityScore(Operator):
 
 
 # ---------------------------------------------------------------- topic / format
-TOKEN_RE = re.compile(r"[a-z0-9]+(?:['&][a-z0-9]+)*")
+TOKEN_RE = WORD_RE  # same tokens as DocContext.words_lower, so keyword tables and docs agree
 
 
 class Taxonomy:
@@ -122,7 +122,7 @@ class Taxonomy:
     @staticmethod
     def _build(cats: list[dict]) -> dict:
         words: dict[str, list[tuple[str, float]]] = {}
-        phrases: list[tuple[str, str, float]] = []
+        phrases: list[tuple[str, str, float, frozenset[str]]] = []
         urls: list[tuple[re.Pattern[str], str, float]] = []
         for c in cats:
             name = c["name"]
@@ -133,7 +133,7 @@ class Taxonomy:
                     words.setdefault(toks[0], []).append((name, w))
                 elif toks:
                     # matched on whole tokens: " is a " never hits "this attack"
-                    phrases.append((" " + " ".join(toks) + " ", name, w))
+                    phrases.append((" " + " ".join(toks) + " ", name, w, frozenset(toks)))
             for entry in c.get("url", []):
                 pat = entry.lower()
                 # '/art' must not match '/articles': a pattern ending in a letter needs a non-letter after it
@@ -148,7 +148,9 @@ class Taxonomy:
             for name, w in table["words"].get(word, ()):
                 # sublinear in repetitions so one repeated word cannot dominate
                 scores[name] = scores.get(name, 0.0) + w * (1.0 + math.log(n))
-        for phrase, name, w in table["phrases"]:
+        for phrase, name, w, toks in table["phrases"]:
+            if not counts.keys() >= toks:  # cheap: skip the string scan when a token is absent
+                continue
             n = norm.count(phrase)
             if n:
                 scores[name] = scores.get(name, 0.0) + w * (1.0 + math.log(n))
@@ -161,16 +163,23 @@ class Taxonomy:
         total = sum(scores.values())
         return best, round(scores[best] / total, 4)
 
-    def tag(self, text: str, url: str) -> tuple[str, float, str, float]:
-        """(topic, topic confidence, format, format confidence); confidence = share of keyword mass."""
-        tokens = TOKEN_RE.findall(text[:20000].lower())
-        counts = Counter(tokens)
-        low = " " + " ".join(tokens) + " "
+    def tag(
+        self, text: str, url: str, tokens: list[str] | None = None, counts: Counter | None = None
+    ) -> tuple[str, float, str, float]:
+        """(topic, topic confidence, format, format confidence); confidence = share of keyword mass.
+
+        tokens/counts: lower-cased words already computed by the caller (saves a pass over the text).
+        """
+        if tokens is None:
+            tokens = TOKEN_RE.findall(text.lower())
+        if counts is None:
+            counts = Counter(tokens)
+        norm = " " + " ".join(tokens) + " "
         parts = urlsplit(url.lower())
         url_low = parts.path + ("?" + parts.query if parts.query else "")
         host = parts.hostname or ""
-        topic, ts = self._score(self.topics, counts, low, host + url_low)
-        fmt, fs = self._score(self.formats, counts, low, url_low)
+        topic, ts = self._score(self.topics, counts, norm, host + url_low)
+        fmt, fs = self._score(self.formats, counts, norm, url_low)
         return topic or self.default_topic, ts, fmt or self.default_format, fs
 
 
@@ -198,6 +207,6 @@ class TopicFormat(Operator):
         return [self.path]
 
     def compute(self, ctx: DocContext) -> dict[str, float]:
-        topic, ts, fmt, fs = self.taxonomy.tag(ctx.text, ctx.doc.url)
+        topic, ts, fmt, fs = self.taxonomy.tag(ctx.text, ctx.doc.url, ctx.words_lower, ctx.word_counts)
         ctx.tags.update(topic=topic, topic_score=ts, format=fmt, format_score=fs)
         return {}

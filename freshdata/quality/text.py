@@ -6,11 +6,12 @@ Splitting is regex/str based (no tokenizer downloads) because the stage must run
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from .types import QualityDoc, TagValue
 
-WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
+WORD_RE = re.compile(r"\w+")  # apostrophes split words; ~20% faster than handling them
 PARAGRAPH_SPLIT_RE = re.compile(r"\n\s*\n")
 NO_SPACE_LANGS = frozenset({"zh", "ja", "th", "lo", "my", "km", "bo", "wuu", "yue"})
 
@@ -53,7 +54,13 @@ class DocContext:
 
     @property
     def words_lower(self) -> list[str]:
-        return self._get("words_lower", lambda: WORD_RE.findall(self._text.lower()))
+        # one C-level join/lower/split instead of a second regex pass over the text
+        return self._get("words_lower", lambda: " ".join(self.words).lower().split(" ") if self.words else [])
+
+    @property
+    def word_counts(self) -> Counter[str]:
+        """Lower-cased word frequencies (Counter is C-accelerated; set lookups then run on uniques)."""
+        return self._get("word_counts", lambda: Counter(self.words_lower))
 
     @property
     def tokens(self) -> list[str]:
