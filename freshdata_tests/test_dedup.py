@@ -246,3 +246,60 @@ def test_bloom_filters_fresh_docs(con, tmp_path):
     assert s.fresh == 30
     assert s.extra["keys_probed"] == 30 * CFG.bands
     assert s.extra["bloom_positives"] <= 5  # almost nothing reaches the segments
+
+
+def _reference(days: dict, cfg: DedupConfig) -> dict[str, tuple]:
+    """Brute force over all pairs with the same signatures: earliest doc (earlier day first, then same-day
+    order) that is an exact copy or shares a band and has estimated Jaccard >= threshold."""
+    from freshdata.dedup.core import features
+    from freshdata.dedup.minhash import band_keys
+
+    seen: list[tuple] = []  # (day, doc_id, th, sig, too_short, bands)
+    out = {}
+    for day in sorted(days):
+        f = features(days[day], cfg)
+        bk = band_keys(f.sigs, cfg.bands, cfg.rows)
+        today = []
+        for i, doc_id in enumerate(f.doc_ids):
+            res = ("fresh", None, None, None)
+            for d2, id2, th2, sig2, short2, bk2 in seen + today:
+                if th2 == f.text_hash[i]:
+                    res = ("exact_duplicate", id2, d2, 1.0)
+                    break
+                if not short2 and not f.too_short[i] and np.any(bk2 == bk[i]):
+                    j = float(np.mean(sig2 == f.sigs[i]))
+                    if j >= cfg.threshold:
+                        res = ("near_duplicate", id2, d2, j)
+                        break
+            out[doc_id] = res
+            today.append((day, doc_id, f.text_hash[i], f.sigs[i], f.too_short[i], bk[i]))
+        seen += today
+    return out
+
+
+def test_matches_brute_force_on_template_heavy_days(con, tmp_path):
+    rng = random.Random(5)
+    base = [article(500 + i, 120) for i in range(3)]
+    days = {}
+    for k, day in enumerate((D1, D2, D3)):
+        docs = []
+        for i in range(60):
+            r = rng.random()
+            if r < 0.6:
+                text = edit(rng.choice(base), rng.randint(0, 6), seed=rng.randint(0, 10**6))
+            elif r < 0.7:
+                text = rng.choice(base)
+            elif r < 0.8:
+                text = rng.choice(["short one", "Short one!", "other short"])
+            else:
+                text = article(rng.randint(0, 10**6), 80)
+            docs.append(DedupDoc(f"d{k}-{i}", text, (rng.randint(0, 20), f"d{k}-{i}")))
+        days[day] = docs
+    for day, docs in days.items():
+        run_day(con, day, docs, tmp_path)
+    got = {k: v[:4] for k, v in decisions(con).items()}
+    ref = _reference(days, CFG)
+    assert got.keys() == ref.keys()
+    for doc_id in ref:
+        assert got[doc_id][:3] == ref[doc_id][:3], doc_id
+        assert got[doc_id][3] == pytest.approx(ref[doc_id][3])

@@ -26,7 +26,6 @@ from freshdata.dedup.minhash import signatures
 from freshdata.dedup.normalize import normalize, text_hash
 
 _EMPTY = np.iinfo(np.uint32).max
-_PAIR_CHUNK = 20000
 
 
 class DedupParamsMismatch(ValueError):
@@ -138,7 +137,14 @@ def _history_matches(
     cfg: DedupConfig,
     summary: DedupSummary,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Earliest confirmed history match per new doc: (day index or -1, ord, similarity, exact flag)."""
+    """Earliest confirmed history match per new doc: (day index or -1, ord, similarity, exact flag).
+
+    Days are visited in ascending order and a doc is settled by the first day that confirms a match.
+    Within a day, the entries of one key are stored in ascending ord, so each (doc, key) query walks its
+    entries one per round and stops at its first confirmed entry, or as soon as its entries are not
+    earlier than the doc's best match so far: a key shared by thousands of template pages costs about
+    one check per query instead of thousands.
+    """
     n = len(th)
     best_day = np.full(n, -1, dtype=np.int64)
     best_ord = np.full(n, -1, dtype=np.int64)
@@ -148,35 +154,59 @@ def _history_matches(
         return best_day, best_ord, best_sim, best_exact
     flat, doc_of = _entries(keys, too_short)
     pos = cache.bloom_contains(flat)
-    q64, qdoc = flat[pos], doc_of[pos].astype(np.intp)
-    q32 = (q64 & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    q32 = (flat[pos] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    qdoc = doc_of[pos].astype(np.intp)
     summary.extra["bloom_positives"] = int(pos.sum())
     summary.extra["keys_probed"] = len(flat)
-    for di, (_, seg) in enumerate(segs):  # days ascending: the first day with a match is the earliest
+    big = np.iinfo(np.int64).max
+    for di, (_, seg) in enumerate(segs):
         undecided = best_day[qdoc] < 0
         if not undecided.any():
             break
-        qi, ords = seg.lookup(q32[undecided])
-        if len(qi) == 0:
+        qk, qd = q32[undecided], qdoc[undecided]
+        lo = np.searchsorted(seg.keys, qk, side="left")
+        hi = np.searchsorted(seg.keys, qk, side="right")
+        has = hi > lo
+        if not has.any():
             continue
-        docs = qdoc[undecided][qi]
-        pair = np.unique(docs.astype(np.int64) * (1 << 32) + ords)
-        docs, ords = (pair >> 32).astype(np.intp), (pair & 0xFFFFFFFF).astype(np.intp)
-        summary.candidates_checked += len(docs)
-        hist_th = np.asarray(seg.th)[ords]
-        exact = hist_th == th[docs]
-        hist_sigs = np.asarray(seg.sigs[ords]) if len(ords) else np.zeros((0, cfg.num_perm), np.uint32)
-        hist_short = np.all(hist_sigs == _EMPTY, axis=1)
-        sim = np.where(exact, 1.0, 0.0)
-        long_ = ~exact & ~hist_short & ~too_short[docs]
-        if long_.any():
-            sim[long_] = np.mean(hist_sigs[long_] == sigs[docs[long_]], axis=1)
-        ok = exact | (sim >= cfg.threshold)
-        docs, ords, sim, exact = docs[ok], ords[ok], sim[ok], exact[ok]
-        # pairs are sorted by (doc, ord): the first per doc is its earliest match on this day
-        first = np.unique(docs, return_index=True)[1]
-        d, o = docs[first], ords[first]
-        best_day[d], best_ord[d], best_sim[d], best_exact[d] = di, o, sim[first], exact[first]
+        qd, lo, hi = qd[has], lo[has], hi[has]
+        day_ord = np.full(n, big, dtype=np.int64)
+        day_sim = np.zeros(n, dtype=np.float64)
+        day_exact = np.zeros(n, dtype=bool)
+        active = np.arange(len(qd))
+        off = 0
+        while active.size:
+            p = lo[active] + off
+            inside = p < hi[active]
+            active, p = active[inside], p[inside]
+            docs = qd[active]
+            ords = np.asarray(seg.refs[p]).astype(np.int64)
+            earlier = ords < day_ord[docs]
+            active, docs, ords = active[earlier], docs[earlier], ords[earlier]
+            if not active.size:
+                break
+            summary.candidates_checked += len(active)
+            exact = np.asarray(seg.th)[ords] == th[docs]
+            hist_sigs = np.asarray(seg.sigs[ords])
+            sim = np.where(exact, 1.0, 0.0)
+            long_ = ~exact & ~too_short[docs] & ~np.all(hist_sigs == _EMPTY, axis=1)
+            if long_.any():
+                sim[long_] = np.mean(hist_sigs[long_] == sigs[docs[long_]], axis=1)
+            ok = exact | (sim >= cfg.threshold)
+            if ok.any():
+                d, o, s_, e = docs[ok], ords[ok], sim[ok], exact[ok]
+                order = np.lexsort((o, d))
+                d, o, s_, e = d[order], o[order], s_[order], e[order]
+                first = np.unique(d, return_index=True)[1]
+                d, o, s_, e = d[first], o[first], s_[first], e[first]
+                better = o < day_ord[d]
+                d, o, s_, e = d[better], o[better], s_[better], e[better]
+                day_ord[d], day_sim[d], day_exact[d] = o, s_, e
+            active = active[~ok]  # a query's later entries have larger ords: done once confirmed
+            off += 1
+        found = day_ord < big
+        best_day[found], best_ord[found] = di, day_ord[found]
+        best_sim[found], best_exact[found] = day_sim[found], day_exact[found]
     return best_day, best_ord, best_sim, best_exact
 
 
@@ -188,20 +218,25 @@ def _within_day_matches(
     cfg: DedupConfig,
     summary: DedupSummary,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Earliest earlier same-day match per doc: (ord or -1, similarity, exact flag)."""
+    """Earliest earlier same-day match per doc: (ord or -1, similarity, exact flag).
+
+    Exact copies collapse onto the first doc with their text hash. Among those representatives, for
+    every band bucket each doc scans the earlier members in growing chunks and stops at the first
+    confirmed one (or at its best match from another band): near-linear for big template groups.
+    """
     n = len(th)
     best = np.full(n, -1, dtype=np.int64)
     sim_out = np.zeros(n, dtype=np.float64)
     exact_out = np.zeros(n, dtype=bool)
     if n == 0:
         return best, sim_out, exact_out
-    # Exact copies: the first occurrence of each text hash represents the group.
     _, first_idx, inv = np.unique(th, return_index=True, return_inverse=True)
     rep = first_idx[inv]
     is_rep = rep == np.arange(n)
-    # Near matches among representatives with shingles: pairs sharing at least one band key.
     cand = np.flatnonzero(is_rep & ~too_short)
-    pairs: list[np.ndarray] = []
+    near_best = np.full(n, -1, dtype=np.int64)
+    near_sim = np.zeros(n, dtype=np.float64)
+    thr = cfg.threshold
     for b in range(cfg.bands):
         k = keys[cand, b]
         order = np.lexsort((cand, k))
@@ -209,30 +244,21 @@ def _within_day_matches(
         starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
         sizes = np.diff(np.r_[starts, len(ks)])
         for s, g in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
-            grp = docs[s : s + g]
-            a, c = np.triu_indices(g, 1)
-            pairs.append(grp[a].astype(np.int64) * n + grp[c])
-    near_best = np.full(n, -1, dtype=np.int64)
-    near_sim = np.zeros(n, dtype=np.float64)
-    if pairs:
-        allp = np.unique(np.concatenate(pairs))  # sorted by (later doc? no: earlier doc j, then i)
-        j_all, i_all = allp // n, allp % n
-        # sort by (i, j) so the first confirmed pair per i is its earliest match
-        order = np.lexsort((j_all, i_all))
-        j_all, i_all = j_all[order], i_all[order]
-        summary.candidates_checked += len(j_all)
-        conf_j, conf_i, conf_s = [], [], []
-        for s in range(0, len(j_all), _PAIR_CHUNK):
-            j, i = j_all[s : s + _PAIR_CHUNK], i_all[s : s + _PAIR_CHUNK]
-            sim = np.mean(sigs[j] == sigs[i], axis=1)
-            ok = sim >= cfg.threshold
-            conf_j.append(j[ok])
-            conf_i.append(i[ok])
-            conf_s.append(sim[ok])
-        cj, ci, cs = np.concatenate(conf_j), np.concatenate(conf_i), np.concatenate(conf_s)
-        if len(ci):
-            first = np.unique(ci, return_index=True)[1]
-            near_best[ci[first]], near_sim[ci[first]] = cj[first], cs[first]
+            grp = docs[s : s + g]  # ascending ord
+            gsig = sigs[grp]
+            for p in range(1, g):
+                i = grp[p]
+                lim = p if near_best[i] < 0 else int(np.searchsorted(grp, near_best[i]))
+                start, step = 0, 8
+                while start < lim:
+                    end = min(lim, start + step)
+                    sims = np.mean(gsig[start:end] == gsig[p], axis=1)
+                    summary.candidates_checked += end - start
+                    hit = np.flatnonzero(sims >= thr)
+                    if hit.size:
+                        near_best[i], near_sim[i] = grp[start + hit[0]], sims[hit[0]]
+                        break
+                    start, step = end, step * 4
     for i in range(n):  # ascending: a copy's representative is always decided first
         r = rep[i]
         if r == i:
