@@ -37,7 +37,14 @@ def test_ip_public_vs_private(ip, redacted):
 
 @pytest.mark.parametrize(
     "phone",
-    ["+1 415 555 0132", "+44 20 7946 0018", "(212) 555-0187", "+49 30 901820", "020 7946 0018"],
+    [
+        "+1 415 555 0132",
+        "+44 20 7946 0018",
+        "(212) 555-0187",
+        "+49 30 901820",
+        "020 7946 0018",
+        "1-876-499-0169",
+    ],
 )
 def test_phone_redacted(phone):
     text, c = redact(f"Call {phone} now.")
@@ -53,6 +60,9 @@ def test_phone_redacted(phone):
         "Order number 20231012 shipped.",
         "Version 1.2.3 was released, ISBN 978-3-16-148410-0.",
         "Scores were 12 34 56 in the final.",
+        "Sendung vom 16.10.2019 18:15 Uhr.",
+        "Ann Rheum Dis. 2014: p. annrheumdis-2014-205577.",
+        "Updated 20.04.2018 16:22 by the editor.",
     ],
 )
 def test_no_false_positive_on_dates_and_numbers(text):

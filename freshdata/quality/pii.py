@@ -27,9 +27,11 @@ IPV6_RE = re.compile(
 )
 # phone-looking spans: optional +, then digits with common separators; validated with phonenumbers
 PHONE_CANDIDATE_RE = re.compile(
-    r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]\d{2,8}){1,4}(?![\w])"
+    r"(?<![\w+.-])(?:\+\d{1,3}[\s.-]?|1[\s.-])?(?:\(\d{1,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]\d{2,8}){1,4}(?![\w]|:\d|[.-]\d)"
 )
-DATE_LIKE_RE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$")
+DATE_LIKE_RE = re.compile(
+    r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}|^(?:19|20)\d\d[-./]"
+)  # a phone candidate containing a date is a date (+ time), not a phone
 
 # Cheap necessary conditions, checked first: the full patterns (with look-behinds) are ~5x slower.
 IPV4_QUICK_RE = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d")
@@ -91,7 +93,7 @@ def _public_ip(candidate: str) -> bool:
 def _is_phone(candidate: str, regions: tuple[str, ...], min_digits: int) -> bool:
     s = candidate.strip()
     digits = sum(c.isdigit() for c in s)
-    if digits < min_digits or digits > 15 or DATE_LIKE_RE.match(s):
+    if digits < min_digits or digits > 15 or DATE_LIKE_RE.search(s):
         return False
     try:
         if s.startswith("+"):
