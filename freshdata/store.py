@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -57,6 +58,23 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
-def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | list | None = None) -> duckdb.DuckDBPyConnection:
-    """Execute a named SQL file with parameters."""
-    return con.execute(load_sql(name), params) if params is not None else con.execute(load_sql(name))
+def statements(name: str) -> list[str]:
+    """The statements of a named SQL file (DuckDB binds parameters to one statement at a time)."""
+    parts = re.split(r";[ \t]*(?:--[^\n]*)?\n", load_sql(name) + "\n")
+    return [p.strip() for p in parts if re.sub(r"--[^\n]*", "", p).strip()]
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> duckdb.DuckDBPyConnection:
+    """Execute every statement of a named SQL file; returns the cursor of the last one."""
+    for statement in statements(name):
+        cursor = con.execute(statement, params) if params else con.execute(statement)
+    return cursor
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, name: str, rows: object) -> None:
+    """Run `sql/<name>.sql`, which inserts from a relation called `staged` (a polars/arrow frame)."""
+    con.register("staged", rows)
+    try:
+        run(con, name)
+    finally:
+        con.unregister("staged")

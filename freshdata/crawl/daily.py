@@ -1,0 +1,234 @@
+"""One day of crawling: discover what is new in every source, then fetch it once, archiving raw responses.
+
+Both stages replace their day inside one DuckDB transaction. A re-run of a day replays what that day
+already archived (feeds are re-parsed from the WARC, documents already fetched are reused), so it
+never re-downloads what the partition has; only what is missing or failed transiently goes back out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from freshdata import store
+from freshdata.config import SourceConfig, SourcesFile
+from freshdata.crawl.archive import DayArchive, read_body
+from freshdata.crawl.discover import DiscoveryError, Link, parse_feed, parse_seed_page, parse_sitemap
+from freshdata.crawl.fetch import FetchRequest, FetchResult, fetch_many
+from freshdata.crawl.urls import normalize_url, same_host
+
+MAX_SITEMAP_DEPTH = 3  # index → index → urlset is the deepest we follow
+MAX_CHILD_SITEMAPS = 200  # per source per run
+MAX_ATTEMPTS = 3  # transient failures are retried on later days this many times in all
+
+FETCH_LOG_SCHEMA: dict[str, Any] = {
+    "partition_date": pl.Date, "stage": pl.Utf8, "source": pl.Utf8, "kind": pl.Utf8, "url": pl.Utf8,
+    "final_url": pl.Utf8, "state": pl.Utf8, "reason": pl.Utf8, "detail": pl.Utf8, "http_status": pl.Int32,
+    "content_type": pl.Utf8, "encoding": pl.Utf8, "etag": pl.Utf8, "last_modified": pl.Utf8,
+    "fetched_at": pl.Datetime("us", "UTC"), "elapsed_s": pl.Float64, "body_bytes": pl.Int64,
+    "content_hash": pl.Utf8, "warc_file": pl.Utf8, "warc_offset": pl.Int64, "n_links": pl.Int32,
+}
+DISCOVERED_SCHEMA: dict[str, Any] = {
+    "partition_date": pl.Date, "url": pl.Utf8, "source": pl.Utf8, "found_in": pl.Utf8,
+    "published_at": pl.Datetime("us", "UTC"), "state": pl.Utf8, "reason": pl.Utf8,
+}
+
+
+@dataclass
+class StageSummary:
+    counts: Counter[str] = field(default_factory=Counter)
+    by_reason: Counter[str] = field(default_factory=Counter)
+    network_requests: int = 0
+    reused: int = 0
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    return next((v for k, v in headers if k.lower() == name), None)
+
+
+def _log_row(day: date, stage: str, result: FetchResult, archived: tuple[str, int] | None,
+             n_links: int | None = None) -> dict[str, Any]:
+    body = result.body
+    return {
+        "partition_date": day, "stage": stage, "source": result.request.source, "kind": result.request.kind,
+        "url": result.url, "final_url": result.final_url, "state": result.state, "reason": result.reason,
+        "detail": result.detail, "http_status": result.http_status,
+        "content_type": _header(result.headers, "content-type"), "encoding": result.encoding,
+        "etag": result.etag, "last_modified": result.last_modified, "fetched_at": result.fetched_at,
+        "elapsed_s": result.elapsed_s, "body_bytes": len(body) if body is not None else None,
+        "content_hash": hashlib.sha256(body).hexdigest() if body is not None else None,
+        "warc_file": archived[0] if archived else None, "warc_offset": archived[1] if archived else None,
+        "n_links": n_links,
+    }
+
+
+def _archive(archive: DayArchive, result: FetchResult) -> tuple[str, int] | None:
+    """Archive what we received: full responses, and headers-only records for 304s and opt-outs."""
+    if result.http_status is None or result.state not in ("fetched", "not_modified", "ai_opt_out"):
+        return None
+    record = archive.add(
+        result.final_url or result.url, result.http_status, result.headers, result.body or b"",
+        extra={"Requested-URL": result.url, "Source": result.request.source, "State": result.state,
+               "Encoding": result.encoding or ""},
+    )
+    return record.warc_file, record.offset
+
+
+def _validators(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, tuple[str | None, str | None]]:
+    rows = store.run(con, "select_validators", {"day": day}).fetchall()
+    return {url: (etag, modified) for url, etag, modified in rows}
+
+
+def _parse_source_body(kind: str, body: bytes, base: str, encoding: str | None) -> tuple[list[Link], list[Link]]:
+    """Links and child sitemaps of one fetched source document."""
+    if kind == "feed":
+        return parse_feed(body, base), []
+    if kind == "sitemap":
+        parsed = parse_sitemap(body, base)
+        return parsed.links, parsed.child_sitemaps
+    return parse_seed_page(body, base, encoding), []
+
+
+def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, raw_root: Path) -> StageSummary:
+    """Fetch (or replay) every source of the day and record each URL it lists, with its state."""
+    summary = StageSummary()
+    replay = {row[2]: row for row in store.run(con, "select_discovery_replay", {"day": day}).fetchall()}
+    validators = _validators(con, day)
+    log_rows: list[dict[str, Any]] = []
+    found: dict[str, list[tuple[Link, str]]] = {s.name: [] for s in sources.sources}
+    pending = [(s, s.url, {"page": "seed"}.get(s.kind, s.kind), 0) for s in sources.sources]
+    child_budget: Counter[str] = Counter()
+
+    with DayArchive(raw_root, day, "discovery") as archive:
+        while pending:
+            to_fetch = [p for p in pending if p[1] not in replay]
+            requests = [
+                FetchRequest(url, source.name, kind, *validators.get(url, (None, None)))
+                for source, url, kind, _ in to_fetch
+            ]
+            batch = fetch_many(requests, sources.crawl) if requests else None
+            summary.network_requests += len(requests)
+            fetched = {r.url: r for r in (batch.results if batch else [])}
+            for robots in batch.robots if batch else []:
+                log_rows.append(_log_row(day, "discovery", robots, _archive(archive, robots)))
+            next_round = []
+            for source, url, kind, depth in pending:
+                links, children, row = _discover_one(day, archive, raw_root, source, url, kind,
+                                                     fetched.get(url), replay.get(url), summary)
+                log_rows.append(row)
+                found[source.name].extend((link, url) for link in links)
+                for child in children:
+                    if depth + 1 < MAX_SITEMAP_DEPTH and child_budget[source.name] < MAX_CHILD_SITEMAPS:
+                        child_budget[source.name] += 1
+                        next_round.append((source, child.url, "sitemap", depth + 1))
+            pending = next_round
+        staged_log = pl.DataFrame(log_rows, schema=FETCH_LOG_SCHEMA)
+
+    discovered = _classify(con, day, sources, found)
+    for row in discovered:
+        summary.counts[row["state"]] += 1
+    with store.transaction(con):
+        store.run(con, "delete_discovery_partition", {"day": day})
+        store.insert_rows(con, "insert_fetch_log", staged_log)
+        store.insert_rows(con, "insert_discovered_urls", pl.DataFrame(discovered, schema=DISCOVERED_SCHEMA))
+    return summary
+
+
+def _discover_one(day: date, archive: DayArchive, raw_root: Path, source: SourceConfig, url: str, kind: str,
+                  result: FetchResult | None, replayed: tuple | None, summary: StageSummary,
+                  ) -> tuple[list[Link], list[Link], dict[str, Any]]:
+    """Parse one source document, fresh from the network or replayed from the day's archive."""
+    if replayed is not None:
+        summary.reused += 1
+        keys = ("source", "kind", "url", "final_url", "state", "reason", "detail", "http_status",
+                "content_type", "encoding", "etag", "last_modified", "fetched_at", "elapsed_s",
+                "body_bytes", "content_hash", "warc_file", "warc_offset")
+        row = {"partition_date": day, "stage": "discovery", **dict(zip(keys, replayed, strict=True))}
+        body = read_body(raw_root, row["warc_file"], row["warc_offset"]) if row["state"] == "fetched" else None
+        base, encoding = row["final_url"] or url, row["encoding"]
+    else:
+        assert result is not None
+        row = _log_row(day, "discovery", result, _archive(archive, result))
+        body = result.body if result.state == "fetched" else None
+        base, encoding = result.final_url or url, result.encoding
+    summary.by_reason[f"{kind}:{row['state']}" + (f":{row['reason']}" if row["reason"] else "")] += 1
+    if body is None:
+        row["n_links"] = 0
+        return [], [], row
+    try:
+        links, children = _parse_source_body(kind, body, base, encoding)
+    except DiscoveryError as exc:
+        row.update(state="failed", reason="unparseable", detail=str(exc)[:500], n_links=0)
+        return [], [], row
+    if kind == "seed":
+        links = [link for link in links if same_host(link.url, base)]
+    row["n_links"] = len(links) + len(children)
+    return links, children, row
+
+
+def _classify(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile,
+              found: dict[str, list[tuple[Link, str]]]) -> list[dict[str, Any]]:
+    """Give every listed URL one state: new, known (settled earlier), excluded_by_rule or over_budget."""
+    rows: dict[str, dict[str, Any]] = {}
+    for source in sources.sources:  # sources-file order decides which source owns a URL listed twice
+        for link, found_in in found[source.name]:
+            url = normalize_url(link.url)
+            if url is None or url in rows:
+                continue
+            state, reason = ("new", None) if source.admits(url) else ("excluded_by_rule", "include_exclude")
+            rows[url] = {"partition_date": day, "url": url, "source": source.name, "found_in": found_in,
+                         "published_at": link.published_at, "state": state, "reason": reason}
+    candidates = pl.DataFrame({"url": [u for u, r in rows.items() if r["state"] == "new"]}, schema={"url": pl.Utf8})
+    con.register("staged", candidates)
+    try:
+        known = store.run(con, "select_known_urls", {"day": day, "max_attempts": MAX_ATTEMPTS}).fetchall()
+    finally:
+        con.unregister("staged")
+    for url, reason in known:
+        rows[url].update(state="known", reason=reason)
+    oldest = datetime.min.replace(tzinfo=UTC)
+    for source in sources.sources:  # newest first, so a budget keeps the freshest pages
+        new = sorted((r for r in rows.values() if r["source"] == source.name and r["state"] == "new"),
+                     key=lambda r: (-(r["published_at"] or oldest).timestamp(), r["url"]))
+        for row in new[source.max_documents_per_run:]:
+            row.update(state="over_budget", reason=f"max_documents_per_run={source.max_documents_per_run}")
+    return sorted(rows.values(), key=lambda r: r["url"])
+
+
+def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, raw_root: Path) -> StageSummary:
+    """Fetch the day's new URLs once; a re-run reuses every final outcome already recorded for the day."""
+    summary = StageSummary()
+    todo = store.run(con, "select_fetch_todo", {"day": day}).fetchall()
+    reusable = store.run(con, "select_fetch_reusable", {"day": day}).pl()
+    reused_urls = set(reusable["url"].to_list())
+    requests = [FetchRequest(url, source, "document") for url, source, _, _ in todo if url not in reused_urls]
+    known_sources = {s.name for s in sources.sources}
+    log_rows: list[dict[str, Any]] = []
+    with DayArchive(raw_root, day, "fetch") as archive:
+        if requests:
+            batch = fetch_many([r for r in requests if r.source in known_sources], sources.crawl)
+            summary.network_requests = len(batch.results)
+            for robots in batch.robots:
+                log_rows.append(_log_row(day, "fetch", robots, _archive(archive, robots)))
+            for result in batch.results:
+                log_rows.append(_log_row(day, "fetch", result, _archive(archive, result)))
+        staged = pl.DataFrame(log_rows, schema=FETCH_LOG_SCHEMA)
+    if reusable.height:
+        summary.reused = reusable.height
+        reused = reusable.with_columns(pl.lit(day).alias("partition_date"), pl.lit("fetch").alias("stage"))
+        staged = pl.concat([staged, reused.select(staged.columns).cast(FETCH_LOG_SCHEMA)])
+    for state, reason in staged.filter(pl.col("kind") == "document").select("state", "reason").iter_rows():
+        summary.counts[state] += 1
+        if state != "fetched":
+            summary.by_reason[f"{state}:{reason}"] += 1
+    with store.transaction(con):
+        store.run(con, "delete_fetch_partition", {"day": day})
+        store.insert_rows(con, "insert_fetch_log", staged)
+    return summary

@@ -1,0 +1,267 @@
+"""The bundled demo web site: a small news site that publishes new articles every simulated day.
+
+It serves every discovery format (RSS, Atom, JSON Feed, a sitemap index with a gzipped child, a seed page),
+answers conditional requests with 304, syndicates some articles on later days (exact and lightly edited
+copies, for dedup), and carries the pages a real crawl meets: a 404, a slow page, a PDF, a robots-disallowed
+page, an AI-opted-out page and pages that trip each quality rule. Loopback only.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import html
+import json
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time as dtime
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from freshdata.demo.articles import ARTICLES, syndicated_edit
+from freshdata.quality.demo_samples import DEMO_SAMPLES, DEMO_URL_PATHS
+
+SLOW_PAGE_DELAY_S = 4.0
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str
+    title: str
+    text: str
+    day: int  # first simulated day it is published on (1-based)
+    channel: str  # rss | atom | json | sitemap | seed
+    section: str = "news"
+    author: str = "Demo Desk"
+    noai: bool = False
+
+
+def _schedule() -> list[Page]:
+    """Which page appears on which day, and through which discovery channel."""
+    channels = ["rss", "atom", "json", "rss", "atom", "json"]
+    pages = [
+        Page(f"/{a['section']}/{a['slug']}.html", a["title"], a["text"], 1 + i // 6, channels[i % 6],
+             a["section"], a["author"])
+        for i, a in enumerate(ARTICLES)
+    ]
+    sample_days = {"good_health": 1, "good_sports": 1, "boilerplate_cookies": 1, "repetition_spam": 1,
+                   "good_software": 2, "german_article": 2, "pii_article": 2,
+                   "good_garden": 3, "blocklisted_domain": 3, "adult_words": 3}
+    for name, day in sample_days.items():
+        title = name.replace("_", " ").title()
+        pages.append(Page(DEMO_URL_PATHS[name], title, DEMO_SAMPLES[name], day, "sitemap"))
+    a = ARTICLES
+    pages += [  # syndication: the same story again on a partner path (exact) or lightly edited (near)
+        Page(f"/partner/{a[0]['slug']}.html", a[0]["title"], a[0]["text"], 2, "seed"),
+        Page(f"/partner/{a[1]['slug']}.html", a[1]["title"], syndicated_edit(a[1]["text"]), 2, "seed"),
+        Page(f"/partner/{a[7]['slug']}.html", a[7]["title"], syndicated_edit(a[7]["text"]), 3, "seed"),
+        Page(f"/wire/{a[8]['slug']}.html", a[8]["title"], a[8]["text"], 3, "seed"),
+        Page("/members/essay.html", "Members essay", a[2]["text"], 1, "seed"),  # AI-crawler robots group
+        Page("/private/draft.html", "Draft", a[3]["text"], 1, "seed"),  # disallowed for everyone
+        Page("/opinion/no-ai.html", "Opinion", a[4]["text"], 2, "seed", noai=True),  # <meta robots noai>
+    ]
+    return pages
+
+
+PAGES = _schedule()
+SPECIAL_LINKS = {1: ["/gone/missing.html", "/files/annual-report.pdf", "/slow/page.html", "/tag/archive.html"]}
+
+ROBOTS_TXT = """User-agent: *
+Disallow: /private/
+Crawl-delay: 0
+
+User-agent: GPTBot
+Disallow: /members/
+
+Sitemap: {base}/sitemap_index.xml
+"""
+
+
+class DemoSite:
+    """A threaded HTTP server on 127.0.0.1 whose content depends on the simulated day."""
+
+    def __init__(self, port: int = 0, days: list[date] | None = None) -> None:
+        self.day = 1
+        self.days = days or [date(2026, 1, d) for d in (1, 2, 3)]
+        self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path, headers) for tests
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server API)
+                site.requests.append(("GET", self.path, dict(self.headers)))
+                site._serve(self)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> DemoSite:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # ---- content -------------------------------------------------------------------------------
+    def published(self, page_day: int) -> datetime:
+        return datetime.combine(self.days[page_day - 1], dtime(6, 0), UTC)
+
+    def visible(self, channel: str | None = None) -> list[Page]:
+        return [p for p in PAGES if p.day <= self.day and (channel is None or p.channel == channel)]
+
+    def _page_html(self, page: Page) -> str:
+        paragraphs = "\n".join(f"<p>{html.escape(p)}</p>" for p in page.text.split("\n\n") if p.strip())
+        robots = '<meta name="robots" content="noai, noimageai">' if page.noai else ""
+        published = self.published(page.day).date().isoformat()
+        return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(page.title)} | Demo Gazette</title>
+<meta name="author" content="{html.escape(page.author)}">
+<meta property="article:published_time" content="{published}">{robots}</head>
+<body><header><nav><a href="/">Home</a> | <a href="/news/">News</a> | <a href="/tech/">Tech</a></nav></header>
+<main><article><h1>{html.escape(page.title)}</h1>
+<p class="byline">By {html.escape(page.author)}, {published}</p>
+{paragraphs}
+</article></main>
+<footer><p>Demo Gazette, a fictional newspaper served by freshdata's demo.</p></footer></body></html>"""
+
+    def _rss(self) -> str:
+        items = "".join(
+            f"<item><title>{html.escape(p.title)}</title><link>{self.base}{p.path}</link>"
+            f"<guid>{self.base}{p.path}</guid><pubDate>{format_datetime(self.published(p.day))}</pubDate></item>"
+            for p in self.visible("rss")
+        )
+        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Demo Gazette</title>'
+                f"<link>{self.base}/</link><description>News</description>{items}</channel></rss>")
+
+    def _atom(self) -> str:
+        entries = "".join(
+            f"<entry><title>{html.escape(p.title)}</title><link href=\"{self.base}{p.path}\"/>"
+            f"<id>{self.base}{p.path}</id><published>{self.published(p.day).isoformat()}</published>"
+            f"<updated>{self.published(p.day).isoformat()}</updated></entry>"
+            for p in self.visible("atom")
+        )
+        return ('<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+                f"<title>Demo Gazette Tech</title><id>{self.base}/atom.xml</id>"
+                f"<updated>{self.published(self.day).isoformat()}</updated>{entries}</feed>")
+
+    def _json_feed(self) -> str:
+        items = [{"id": f"{self.base}{p.path}", "url": f"{self.base}{p.path}", "title": p.title,
+                  "date_published": self.published(p.day).isoformat()} for p in self.visible("json")]
+        return json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "Demo Gazette Sports",
+                           "items": items})
+
+    def _urlset(self, pages: list[tuple[str, datetime]]) -> str:
+        urls = "".join(f"<url><loc>{self.base}{path}</loc><lastmod>{stamp.date().isoformat()}</lastmod></url>"
+                       for path, stamp in pages)
+        return ('<?xml version="1.0" encoding="UTF-8"?>'
+                f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>')
+
+    def _route(self, path: str) -> tuple[int, str, bytes, dict[str, str]] | None:
+        xml = "application/xml; charset=utf-8"
+        pages = {p.path: p for p in self.visible()}
+        if path == "/robots.txt":
+            return 200, "text/plain", ROBOTS_TXT.format(base=self.base).encode(), {}
+        if path == "/rss.xml":
+            return 200, "application/rss+xml; charset=utf-8", self._rss().encode(), {}
+        if path == "/atom.xml":
+            return 200, "application/atom+xml; charset=utf-8", self._atom().encode(), {}
+        if path == "/feed.json":
+            return 200, "application/feed+json", self._json_feed().encode(), {}
+        if path == "/sitemap_index.xml":
+            body = ('<?xml version="1.0" encoding="UTF-8"?>'
+                    '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                    f"<sitemap><loc>{self.base}/sitemaps/pages.xml.gz</loc></sitemap>"
+                    f"<sitemap><loc>{self.base}/sitemaps/static.xml</loc></sitemap></sitemapindex>")
+            return 200, xml, body.encode(), {}
+        if path == "/sitemaps/pages.xml.gz":
+            urlset = self._urlset([(p.path, self.published(p.day)) for p in self.visible("sitemap")])
+            return 200, "application/gzip", gzip.compress(urlset.encode(), mtime=0), {}
+        if path == "/sitemaps/static.xml":  # never changes: later days get a 304
+            return 200, xml, self._urlset([(p, self.published(1)) for p in SPECIAL_LINKS[1]]).encode(), {}
+        if path in ("/", "/index.html"):
+            links = "".join(f'<li><a href="{p.path}">{html.escape(p.title)}</a></li>'
+                            for p in self.visible("seed"))
+            body = (f"<!DOCTYPE html><html><head><title>Demo Gazette</title></head><body><h1>Partners</h1>"
+                    f'<ul>{links}<li><a href="https://elsewhere.example/">Elsewhere</a></li></ul></body></html>')
+            return 200, "text/html; charset=utf-8", body.encode(), {}
+        if path == "/files/annual-report.pdf":
+            return 200, "application/pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n", {}
+        if path == "/slow/page.html":
+            time.sleep(SLOW_PAGE_DELAY_S)
+            return 200, "text/html; charset=utf-8", b"<html><body><p>Finally.</p></body></html>", {}
+        page = pages.get(path)
+        if page is not None:
+            extra = {"X-Robots-Tag": "noai"} if page.noai else {}
+            return 200, "text/html; charset=utf-8", self._page_html(page).encode(), extra
+        return None
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        path = handler.path.split("?", 1)[0]
+        routed = self._route(path)
+        if routed is None:
+            status, ctype, body, extra = 404, "text/html; charset=utf-8", b"<html><body>Not found</body></html>", {}
+        else:
+            status, ctype, body, extra = routed
+        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        if status == 200 and handler.headers.get("If-None-Match") == etag:
+            handler.send_response(304)
+            handler.send_header("ETag", etag)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
+        handler.send_response(status)
+        handler.send_header("Content-Type", ctype)
+        handler.send_header("Content-Length", str(len(body)))
+        if status == 200:
+            handler.send_header("ETag", etag)
+        for key, value in extra.items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        try:
+            handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+def demo_sources_yaml(base: str, port: int) -> str:
+    """The sources file the demo runs with: every discovery kind against the local site."""
+    return f"""# freshdata demo sources: the bundled site on loopback (only this host:port is allowed)
+crawl:
+  user_agent: "freshdata-demo/0.1 (+https://github.com/freshdata/freshdata#for-site-owners)"
+  per_host_delay_s: 0
+  per_host_concurrency: 8
+  timeout_s: 2
+  max_retries: 1
+  private_hosts_allowed: ["127.0.0.1:{port}"]
+recipe: {{demo_recipe}}
+sources:
+  - name: gazette-news
+    kind: feed
+    url: {base}/rss.xml
+    tags: {{category: news}}
+  - name: gazette-tech
+    kind: feed
+    url: {base}/atom.xml
+    tags: {{category: tech}}
+  - name: gazette-sports
+    kind: feed
+    url: {base}/feed.json
+    tags: {{category: sports}}
+  - name: gazette-sitemap
+    kind: sitemap
+    url: {base}/sitemap_index.xml
+    exclude: ["/tag/"]
+  - name: gazette-partners
+    kind: page
+    url: {base}/index.html
+    max_documents_per_run: 50
+"""

@@ -1,0 +1,92 @@
+-- Crawl stages (discovery, fetch, extraction). Idempotent DDL, run on every connect.
+-- Every discovered URL of a day has exactly one row here; its final state is resolved by view url_funnel.
+CREATE TABLE IF NOT EXISTS discovered_urls (
+    partition_date DATE NOT NULL,
+    url            VARCHAR NOT NULL,     -- normalized
+    source         VARCHAR NOT NULL,
+    found_in       VARCHAR NOT NULL,     -- the feed / sitemap / seed page that listed it
+    published_at   TIMESTAMPTZ,          -- feed entry date or sitemap <lastmod>
+    state          VARCHAR NOT NULL,     -- new | known | excluded_by_rule | over_budget
+    reason         VARCHAR,
+    PRIMARY KEY (partition_date, url)
+);
+
+-- Every HTTP fetch a stage made (or reused), with the archived record it produced.
+-- stage = 'discovery' (feeds, sitemaps, seed pages, robots.txt) or 'fetch' (documents).
+CREATE TABLE IF NOT EXISTS fetch_log (
+    partition_date DATE NOT NULL,
+    stage          VARCHAR NOT NULL,
+    source         VARCHAR NOT NULL,
+    kind           VARCHAR NOT NULL,     -- feed | sitemap | seed | robots | document
+    url            VARCHAR NOT NULL,
+    final_url      VARCHAR,
+    state          VARCHAR NOT NULL,     -- fetched | not_modified | robots_disallowed | ai_opt_out | blocked_address | deferred | failed
+    reason         VARCHAR,
+    detail         VARCHAR,
+    http_status    INTEGER,
+    content_type   VARCHAR,
+    encoding       VARCHAR,
+    etag           VARCHAR,
+    last_modified  VARCHAR,
+    fetched_at     TIMESTAMPTZ NOT NULL,
+    elapsed_s      DOUBLE,
+    body_bytes     BIGINT,
+    content_hash   VARCHAR,              -- sha256 of the decoded body
+    warc_file      VARCHAR,              -- relative to <home>/raw
+    warc_offset    BIGINT,
+    n_links        INTEGER               -- links found, for feeds/sitemaps/seeds
+);
+
+CREATE TABLE IF NOT EXISTS extractions (
+    partition_date DATE NOT NULL,
+    url            VARCHAR NOT NULL,
+    doc_id         VARCHAR NOT NULL,
+    state          VARCHAR NOT NULL,     -- extracted | extraction_failed
+    reason         VARCHAR,
+    elapsed_s      DOUBLE,
+    PRIMARY KEY (partition_date, url)
+);
+
+CREATE TABLE IF NOT EXISTS documents (
+    partition_date DATE NOT NULL,
+    doc_id         VARCHAR NOT NULL,
+    url            VARCHAR NOT NULL,
+    final_url      VARCHAR,
+    source         VARCHAR NOT NULL,
+    fetched_at     TIMESTAMPTZ NOT NULL,
+    published_at   TIMESTAMPTZ,          -- feed/sitemap date, else trafilatura's date
+    title          VARCHAR,
+    author         VARCHAR,
+    sitename       VARCHAR,
+    hostname       VARCHAR,
+    description    VARCHAR,
+    categories     VARCHAR[],
+    page_tags      VARCHAR[],
+    source_tags    MAP(VARCHAR, VARCHAR),
+    text           VARCHAR NOT NULL,
+    PRIMARY KEY (partition_date, doc_id)
+);
+
+-- The frontier: every URL ever seen, when first seen, its last fetch and validators. A view over the
+-- per-day tables, so re-running a day can never leave it inconsistent.
+CREATE OR REPLACE VIEW frontier AS
+WITH seen AS (
+    SELECT url, min(partition_date) AS first_seen, arg_min(source, partition_date) AS source
+    FROM discovered_urls GROUP BY url
+    UNION ALL
+    SELECT url, min(partition_date), arg_min(source, partition_date)
+    FROM fetch_log WHERE stage = 'discovery' AND kind <> 'robots' GROUP BY url
+), firsts AS (
+    SELECT url, min(first_seen) AS first_seen, arg_min(source, first_seen) AS source FROM seen GROUP BY url
+), last_fetch AS (
+    SELECT url, max(fetched_at) AS last_fetch, arg_max(state, fetched_at) AS last_state,
+           arg_max(coalesce(reason, ''), fetched_at) AS last_reason,
+           arg_max(etag, fetched_at) FILTER (WHERE state = 'fetched') AS etag,
+           arg_max(last_modified, fetched_at) FILTER (WHERE state = 'fetched') AS last_modified,
+           arg_max(content_hash, fetched_at) FILTER (WHERE state = 'fetched') AS content_hash,
+           count(*) AS attempts
+    FROM fetch_log GROUP BY url
+)
+SELECT f.url, f.source, f.first_seen, l.last_fetch, l.last_state, nullif(l.last_reason, '') AS last_reason,
+       l.etag, l.last_modified, l.content_hash, coalesce(l.attempts, 0) AS attempts
+FROM firsts f LEFT JOIN last_fetch l USING (url);

@@ -1,0 +1,1 @@
+INSERT INTO discovered_urls BY NAME SELECT * FROM staged;

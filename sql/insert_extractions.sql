@@ -1,0 +1,1 @@
+INSERT INTO extractions BY NAME SELECT * FROM staged;

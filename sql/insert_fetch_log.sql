@@ -1,0 +1,1 @@
+INSERT INTO fetch_log BY NAME SELECT * FROM staged;
