@@ -250,3 +250,11 @@ def test_ngram_stats_match_reference(seed):
     got = _ngram_fracs(words, [2, 3, 4], [5, 6, 7, 8, 9, 10])
     want = _naive_ngram_fracs(words, [2, 3, 4], [5, 6, 7, 8, 9, 10])
     assert got == pytest.approx(want)
+
+
+def test_topic_format_english_only_by_default():
+    german = DEMO_SAMPLES["german_article"]
+    out = recipe_from_dict({"process": [{"language_id": {}}, {"topic_format": {}}]}).apply(doc(german))
+    assert out.tags["topic"] is None and out.tags["format"] is None
+    r = recipe_from_dict({"process": [{"language_id": {}}, {"topic_format": {"languages": []}}]})
+    assert r.apply(doc(german)).tags["topic"] is not None

@@ -190,6 +190,9 @@ def load_taxonomy(path: Path) -> Taxonomy:
 
 class TopicFormatParams(Params):
     taxonomy_file: str | None = None
+    # keyword tables are English; elsewhere words like German 'war'/'art' give confident nonsense.
+    # Docs in other languages get topic/format NULL. Empty list = tag every language.
+    languages: list[str] = ["en"]
 
 
 @register("topic_format")
@@ -207,6 +210,10 @@ class TopicFormat(Operator):
         return [self.path]
 
     def compute(self, ctx: DocContext) -> dict[str, float]:
+        langs = self.params.languages
+        if langs and ctx.language is not None and ctx.language not in langs:
+            ctx.tags.update(topic=None, topic_score=None, format=None, format_score=None)
+            return {}
         topic, ts, fmt, fs = self.taxonomy.tag(ctx.text, ctx.doc.url, ctx.words_lower, ctx.word_counts)
         ctx.tags.update(topic=topic, topic_score=ts, format=fmt, format_score=fs)
         return {}
