@@ -174,13 +174,13 @@ def worker_measure(db: Path, index_dir: Path, history_docs: int) -> dict:
         times.append(time.perf_counter() - t)
     con.close()
     files = {p.name: p.stat().st_size for p in index_dir.iterdir()}
-    seg_idx = sum(v for k, v in files.items() if k.endswith((".keys.npy", ".refs.npy")))
-    seg_sig = sum(v for k, v in files.items() if k.endswith((".sigs.npy", ".th.npy")))
+    seg_idx = sum(v for k, v in files.items() if k.endswith(".idx.npy"))
+    seg_sig = sum(v for k, v in files.items() if k.endswith(".sig.npy"))
     bloom = sum(v for k, v in files.items() if k.startswith("bloom-"))
     # the rolled-back day's segment is still on disk (garbage until the next call): exclude it
     cur = [k for k in files if k.startswith(f"seg-{day.isoformat()}")]
-    cur_idx = sum(files[k] for k in cur if k.endswith((".keys.npy", ".refs.npy")))
-    cur_sig = sum(files[k] for k in cur if k.endswith((".sigs.npy", ".th.npy")))
+    cur_idx = sum(files[k] for k in cur if k.endswith(".idx.npy"))
+    cur_sig = sum(files[k] for k in cur if k.endswith(".sig.npy"))
     ex = summary.extra
     return {
         "history_docs": history_docs,

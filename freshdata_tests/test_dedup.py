@@ -189,7 +189,7 @@ def test_param_mismatch_refused(con, tmp_path):
     run_day(con, D2, [doc("b", article(61))], tmp_path, DedupConfig(threshold=0.7))
 
 
-@pytest.mark.parametrize("damage", ["delete", "stale", "corrupt"])
+@pytest.mark.parametrize("damage", ["delete", "stale", "corrupt", "corrupt_sig"])
 def test_cache_damage_still_correct(con, tmp_path, damage):
     days = _three_days()
     run_day(con, D1, days[D1], tmp_path)
@@ -203,8 +203,11 @@ def test_cache_damage_still_correct(con, tmp_path, damage):
         for p in idx.glob("seg-*"):
             p.unlink()
         (idx / "bloom.json").write_text('{"params": {}, "claimed": {}}')
+    elif damage == "corrupt_sig":
+        for p in idx.glob("seg-*.sig.npy"):
+            p.write_bytes(p.read_bytes()[:200])
     else:
-        for p in idx.glob("seg-*.keys.npy"):
+        for p in idx.glob("seg-*.idx.npy"):
             p.write_bytes(b"garbage")
         for p in idx.glob("bloom-*.npy"):
             p.write_bytes(p.read_bytes()[:100])  # truncated write

@@ -2,10 +2,11 @@
 
 Layout (all numpy .npy files, opened memory-mapped so only touched pages are read):
 
-* one *segment* per decided day, named by (date, run_id): band/exact keys truncated to uint32 and sorted
-  (`keys`), the within-day doc ordinal of each key (`refs`), the day's signatures (`sigs`) and text hashes
-  (`th`). run_id is a content hash recorded in `dedup_days`, so a segment is valid iff its run_id matches;
-  a missing/stale/corrupt segment is rebuilt from `dedup_signatures` (one day's rows).
+* one *segment* per decided day, named by (date, run_id): `idx` = index keys truncated to uint32, sorted,
+  with the within-day doc ordinal of each (2 x n_entries uint32); `sig` = the day's signatures plus text
+  hash (n_docs x (num_perm+2) uint32), opened only when a candidate of that day must be confirmed.
+  run_id is a content hash recorded in `dedup_days`, so a segment is valid iff its run_id matches; a
+  missing/stale/corrupt segment is rebuilt from `dedup_signatures` (one day's rows).
 * one global *Bloom filter* over the full 64-bit keys of every claimed segment. Its sidecar JSON lists the
   (date, run_id) pairs whose keys are in it; bits are written and flushed before a pair is claimed, so a
   crash can only leave extra bits (false positives, filtered later), never missing ones (false negatives).
@@ -21,6 +22,7 @@ import datetime as dt
 import json
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,31 +32,31 @@ from freshdata.dedup.minhash import band_keys, exact_keys
 
 _U32 = np.uint32
 _U64 = np.uint64
-_PARTS = ("keys", "refs", "sigs", "th")
 _MIN_BLOOM_BITS = 1 << 16
+Loader = Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
 @dataclass
 class Segment:
-    """One day's lookup structure (memory-mapped)."""
+    """One day's lookup structure: keys/refs memory-mapped up front, signature rows only when needed."""
 
     day: dt.date
     keys: np.ndarray  # sorted uint32 (low 32 bits of the 64-bit keys)
     refs: np.ndarray  # uint32 ordinal of the doc within the day, aligned with keys
-    sigs: np.ndarray  # (n_docs, num_perm) uint32; rows of too-short docs are unused
-    th: np.ndarray  # (n_docs,) uint64 text hashes
+    open_rows: Callable[[], np.ndarray]  # -> (n_docs, num_perm + 2) uint32: signature, text hash lo/hi
+    _rows: np.ndarray | None = None
 
-    def lookup(self, keys32: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(query index, doc ordinal) for every stored entry equal to one of keys32 (vectorized)."""
-        lo = np.searchsorted(self.keys, keys32, side="left")
-        hi = np.searchsorted(self.keys, keys32, side="right")
-        n = hi - lo
-        if not n.any():
-            return np.zeros(0, np.intp), np.zeros(0, np.intp)
-        qi = np.repeat(np.arange(len(keys32)), n)
-        offs = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
-        pos = np.repeat(lo, n) + offs
-        return qi, self.refs[pos].astype(np.intp)
+    @property
+    def all_rows(self) -> np.ndarray:
+        if self._rows is None:
+            self._rows = self.open_rows()
+        return self._rows
+
+    def rows(self, ords: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(signatures, text hashes) of the given docs of this day."""
+        r = np.asarray(self.all_rows[ords])
+        th = r[:, -2].astype(_U64) | (r[:, -1].astype(_U64) << _U64(32))
+        return r[:, :-2], th
 
 
 def doc_keys(sigs: np.ndarray, th: np.ndarray, too_short: np.ndarray, bands: int, rows: int) -> np.ndarray:
@@ -111,54 +113,76 @@ class IndexCache:
 
     def write_segment(
         self, day: dt.date, run_id: str, sigs: np.ndarray, th: np.ndarray, too_short: np.ndarray
-    ) -> Segment:
-        """Write a day's segment atomically (tmp + rename; `keys` last, its presence marks completeness)."""
+    ) -> None:
+        """Write a day's segment atomically (tmp + rename; `idx` last, its presence marks completeness).
+
+        Entries are sorted by (key, ord), so all entries of one key come in ascending doc order.
+        """
         keys64, ords = _entries(doc_keys(sigs, th, too_short, self.bands, self.rows), too_short)
         k32 = (keys64 & _U64(0xFFFFFFFF)).astype(_U32)
-        order = np.argsort(k32, kind="stable")
-        arrays = {"refs": ords[order], "sigs": sigs.astype(_U32), "th": th.astype(_U64), "keys": k32[order]}
-        for part in ("refs", "sigs", "th", "keys"):
+        order = np.argsort(k32, kind="stable")  # entries were generated in ord order
+        th64 = th.astype(_U64)
+        rows = np.concatenate(
+            [
+                sigs.astype(_U32),
+                (th64 & _U64(0xFFFFFFFF)).astype(_U32)[:, None],
+                (th64 >> _U64(32)).astype(_U32)[:, None],
+            ],
+            axis=1,
+        )
+        for part, arr in (("sig", rows), ("idx", np.stack([k32[order], ords[order]]))):
             tmp = self.root / f".tmp-{uuid.uuid4().hex}.npy"
-            np.save(tmp, arrays[part])
+            np.save(tmp, arr)
             os.replace(tmp, self._seg_path(day, run_id, part))
-        return self._open_segment(day, run_id)
 
-    def _open_segment(self, day: dt.date, run_id: str) -> Segment:
-        parts = {p: np.load(self._seg_path(day, run_id, p), mmap_mode="r") for p in _PARTS}
-        seg = Segment(day, parts["keys"], parts["refs"], parts["sigs"], parts["th"])
-        self._segments[(day, run_id)] = seg
-        return seg
-
-    def segment(self, day: dt.date, run_id: str, n_docs: int, num_perm: int, loader) -> Segment:
-        """The valid segment for (day, run_id), rebuilt via loader() -> (sigs, th, too_short) if needed."""
+    def segment(self, day: dt.date, run_id: str, n_docs: int, num_perm: int, loader: Loader) -> Segment:
+        """The valid segment for (day, run_id); missing/corrupt files are rebuilt via loader()."""
         seg = self._segments.get((day, run_id))
         if seg is not None:
             return seg
-        try:
-            seg = self._open_segment(day, run_id)
-            if seg.th.shape != (n_docs,) or seg.sigs.shape != (n_docs, num_perm):
-                raise ValueError("segment shape mismatch")
-            return seg
-        except (OSError, ValueError, EOFError):
-            self._segments.pop((day, run_id), None)
+
+        def rebuild() -> None:
             sigs, th, too_short = loader()
-            return self.write_segment(day, run_id, sigs, th, too_short)
+            self.write_segment(day, run_id, sigs, th, too_short)
+
+        def open_rows() -> np.ndarray:
+            path = self._seg_path(day, run_id, "sig")
+            try:
+                rows = np.load(path, mmap_mode="r")
+                if rows.shape != (n_docs, num_perm + 2) or rows.dtype != _U32:
+                    raise ValueError("segment shape mismatch")
+                return rows
+            except (OSError, ValueError, EOFError):
+                rebuild()
+                return np.load(path, mmap_mode="r")
+
+        path = self._seg_path(day, run_id, "idx")
+        try:
+            idx = np.load(path, mmap_mode="r")
+            if idx.ndim != 2 or idx.shape[0] != 2 or idx.dtype != _U32:
+                raise ValueError("segment shape mismatch")
+        except (OSError, ValueError, EOFError):
+            rebuild()
+            idx = np.load(path, mmap_mode="r")
+        seg = Segment(day, idx[0], idx[1], open_rows)
+        self._segments[(day, run_id)] = seg
+        return seg
 
     def segment_keys64(self, seg: Segment) -> np.ndarray:
         """Full 64-bit keys of a segment, recomputed from its signatures (for (re)filling the Bloom)."""
-        too_short = np.all(np.asarray(seg.sigs) == np.iinfo(_U32).max, axis=1) if len(seg.th) else None
-        if too_short is None:
+        rows = np.asarray(seg.all_rows)
+        if not len(rows):
             return np.zeros(0, dtype=_U64)
-        keys, _ = _entries(
-            doc_keys(np.asarray(seg.sigs), np.asarray(seg.th), too_short, self.bands, self.rows), too_short
-        )
+        sigs, th = seg.rows(np.arange(len(rows)))
+        too_short = np.all(sigs == np.iinfo(_U32).max, axis=1)
+        keys, _ = _entries(doc_keys(sigs, th, too_short, self.bands, self.rows), too_short)
         return keys
 
     def collect_garbage(self, valid: set[tuple[dt.date, str]]) -> None:
         """Delete segments of run_ids that are no longer committed (re-run days, rolled-back runs)."""
-        keep = {f"seg-{d.isoformat()}-{r}." for d, r in valid}
+        keep = {f"{d.isoformat()}-{r}" for d, r in valid}
         for p in self.root.glob("seg-*.npy"):
-            if not any(p.name.startswith(k) for k in keep):
+            if p.name[4:].split(".", 1)[0] not in keep:
                 with contextlib.suppress(OSError):
                     p.unlink()
         for p in self.root.glob(".tmp-*"):

@@ -186,8 +186,8 @@ def _history_matches(
             if not active.size:
                 break
             summary.candidates_checked += len(active)
-            exact = np.asarray(seg.th)[ords] == th[docs]
-            hist_sigs = np.asarray(seg.sigs[ords])
+            hist_sigs, hist_th = seg.rows(ords)
+            exact = hist_th == th[docs]
             sim = np.where(exact, 1.0, 0.0)
             long_ = ~exact & ~too_short[docs] & ~np.all(hist_sigs == _EMPTY, axis=1)
             if long_.any():
