@@ -10,6 +10,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from freshdata.dedup.config import DedupConfig
+
 DEFAULT_AI_USER_AGENTS = [
     "CCBot",
     "GPTBot",
@@ -107,7 +109,8 @@ class SourceConfig(_Strict):
 
 class SourcesFile(_Strict):
     crawl: CrawlConfig = Field(default_factory=CrawlConfig)
-    recipe: str | None = Field(None, description="path of a quality recipe; default: the shipped one")
+    recipe: str | None = Field(None, description="quality recipe path, relative to this file; default: shipped")
+    dedup: DedupConfig = Field(default_factory=DedupConfig)
     sources: list[SourceConfig] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -161,7 +164,10 @@ def load_sources(path: str | os.PathLike[str]) -> SourcesFile:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{file}: not valid YAML: {exc}") from None
-    return parse_sources(raw, str(file))
+    parsed = parse_sources(raw, str(file))
+    if parsed.recipe and not Path(parsed.recipe).is_absolute():
+        parsed = parsed.model_copy(update={"recipe": str((file.parent / parsed.recipe).resolve())})
+    return parsed
 
 
 def data_home() -> Path:

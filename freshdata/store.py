@@ -78,3 +78,10 @@ def insert_rows(con: duckdb.DuckDBPyConnection, name: str, rows: object) -> None
         run(con, name)
     finally:
         con.unregister("staged")
+
+
+def fetch_dicts(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> list[dict]:
+    """Rows of a named query as dicts (DuckDB 2.0 connections have no Arrow/polars fetch)."""
+    cursor = run(con, name, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

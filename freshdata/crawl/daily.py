@@ -104,6 +104,12 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
     log_rows: list[dict[str, Any]] = []
     found: dict[str, list[tuple[Link, str]]] = {s.name: [] for s in sources.sources}
     pending = [(s, s.url, {"page": "seed"}.get(s.kind, s.kind), 0) for s in sources.sources]
+    by_name = {s.name: s for s in sources.sources}
+    roots = [s.url for s in sources.sources]
+    for name, url in store.run(con, "select_known_child_sitemaps", {"day": day, "roots": roots}).fetchall():
+        if name in by_name and by_name[name].kind == "sitemap":
+            pending.append((by_name[name], url, "sitemap", 1))
+    seen = {url for _, url, _, _ in pending}
     child_budget: Counter[str] = Counter()
 
     with DayArchive(raw_root, day, "discovery") as archive:
@@ -125,8 +131,11 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
                 log_rows.append(row)
                 found[source.name].extend((link, url) for link in links)
                 for child in children:
+                    if child.url in seen:
+                        continue
                     if depth + 1 < MAX_SITEMAP_DEPTH and child_budget[source.name] < MAX_CHILD_SITEMAPS:
                         child_budget[source.name] += 1
+                        seen.add(child.url)
                         next_round.append((source, child.url, "sitemap", depth + 1))
             pending = next_round
         staged_log = pl.DataFrame(log_rows, schema=FETCH_LOG_SCHEMA)
@@ -206,8 +215,8 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, r
     """Fetch the day's new URLs once; a re-run reuses every final outcome already recorded for the day."""
     summary = StageSummary()
     todo = store.run(con, "select_fetch_todo", {"day": day}).fetchall()
-    reusable = store.run(con, "select_fetch_reusable", {"day": day}).pl()
-    reused_urls = set(reusable["url"].to_list())
+    reusable = store.fetch_dicts(con, "select_fetch_reusable", {"day": day})
+    reused_urls = {row["url"] for row in reusable}
     requests = [FetchRequest(url, source, "document") for url, source, _, _ in todo if url not in reused_urls]
     known_sources = {s.name for s in sources.sources}
     log_rows: list[dict[str, Any]] = []
@@ -219,11 +228,9 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, r
                 log_rows.append(_log_row(day, "fetch", robots, _archive(archive, robots)))
             for result in batch.results:
                 log_rows.append(_log_row(day, "fetch", result, _archive(archive, result)))
-        staged = pl.DataFrame(log_rows, schema=FETCH_LOG_SCHEMA)
-    if reusable.height:
-        summary.reused = reusable.height
-        reused = reusable.with_columns(pl.lit(day).alias("partition_date"), pl.lit("fetch").alias("stage"))
-        staged = pl.concat([staged, reused.select(staged.columns).cast(FETCH_LOG_SCHEMA)])
+    summary.reused = len(reusable)
+    log_rows += [{**row, "partition_date": day, "stage": "fetch"} for row in reusable]
+    staged = pl.DataFrame(log_rows, schema=FETCH_LOG_SCHEMA)
     for state, reason in staged.filter(pl.col("kind") == "document").select("state", "reason").iter_rows():
         summary.counts[state] += 1
         if state != "fetched":

@@ -8,6 +8,7 @@ page, an AI-opted-out page and pages that trip each quality rule. Loopback only.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import html
@@ -15,7 +16,8 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time as dtime
+from datetime import UTC, date, datetime
+from datetime import time as dtime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -226,10 +228,8 @@ class DemoSite:
         for key, value in extra.items():
             handler.send_header(key, value)
         handler.end_headers()
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             handler.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
 
 def demo_sources_yaml(base: str, port: int) -> str:

@@ -1,0 +1,141 @@
+"""The `freshdata` command: run a day through Dagster, the demo, and read-only queries."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from freshdata.config import ConfigError, data_home, default_sources_path, load_sources
+
+REPO_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
+PACKAGED_DAGSTER_YAML = Path(__file__).resolve().parent / "dagster.yaml"
+
+
+def _prepare_instance(home: Path) -> Path:
+    """$FRESHDATA_HOME/dagster holds the CLI's (and `make ui`'s) Dagster instance, with the repo's dagster.yaml."""
+    dagster_home = home / "dagster"
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    source = REPO_DAGSTER_YAML if REPO_DAGSTER_YAML.exists() else PACKAGED_DAGSTER_YAML
+    if source.exists():
+        shutil.copyfile(source, dagster_home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    return dagster_home
+
+
+def _parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise SystemExit(f"freshdata: --date must be YYYY-MM-DD, got {text!r}") from None
+
+
+def run_days(days: list[date], sources: Path, home: Path, quiet: bool = False) -> bool:
+    """Materialize the whole pipeline for each day, in order, through Dagster with a persistent instance."""
+    try:
+        load_sources(sources)  # fail early, with the file/source/field, before Dagster starts
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return False
+    os.environ["FRESHDATA_HOME"] = str(home)
+    os.environ["FRESHDATA_SOURCES"] = str(sources.resolve())
+    _prepare_instance(home)
+    import warnings
+
+    import dagster as dg
+
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+    from freshdata.definitions import build_definitions
+
+    defs = build_definitions()
+    job = defs.resolve_job_def("daily_pipeline")
+    ok = True
+    with dg.DagsterInstance.get() as instance:
+        for day in days:
+            result = job.execute_in_process(
+                partition_key=day.isoformat(), instance=instance, raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": os.environ.get(
+                    "FRESHDATA_LOG_LEVEL", "WARNING")}}}},
+            )
+            if not result.success:
+                ok = False
+                failures = [e for e in result.all_events if e.is_step_failure]
+                for event in failures:
+                    error = event.step_failure_data.error
+                    print(f"freshdata: {day} step {event.step_key} failed: {error.message.strip() if error else ''}",
+                          file=sys.stderr)
+                break
+            if not quiet:
+                print(f"{day}: run {result.run_id} succeeded")
+    return ok
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    home = data_home()
+    sources = Path(args.sources) if args.sources else default_sources_path()
+    start = _parse_day(args.date)
+    end = _parse_day(args.to) if args.to else start
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    ok = run_days(days, sources, home)
+    if ok:
+        from freshdata.report import print_day_summary
+
+        for day in days:
+            print_day_summary(home, day)
+    return 0 if ok else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from freshdata.demo.runner import run_demo
+
+    return run_demo(data_home(), days=args.days)
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from freshdata.report import run_query
+
+    return run_query(data_home(), args.sql, args.format)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="freshdata", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="materialize every asset for one day (or a range) through Dagster")
+    run.add_argument("--date", default=(datetime.now(UTC).date() - timedelta(days=1)).isoformat(),
+                     help="UTC day YYYY-MM-DD (default: yesterday)")
+    run.add_argument("--to", help="last day of a range, inclusive (days run in order)")
+    run.add_argument("--sources", help="sources file (default: $FRESHDATA_SOURCES, ./sources.yaml, "
+                                       "$FRESHDATA_HOME/sources.yaml)")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="serve the bundled demo site on loopback and crawl it for 3 days")
+    demo.add_argument("--days", type=int, default=3)
+    demo.set_defaults(func=cmd_demo)
+
+    query = sub.add_parser("query", help="read-only SQL over the snapshots and pipeline tables")
+    query.add_argument("sql")
+    query.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    query.set_defaults(func=cmd_query)
+
+    for register in _extra_commands():
+        register(sub)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def _extra_commands() -> list:
+    """Commands added by later stages (export, stats) register here."""
+    try:
+        from freshdata.report import register_commands
+    except ImportError:
+        return []
+    return [register_commands]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""The Dagster code location `freshdata`: assets, checks, the daily job and schedule, resources."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from freshdata.defs.crawl import assets as crawl_assets
+from freshdata.defs.dedup import assets as dedup_assets
+from freshdata.defs.jobs import daily_pipeline, daily_schedule
+from freshdata.defs.quality import assets as quality_assets
+from freshdata.defs.resources import default_resources
+
+ASSET_MODULES = [crawl_assets, dedup_assets, quality_assets]
+
+
+def build_definitions() -> dg.Definitions:
+    assets = dg.load_assets_from_modules(ASSET_MODULES)
+    checks = dg.load_asset_checks_from_modules(ASSET_MODULES)
+    return dg.Definitions(
+        assets=assets,
+        asset_checks=checks,
+        jobs=[daily_pipeline],
+        schedules=[daily_schedule],
+        resources=default_resources(),
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,1 @@
+"""The thin Dagster layer: each asset calls one function of a domain module and reports its counts."""

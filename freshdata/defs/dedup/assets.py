@@ -1,0 +1,47 @@
+"""Dedup asset: one day decided against all earlier days. Logic lives in freshdata.dedup."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from freshdata import store
+from freshdata.dedup import DedupDoc, dedup_day, missing_earlier_days
+from freshdata.defs.crawl.assets import extracted_documents
+from freshdata.defs.metadata import counts_metadata, day_of
+from freshdata.defs.partitions import daily_partitions
+from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, connection
+
+PREVIOUS_DAY = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1,
+                                             allow_nonexistent_upstream_partitions=True)
+
+
+@dg.asset(
+    partitions_def=daily_partitions, pool=DUCKDB_POOL, group_name="dedup",
+    deps=[extracted_documents, dg.AssetDep("dedup_decisions", partition_mapping=PREVIOUS_DAY)],
+    description="Exact and MinHash near-duplicate decisions for the day against every earlier day. "
+    "Depends on its own previous day so backfills run in order; refuses to run after a gap.",
+)
+def dedup_decisions(context: dg.AssetExecutionContext, freshdata: FreshdataResource,
+                    duckdb: DuckDBResource) -> dg.MaterializeResult:
+    day = day_of(context)
+    cfg = freshdata.sources().dedup
+    with connection(duckdb) as con:
+        days = [row[0] for row in store.run(con, "select_document_days", {"day": day}).fetchall()]
+        missing = missing_earlier_days(con, day, days)
+        if missing:
+            listed = ", ".join(d.isoformat() for d in missing[:10])
+            raise dg.Failure(
+                f"dedup for {day} would decide against an incomplete history: earlier days with documents "
+                f"but no dedup decisions: {listed}{' …' if len(missing) > 10 else ''}. "
+                f"Backfill dedup_decisions from {missing[0]} to {day} (one range, it runs in order)."
+            )
+        rows = store.run(con, "select_dedup_inputs", {"day": day}).fetchall()
+        docs = [DedupDoc(doc_id, text, (fetched_at.isoformat(), url)) for doc_id, text, fetched_at, url in rows]
+        with store.transaction(con):
+            summary = dedup_day(con, day, docs, cfg, freshdata.dedup_index_dir)
+    counts = {"documents": summary.total, "new": summary.fresh, "exact_duplicate": summary.exact_duplicate,
+              "near_duplicate": summary.near_duplicate, "too_short": summary.too_short}
+    rate = (summary.exact_duplicate + summary.near_duplicate) / summary.total if summary.total else 0.0
+    return dg.MaterializeResult(metadata=counts_metadata(
+        "dedup", counts, dup_rate=dg.MetadataValue.float(round(rate, 4)),
+        history_days=summary.history_days, candidates_checked=summary.candidates_checked,
+        **{"dagster/partition_row_count": summary.total}))

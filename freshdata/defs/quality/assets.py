@@ -1,0 +1,41 @@
+"""Quality asset: filters, PII redaction and tags for the day's fresh documents. Logic in freshdata.quality."""
+
+from collections import Counter
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from freshdata import store
+from freshdata.defs.dedup.assets import dedup_decisions
+from freshdata.defs.metadata import counts_metadata, day_of
+from freshdata.defs.partitions import daily_partitions
+from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, connection
+from freshdata.quality import QualityDoc, load_recipe, write_quality_day
+
+
+@dg.asset(
+    partitions_def=daily_partitions, pool=DUCKDB_POOL, group_name="quality", deps=[dedup_decisions],
+    description="Every fresh document measured, PII-redacted, tagged (language, domain, topic, format, "
+    "quality score, …) and kept or rejected with the first failing rule as reason.",
+)
+def quality_results(context: dg.AssetExecutionContext, freshdata: FreshdataResource,
+                    duckdb: DuckDBResource) -> dg.MaterializeResult:
+    day = day_of(context)
+    recipe = load_recipe(freshdata.sources().recipe)
+    with connection(duckdb) as con:
+        rows = store.run(con, "select_quality_inputs", {"day": day}).fetchall()
+        docs = [QualityDoc(doc_id, url, source, text, published_at, fetched_at,
+                           {e["key"]: e["value"] for e in (tags or [])})
+                for doc_id, url, source, text, published_at, fetched_at, tags in rows]
+        outcomes = recipe.apply_many(docs)
+        with store.transaction(con):
+            write_quality_day(con, day, outcomes)
+    kept = sum(o.kept for o in outcomes)
+    reasons = Counter(f"rejected:{o.reason}" for o in outcomes if not o.kept)
+    languages = Counter(f"language:{o.tags.get('language')}" for o in outcomes)
+    topics = Counter(f"topic:{o.tags.get('topic')}" for o in outcomes if o.kept)
+    counts = {"fresh": len(outcomes), "kept": kept, "rejected": len(outcomes) - kept,
+              **dict(sorted(reasons.items())), **dict(sorted(languages.items())), **dict(sorted(topics.items()))}
+    return dg.MaterializeResult(metadata=counts_metadata(
+        "quality", counts, reject_rate=dg.MetadataValue.float(round(1 - kept / len(outcomes), 4) if outcomes else 0.0),
+        recipe_hash=recipe.hash(), **{"dagster/partition_row_count": len(outcomes)}))

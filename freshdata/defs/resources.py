@@ -1,0 +1,59 @@
+"""Resources: where the data home is and what to crawl. DuckDB itself is dagster-duckdb's DuckDBResource."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+from freshdata import store
+from freshdata.config import SourcesFile, data_home, default_sources_path, load_sources
+
+DUCKDB_POOL = "duckdb"  # every asset that writes DuckDB runs in this pool (limit 1 in dagster.yaml)
+
+
+class FreshdataResource(dg.ConfigurableResource):
+    """The data home (DuckDB file, raw WARC archive, dedup index, snapshots) and the sources file."""
+
+    home: str
+    sources_path: str
+
+    @property
+    def home_dir(self) -> Path:
+        return Path(self.home)
+
+    @property
+    def raw_root(self) -> Path:
+        return self.home_dir / "raw"
+
+    @property
+    def dedup_index_dir(self) -> Path:
+        return self.home_dir / "dedup_index"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.home_dir / "snapshots"
+
+    def sources(self) -> SourcesFile:
+        return load_sources(self.sources_path)
+
+
+@contextlib.contextmanager
+def connection(duckdb_resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A write connection with the schema in place."""
+    with duckdb_resource.get_connection() as con:
+        store.ensure_schema(con)
+        yield con
+
+
+def default_resources() -> dict[str, object]:
+    home = data_home()
+    home.mkdir(parents=True, exist_ok=True)
+    return {
+        "freshdata": FreshdataResource(home=str(home), sources_path=str(default_sources_path())),
+        "duckdb": DuckDBResource(database=str(store.db_path(home))),
+    }

@@ -1,0 +1,1 @@
+SELECT * FROM day_funnel WHERE partition_date = $day;
