@@ -9,8 +9,9 @@ from freshdata.defs.dedup import assets as dedup_assets
 from freshdata.defs.jobs import daily_pipeline, daily_schedule
 from freshdata.defs.quality import assets as quality_assets
 from freshdata.defs.resources import default_resources
+from freshdata.defs.snapshot import assets as snapshot_assets
 
-ASSET_MODULES = [crawl_assets, dedup_assets, quality_assets]
+ASSET_MODULES = [crawl_assets, dedup_assets, quality_assets, snapshot_assets]
 
 
 def build_definitions() -> dg.Definitions:

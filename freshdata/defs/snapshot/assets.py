@@ -1,0 +1,130 @@
+"""Snapshot asset and its checks: publish the day, then prove it is sound. Logic in freshdata.snapshot."""
+
+from datetime import timedelta
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from freshdata import store
+from freshdata.defs.metadata import counts_metadata, day_of
+from freshdata.defs.partitions import daily_partitions
+from freshdata.defs.quality.assets import quality_results
+from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, connection
+from freshdata.quality import has_email_or_card, load_recipe
+from freshdata.snapshot import funnel_adds_up, read_rows, write_snapshot
+
+TRAILING_DAYS = 7
+RATE_ALERT_FACTOR = 2.0  # WARN when a rate is more than twice (or under half) its trailing average
+RATE_ALERT_FLOOR = 0.05  # …and differs by at least five points, so tiny days do not cry wolf
+
+
+@dg.asset(
+    partitions_def=daily_partitions, pool=DUCKDB_POOL, group_name="snapshot", deps=[quality_results],
+    freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=54),
+                                                    warn_window=timedelta(hours=30)),
+    description="The day's kept documents with all tags: DuckDB table snapshot_documents + Parquet "
+    "snapshots/snapshot_date=YYYY-MM-DD/part-0.parquet (atomic rename) + a manifest row.",
+)
+def daily_snapshot(context: dg.AssetExecutionContext, freshdata: FreshdataResource,
+                   duckdb: DuckDBResource) -> dg.MaterializeResult:
+    day = day_of(context)
+    sources = freshdata.sources()
+    recipe_hash = load_recipe(sources.recipe).hash()
+    with connection(duckdb) as con:
+        result = write_snapshot(con, day, freshdata.home_dir, sources, recipe_hash)
+    funnel = result.funnel
+    extracted = funnel.get("extracted", 0)
+    dup_rate = (funnel.get("exact_duplicate", 0) + funnel.get("near_duplicate", 0)) / extracted if extracted else 0.0
+    reject_rate = funnel.get("rejected", 0) / funnel["fresh"] if funnel.get("fresh") else 0.0
+    p50 = result.metrics.get("p50_publish_to_ingest_hours")
+    return dg.MaterializeResult(metadata=counts_metadata(
+        "funnel", funnel,
+        **{"dagster/row_count": result.n_documents, "dagster/partition_row_count": result.n_documents,
+           "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(n, t) for n, t in result.columns])},
+        dup_rate=dg.MetadataValue.float(round(dup_rate, 4)),
+        reject_rate=dg.MetadataValue.float(round(reject_rate, 4)),
+        p50_publish_to_ingest_hours=dg.MetadataValue.float(float(p50) if p50 is not None else 0.0),
+        content_hash=result.content_hash,
+        export=dg.MetadataValue.path(str(result.export_path)),
+    ))
+
+
+def _check(passed: bool, description: str, rows: list[dict], severity=dg.AssetCheckSeverity.ERROR,
+           **metadata: object) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=passed, severity=severity, description=description,
+                               metadata={"offending_rows": len(rows), "examples": dg.MetadataValue.json(
+                                   [{k: str(v) for k, v in r.items()} for r in rows[:5]]), **metadata})
+
+
+def _snapshot_check(name: str, description: str, blocking: bool = True):
+    return dg.asset_check(asset=daily_snapshot, name=name, description=description, blocking=blocking,
+                          partitions_def=daily_partitions, pool=DUCKDB_POOL)
+
+
+@_snapshot_check("no_document_in_two_snapshots", "No doc id or URL appears in two snapshots.")
+def no_document_in_two_snapshots(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
+    with connection(duckdb) as con:
+        rows = read_rows(con, "check_snapshot_repeats", day_of(context))
+    return _check(not rows, f"{len(rows)} documents already published on another day", rows)
+
+
+@_snapshot_check("no_kept_duplicate", "No kept document is marked as an exact or near duplicate.")
+def no_kept_duplicate(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
+    with connection(duckdb) as con:
+        rows = read_rows(con, "check_snapshot_duplicates", day_of(context))
+    return _check(not rows, f"{len(rows)} kept documents are duplicates", rows)
+
+
+@_snapshot_check("required_tags_present", "url, source, language, registered_domain, word_count, fetched_at set.")
+def required_tags_present(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
+    with connection(duckdb) as con:
+        rows = read_rows(con, "check_snapshot_required_tags", day_of(context))
+    return _check(not rows, f"{len(rows)} kept documents miss a required tag", rows)
+
+
+@_snapshot_check("no_email_or_card_left", "No kept text still matches the email or (Luhn-valid) card patterns.")
+def no_email_or_card_left(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
+    with connection(duckdb) as con:
+        texts = store.run(con, "select_snapshot_texts", {"day": day_of(context)}).fetchall()
+    rows = [{"doc_id": doc_id} for doc_id, text in texts if has_email_or_card(text)]
+    return _check(not rows, f"{len(rows)} kept documents still contain an email or card number", rows,
+                  checked=len(texts))
+
+
+@_snapshot_check("funnel_adds_up", "Every discovered URL ends in exactly one state and the counts add up.")
+def funnel_adds_up_check(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
+    day = day_of(context)
+    with connection(duckdb) as con:
+        funnel = store.fetch_dicts(con, "select_day_funnel", {"day": day})
+        kept_rows = store.run(con, "select_snapshot_metrics", {"day": day}).fetchone()[0]
+    counts = {k: int(v) for k, v in (funnel[0] if funnel else {}).items() if k != "partition_date"}
+    broken = funnel_adds_up(counts, int(kept_rows))
+    return _check(not broken, "; ".join(broken) or "all funnel identities hold",
+                  [{"rule": b} for b in broken], funnel=dg.MetadataValue.json(counts))
+
+
+@_snapshot_check("rates_near_trailing_average", "Near-dup and reject rates are not far from their "
+                 f"{TRAILING_DAYS}-day trailing average.", blocking=False)
+def rates_near_trailing_average(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
+    with connection(duckdb) as con:
+        r = read_rows(con, "select_trailing_rates", day_of(context), window=TRAILING_DAYS)[0]
+    problems = []
+    for name in ("near_dup_rate", "reject_rate"):
+        today, trailing = r[name], r[f"trailing_{name}"]
+        if today is None or trailing is None:
+            continue
+        off = abs(today - trailing) >= RATE_ALERT_FLOOR and (
+            today > trailing * RATE_ALERT_FACTOR or today < trailing / RATE_ALERT_FACTOR)
+        if off:
+            problems.append({"rate": name, "today": round(today, 4), "trailing": round(trailing, 4)})
+    return _check(not problems, f"{len(problems)} rates far from their trailing average", problems,
+                  severity=dg.AssetCheckSeverity.WARN, trailing_days=int(r["trailing_days"] or 0))
+
+
+@_snapshot_check("no_silent_source", "No source that produced documents recently went silent today.",
+                 blocking=False)
+def no_silent_source(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
+    with connection(duckdb) as con:
+        rows = read_rows(con, "select_silent_sources", day_of(context), window=TRAILING_DAYS)
+    return _check(not rows, f"{len(rows)} sources produced nothing new today", rows,
+                  severity=dg.AssetCheckSeverity.WARN)

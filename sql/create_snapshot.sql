@@ -1,0 +1,52 @@
+-- Published daily snapshots: the day's kept documents with every tag, and one manifest row per day.
+CREATE TABLE IF NOT EXISTS snapshot_documents (
+    snapshot_date     DATE NOT NULL,
+    doc_id            VARCHAR NOT NULL,
+    url               VARCHAR NOT NULL,
+    source            VARCHAR NOT NULL,
+    title             VARCHAR,
+    author            VARCHAR,
+    sitename          VARCHAR,
+    published_at      TIMESTAMPTZ,
+    fetched_at        TIMESTAMPTZ NOT NULL,
+    fetch_lag_hours   DOUBLE,
+    text              VARCHAR NOT NULL,
+    language          VARCHAR,
+    language_score    DOUBLE,
+    registered_domain VARCHAR,
+    url_path_depth    INTEGER,
+    word_count        INTEGER,
+    char_count        INTEGER,
+    quality_score     DOUBLE,
+    topic             VARCHAR,
+    format            VARCHAR,
+    pii_email         INTEGER,
+    pii_ip            INTEGER,
+    pii_phone         INTEGER,
+    pii_card          INTEGER,
+    pii_ssn           INTEGER,
+    categories        VARCHAR[],
+    page_tags         VARCHAR[],
+    source_tags       MAP(VARCHAR, VARCHAR),
+    stats             MAP(VARCHAR, DOUBLE),
+    PRIMARY KEY (snapshot_date, doc_id)
+);
+
+CREATE TABLE IF NOT EXISTS snapshot_manifest (
+    snapshot_date      DATE PRIMARY KEY,
+    n_documents        INTEGER NOT NULL,
+    n_discovered       INTEGER NOT NULL,
+    n_extracted        INTEGER NOT NULL,
+    n_exact_duplicate  INTEGER NOT NULL,
+    n_near_duplicate   INTEGER NOT NULL,
+    n_rejected         INTEGER NOT NULL,
+    export_path        VARCHAR NOT NULL,    -- relative to the data home
+    content_hash       VARCHAR NOT NULL,    -- sha256 of the Parquet export
+    config_hash        VARCHAR NOT NULL,    -- sha256 of the crawl + dedup settings
+    recipe_hash        VARCHAR NOT NULL,    -- sha256 of the quality recipe (incl. its data files)
+    freshdata_version  VARCHAR NOT NULL,
+    trafilatura_version VARCHAR NOT NULL,
+    datasketch_version VARCHAR NOT NULL,
+    duckdb_version     VARCHAR NOT NULL,
+    created_at         TIMESTAMPTZ NOT NULL
+);

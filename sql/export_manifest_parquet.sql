@@ -1,0 +1,1 @@
+COPY (SELECT * FROM snapshot_manifest ORDER BY snapshot_date) TO '{path}' (FORMAT parquet);

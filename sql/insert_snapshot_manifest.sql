@@ -1,0 +1,1 @@
+INSERT INTO snapshot_manifest BY NAME SELECT * FROM staged;
