@@ -111,9 +111,7 @@ class IndexCache:
     def _seg_path(self, day: dt.date, run_id: str, part: str) -> Path:
         return self.root / f"seg-{day.isoformat()}-{run_id}.{part}.npy"
 
-    def write_segment(
-        self, day: dt.date, run_id: str, sigs: np.ndarray, th: np.ndarray, too_short: np.ndarray
-    ) -> None:
+    def write_segment(self, day: dt.date, run_id: str, sigs: np.ndarray, th: np.ndarray, too_short: np.ndarray) -> None:
         """Write a day's segment atomically (tmp + rename; `idx` last, its presence marks completeness).
 
         Entries are sorted by (key, ord), so all entries of one key come in ascending doc order.
@@ -234,9 +232,7 @@ class IndexCache:
         assert self._bloom is not None
         for s in range(0, len(keys), 1 << 18):
             pos = _bloom_positions(keys[s : s + (1 << 18)], self.k, self._meta["bits"]).ravel()
-            np.bitwise_or.at(
-                self._bloom, (pos >> _U64(3)).astype(np.intp), (1 << (pos & _U64(7))).astype(np.uint8)
-            )
+            np.bitwise_or.at(self._bloom, (pos >> _U64(3)).astype(np.intp), (1 << (pos & _U64(7))).astype(np.uint8))
 
     def bloom_contains(self, keys: np.ndarray) -> np.ndarray:
         """Membership test (no false negatives for claimed segments)."""

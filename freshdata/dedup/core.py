@@ -156,6 +156,8 @@ def _history_matches(
     pos = cache.bloom_contains(flat)
     q32 = (flat[pos] & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     qdoc = doc_of[pos].astype(np.intp)
+    by_key = np.argsort(q32, kind="stable")  # sorted probes: better locality in every segment's search
+    q32, qdoc = q32[by_key], qdoc[by_key]
     summary.extra["bloom_positives"] = int(pos.sum())
     summary.extra["keys_probed"] = len(flat)
     big = np.iinfo(np.int64).max
@@ -164,12 +166,14 @@ def _history_matches(
         if not undecided.any():
             break
         qk, qd = q32[undecided], qdoc[undecided]
+        if not len(seg.keys):
+            continue
         lo = np.searchsorted(seg.keys, qk, side="left")
-        hi = np.searchsorted(seg.keys, qk, side="right")
-        has = hi > lo
+        has = np.asarray(seg.keys)[np.minimum(lo, len(seg.keys) - 1)] == qk
         if not has.any():
             continue
-        qd, lo, hi = qd[has], lo[has], hi[has]
+        qk, qd, lo = qk[has], qd[has], lo[has]
+        hi = np.searchsorted(seg.keys, qk, side="right")
         day_ord = np.full(n, big, dtype=np.int64)
         day_sim = np.zeros(n, dtype=np.float64)
         day_exact = np.zeros(n, dtype=bool)
