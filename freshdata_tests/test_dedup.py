@@ -13,7 +13,14 @@ import pytest
 from datasketch import MinHash
 
 from freshdata import store
-from freshdata.dedup import DedupConfig, DedupDoc, DedupParamsMismatch, dedup_day, missing_earlier_days
+from freshdata.dedup import (
+    DedupConfig,
+    DedupDoc,
+    DedupParamsMismatch,
+    decided_days_after,
+    dedup_day,
+    missing_earlier_days,
+)
 from freshdata.dedup.minhash import shingles, signatures
 from freshdata.dedup.normalize import normalize, text_hash, words
 
@@ -138,9 +145,7 @@ def test_earliest_wins(con, tmp_path):
 
 
 def test_too_short(con, tmp_path):
-    s = run_day(
-        con, D1, [doc("s1", "Hello world!", 0), doc("s2", "hello, WORLD", 1), doc("s3", "bye", 2)], tmp_path
-    )
+    s = run_day(con, D1, [doc("s1", "Hello world!", 0), doc("s2", "hello, WORLD", 1), doc("s3", "bye", 2)], tmp_path)
     assert s.too_short == 3 and s.exact_duplicate == 1
     d = decisions(con, D1)
     assert d["s2"] == ("exact_duplicate", "s1", D1, 1.0, True)
@@ -235,6 +240,7 @@ def test_missing_earlier_days(con, tmp_path):
     run_day(con, D2, [], tmp_path)
     assert missing_earlier_days(con, D3, [D1, D2, D3]) == []
     assert missing_earlier_days(con, D1, [D1, D2]) == []
+    assert decided_days_after(con, D1) == [D2]
 
 
 def test_duplicate_doc_ids_rejected(con, tmp_path):

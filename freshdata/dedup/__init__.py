@@ -6,6 +6,7 @@ from freshdata.dedup.core import (
     DedupParamsMismatch,
     DedupSummary,
     check_params,
+    decided_days_after,
     dedup_day,
     missing_earlier_days,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "DedupParamsMismatch",
     "DedupSummary",
     "check_params",
+    "decided_days_after",
     "dedup_day",
     "missing_earlier_days",
     "normalize",

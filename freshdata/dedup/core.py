@@ -98,6 +98,12 @@ def missing_earlier_days(
     return sorted({d for d in days_with_documents if d < day and d not in decided})
 
 
+def decided_days_after(con: duckdb.DuckDBPyConnection, day: dt.date) -> list[dt.date]:
+    """Decided days later than `day`. After re-running `day` with different content, their decisions may be
+    stale (they were made against the old day): the caller decides whether to re-run them, in order."""
+    return [r[0] for r in _fetch(con, "select_dedup_all_days") if r[0] > day]
+
+
 def _loader(con: duckdb.DuckDBPyConnection, day: dt.date, num_perm: int):
     """Rebuild input for a day's segment, read from the source of truth (one day of dedup_signatures)."""
 
