@@ -16,12 +16,12 @@ def open_reader(home: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that sees the Parquet snapshots (never locked) and, when no run holds the
     write lock, the pipeline database attached read-only as `pipeline`."""
     con = duckdb.connect()
-    snapshots = home / "snapshots"
-    for name in ("snapshots", "latest_snapshot", "manifest", "funnel", "freshness", "tag_counts"):
-        template = store.load_sql(f"views/{name}")
-        if not snapshots.exists():
-            break
-        con.execute(template.replace("{home}", str(home).replace("'", "''")))
+    has_snapshots = any((home / "snapshots").glob("*/*.parquet"))
+    has_exports = (home / "exports" / "manifest.parquet").exists()
+    views = (["snapshots", "latest_snapshot", "freshness", "tag_counts"] if has_snapshots else []) + (
+        ["manifest", "funnel"] if has_exports else [])
+    for name in views:
+        con.execute(store.load_sql(f"views/{name}").replace("{home}", str(home).replace("'", "''")))
     database = store.db_path(home)
     if database.exists():
         try:
@@ -84,5 +84,103 @@ def print_day_summary(home: Path, day: date, out=sys.stdout) -> dict:
     return summary
 
 
+SAMPLE_QUERY = ("SELECT snapshot_date, source, language, topic, word_count, left(title, 40) AS title "
+                "FROM latest_snapshot ORDER BY word_count DESC LIMIT 5")
+
+
 def print_demo_epilogue(home: Path, days: list[date]) -> None:
-    """Hook for the snapshot figures and a sample query (filled in by the snapshot stage)."""
+    """The snapshot figures and a sample query, read from the Parquet exports like any user would."""
+    con = open_reader(home)
+    print("\n=== snapshots (from Parquet: snapshots/snapshot_date=*/part-0.parquet) ===")
+    con.sql("SELECT snapshot_date, n_documents, n_extracted, n_exact_duplicate, n_near_duplicate, n_rejected, "
+            "left(content_hash, 12) AS content_hash FROM manifest ORDER BY snapshot_date").show()
+    con.sql("SELECT * FROM freshness").show()
+    print(f'$ freshdata query "{SAMPLE_QUERY}"')
+    con.sql(SAMPLE_QUERY).show(max_width=160)
+
+
+def export_mix(home: Path, date_from: date, date_to: date, where: str, fmt: str, out: Path,
+               per_source: int | None = None, progress: bool = True) -> int:
+    """Write the snapshots' rows matching `where` between two days to JSONL or Parquet; returns the count."""
+    import pyarrow.parquet as pq
+    from tqdm import tqdm
+
+    con = open_reader(home)
+    sql = store.load_sql("export_mix").replace("{where}", where or "true")
+    params = {"date_from": date_from, "date_to": date_to, "per_source": per_source or 2**62}
+    total = con.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0][0]
+    relation = con.sql(sql, params=params)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    written = 0
+    with tqdm(total=total, unit="doc", disable=not progress, desc=f"export {out.name}") as bar:
+        reader = relation.to_arrow_reader(batch_size=2048)
+        if fmt == "parquet":
+            with pq.ParquetWriter(tmp, reader.schema, compression="zstd") as writer:
+                for batch in reader:
+                    writer.write_batch(batch)
+                    written += batch.num_rows
+                    bar.update(batch.num_rows)
+        else:
+            with tmp.open("w", encoding="utf-8") as fh:
+                for batch in reader:
+                    for row in batch.to_pylist():
+                        fh.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")
+                    written += batch.num_rows
+                    bar.update(batch.num_rows)
+    tmp.replace(out)
+    return written
+
+
+def print_stats(home: Path, day: date | None) -> int:
+    con = open_reader(home)
+    try:
+        con.sql("SELECT 1 FROM funnel LIMIT 1")
+    except duckdb.Error:
+        print("freshdata stats: no snapshot published yet", file=sys.stderr)
+        return 1
+    where = f"WHERE partition_date = DATE '{day.isoformat()}'" if day else ""
+    print("Funnel per day (discovered → new → fetched → extracted → duplicates → fresh → rejected → kept):")
+    con.sql(f"SELECT partition_date, discovered, new, fetched, failed, extracted, exact_duplicate, "
+            f"near_duplicate, fresh, rejected, kept FROM funnel {where} ORDER BY partition_date").show()
+    print("Freshness per source:")
+    con.sql("SELECT * FROM freshness").show()
+    return 0
+
+
+def register_commands(sub) -> None:
+    """`freshdata export` and `freshdata stats`."""
+
+    def parse_day(text: str) -> date:
+        return date.fromisoformat(text)
+
+    export = sub.add_parser("export", help="export a training mix from the snapshots by dates and tags")
+    export.add_argument("--from", dest="date_from", type=parse_day, default=date(1970, 1, 1))
+    export.add_argument("--to", dest="date_to", type=parse_day, default=date(9999, 12, 31))
+    export.add_argument("--where", default="true", help="SQL predicate on snapshot columns, e.g. "
+                        "\"language = 'en' AND topic = 'Health' AND quality_score > 0.8\"")
+    export.add_argument("--format", choices=["jsonl", "parquet"], default="jsonl")
+    export.add_argument("--sample-per-source", type=int, help="at most N documents per source (stable sample)")
+    export.add_argument("--out", required=True, type=Path)
+    export.set_defaults(func=_cmd_export)
+
+    stats = sub.add_parser("stats", help="the funnel and freshness figures in the terminal")
+    stats.add_argument("--date", type=parse_day)
+    stats.set_defaults(func=lambda args: print_stats(_home(), args.date))
+
+
+def _home() -> Path:
+    from freshdata.config import data_home
+
+    return data_home()
+
+
+def _cmd_export(args) -> int:
+    try:
+        n = export_mix(_home(), args.date_from, args.date_to, args.where, args.format, args.out,
+                       args.sample_per_source)
+    except duckdb.Error as exc:
+        print(f"freshdata export: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {n} documents to {args.out}")
+    return 0

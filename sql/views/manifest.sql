@@ -1,0 +1,1 @@
+CREATE OR REPLACE VIEW manifest AS SELECT * FROM read_parquet('{home}/exports/manifest.parquet');
