@@ -190,6 +190,8 @@ def test_param_mismatch_refused(con, tmp_path):
         run_day(con, D2, [doc("b", article(61))], tmp_path, DedupConfig(num_perm=128, bands=16, rows=8))
     with pytest.raises(DedupParamsMismatch, match="seed"):
         run_day(con, D2, [doc("b", article(61))], tmp_path, DedupConfig(seed=2))
+    with pytest.raises(DedupParamsMismatch, match="min_words"):
+        run_day(con, D2, [doc("b", article(61))], tmp_path, DedupConfig(min_words=8))
     # threshold is a decision parameter, not an index parameter: allowed
     run_day(con, D2, [doc("b", article(61))], tmp_path, DedupConfig(threshold=0.7))
 

@@ -44,6 +44,9 @@ class DedupConfig(BaseModel):
             "ngram": str(self.ngram),
             "bands": str(self.bands),
             "rows": str(self.rows),
+            # min_words decides which docs get band entries vs an exact-key entry: changing it would hide
+            # exact copies across the boundary, so it is part of the index identity.
+            "min_words": str(self.min_words),
             "shingle_hash": "sha1_hash32",
             "normalizer": NORMALIZER_VERSION,
         }
