@@ -7,8 +7,10 @@ pebble kills a worker that overruns its deadline and replaces it.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -71,24 +73,33 @@ def extract_many(
     jobs: Iterable[ExtractJob], workers: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S
 ) -> Iterator[Extraction]:
     """Extract every job over a process pool, yielding results in input order."""
-    jobs = list(jobs)
-    if not jobs:
-        return
-    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    workers = max(1, workers or os.cpu_count() or 1)
+    window = workers * 4  # bounded in-flight pages: memory stays flat however big the day is
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["freshdata.extract"])
+    iterator = iter(jobs)
+    first = next(iterator, None)
+    if first is None:
+        return
+    pending: deque[tuple[ExtractJob, object]] = deque()
     with ProcessPool(max_workers=workers, context=context, initializer=_warm) as pool:
-        futures = [pool.schedule(extract_one, args=(job,), timeout=timeout_s) for job in jobs]
-        for job, future in zip(jobs, futures, strict=True):
-            try:
-                yield future.result()
-            except FutureTimeout:
-                yield Extraction(job.key, False, "timeout")
-            except ProcessExpired:
-                yield Extraction(job.key, False, "worker_crashed")
-            except Exception as exc:  # pickling or pool errors still end as a recorded state
-                yield Extraction(job.key, False, f"error:{type(exc).__name__}")
+        for job in itertools.chain([first], iterator):
+            pending.append((job, pool.schedule(extract_one, args=(job,), timeout=timeout_s)))
+            if len(pending) >= window:
+                yield _outcome(*pending.popleft())
+        while pending:
+            yield _outcome(*pending.popleft())
 
+
+def _outcome(job: ExtractJob, future) -> Extraction:
+    try:
+        return future.result()
+    except FutureTimeout:
+        return Extraction(job.key, False, "timeout")
+    except ProcessExpired:
+        return Extraction(job.key, False, "worker_crashed")
+    except Exception as exc:  # pickling or pool errors still end as a recorded state
+        return Extraction(job.key, False, f"error:{type(exc).__name__}")
 
 def decode_body(body: bytes, encoding: str | None) -> str:
     """Bytes → text with the charset the fetcher settled on; never raises."""

@@ -194,6 +194,12 @@ def _classify(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile,
             state, reason = ("new", None) if source.admits(url) else ("excluded_by_rule", "include_exclude")
             rows[url] = {"partition_date": day, "url": url, "source": source.name, "found_in": found_in,
                          "published_at": link.published_at, "state": state, "reason": reason}
+    retries = store.run(con, "select_retry_urls", {"day": day, "max_attempts": MAX_ATTEMPTS}).fetchall()
+    for url, source_name, last_day, published_at in retries:
+        if url not in rows and any(s.name == source_name for s in sources.sources):
+            rows[url] = {"partition_date": day, "url": url, "source": source_name,
+                         "found_in": f"retry:{last_day.isoformat()}", "published_at": published_at,
+                         "state": "new", "reason": None}
     candidates = pl.DataFrame({"url": [u for u, r in rows.items() if r["state"] == "new"]}, schema={"url": pl.Utf8})
     con.register("staged", candidates)
     try:
