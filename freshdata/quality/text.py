@@ -63,6 +63,11 @@ class DocContext:
         return self._get("word_counts", lambda: Counter(self.words_lower))
 
     @property
+    def lower(self) -> str:
+        """The lower-cased text (shared by case-insensitive substring checks)."""
+        return self._get("lower", self._text.lower)
+
+    @property
     def tokens(self) -> list[str]:
         """Whitespace tokens, punctuation attached (used for ratios over 'all words')."""
         return self._get("tokens", self._text.split)
