@@ -258,19 +258,62 @@ def test_snapshot_parquet_per_day_matches_manifest_hash(e2e: E2E):
             assert pq.read_metadata(path).num_rows == kept > 0
 
 
+def _diff(before: list, after: list) -> str:
+    only_before = [r for r in before if r not in after]
+    only_after = [r for r in after if r not in before]
+    return f"{len(before)} rows before, {len(after)} after\nonly before: {only_before}\nonly after: {only_after}"
+
+
+def _rerun_transient_urls(e2e: E2E) -> set[str]:
+    """Document URLs whose day-2 outcome was a transient failure: the fetcher retries those by design."""
+    return {row[4] for row in e2e.before_rerun["fetch_log"]
+            if row[1] == "fetch" and row[3] == "document" and row[6] == "failed" and row[7] in TRANSIENT_REASONS}
+
+
 def test_rerun_of_day2_is_identical_row_for_row(e2e: E2E):
     assert e2e.rerun is not None and e2e.rerun.success, step_failures(e2e.rerun)
     checks = check_evaluations(e2e.rerun)
     assert all(checks[name][0] for name in BLOCKING_CHECKS), checks
     assert set(e2e.before_rerun) == set(PARTITION_TABLES)
     for table in PARTITION_TABLES:
-        assert e2e.before_rerun[table], table
-        assert e2e.after_rerun[table] == e2e.before_rerun[table], table
+        if table == "fetch_log":
+            continue  # below, and in the xfail test
+        before, after = e2e.before_rerun[table], e2e.after_rerun[table]
+        assert before, table
+        assert after == before, f"{table}: {_diff(before, after)}"
 
 
-def test_rerun_of_day2_fetches_no_document_over_the_network(e2e: E2E):
+def test_rerun_of_day2_reuses_every_settled_fetch_log_row(e2e: E2E):
+    """Every source fetch and every settled document outcome comes back byte-identical (fetched_at, WARC
+    offsets and elapsed_s included: the re-run reuses the archived rows). Rows for transient failures and
+    the fetch-stage robots.txt needed to retry them are new by design."""
+    transient = _rerun_transient_urls(e2e)
+
+    def settled(rows):
+        return [r for r in rows if r[3] != "robots" and r[4] not in transient]
+
+    before, after = settled(e2e.before_rerun["fetch_log"]), settled(e2e.after_rerun["fetch_log"])
+    assert before and after == before, _diff(before, after)
+    retried = [r for r in e2e.after_rerun["fetch_log"] if r[4] in transient]
+    assert [(r[6], r[7]) for r in retried] == [("failed", "timeout")] * len(transient)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG freshdata/crawl/daily.py discover_day: a re-run replays the "
+                   "sources from the archive but deletes the day's stage='discovery' robots.txt rows "
+                   "(delete_discovery_partition) without re-inserting them; fetch_log loses rows.")
+def test_rerun_of_day2_keeps_discovery_stage_rows(e2e: E2E):
+    before = [r for r in e2e.before_rerun["fetch_log"] if r[1] == "discovery"]
+    after = [r for r in e2e.after_rerun["fetch_log"] if r[1] == "discovery"]
+    assert after == before, _diff(before, after)
+
+
+def test_rerun_of_day2_fetches_no_settled_document_over_the_network(e2e: E2E):
+    transient_paths = {urlsplit(u).path for u in _rerun_transient_urls(e2e)}
     document_requests = [p for p in _paths(e2e.rerun_requests) if p not in DISCOVERY_PATHS | {"/robots.txt"}]
-    assert document_requests == []
+    assert set(document_requests) <= transient_paths, document_requests
+    assert transient_paths == {"/slow/page.html"}
+    # sources are replayed from the day's archive, not fetched again
+    assert not [p for p in _paths(e2e.rerun_requests) if p in DISCOVERY_PATHS]
 
 
 def test_rerun_of_day2_keeps_the_parquet_hash(e2e: E2E):
