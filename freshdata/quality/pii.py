@@ -34,10 +34,14 @@ DATE_LIKE_RE = re.compile(
 )  # a phone candidate containing a date is a date (+ time), not a phone
 
 # Cheap necessary conditions, checked first: the full patterns (with look-behinds) are ~5x slower.
-IPV4_QUICK_RE = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d")
-IPV6_QUICK_RE = re.compile(r"[0-9A-Fa-f]:[0-9A-Fa-f]{0,4}:|::")
+# The quick patterns start with a literal so `re` can use its fast substring scan.
+IPV4_QUICK_RE = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d")
+IPV6_QUICK_RE = re.compile(r":[0-9A-Fa-f]{0,4}:")  # a valid IPv6 has two colons <= 4 hex digits apart
 DIGIT_RUN_RE = re.compile(r"[\d(+][\d\s().+-]{5,}\d")  # any card / SSN / phone contains such a run
-SSN_QUICK_RE = re.compile(r"\d{3}-\d{2}-\d{4}")
+SSN_QUICK_RE = re.compile(r"-\d\d-\d{4}")
+# A card / SSN / phone candidate consists only of these characters and contains a digit; it starts
+# at the first digit of such a run or (phone: '+' / '(') one character before it.
+DIGIT_REGION_RE = re.compile(r"\d[\d\s().+-]*")
 
 PLACEHOLDERS = {"email": "<EMAIL>", "ip": "<IP>", "phone": "<PHONE>", "card": "<CARD>", "ssn": "<SSN>"}
 
@@ -90,6 +94,33 @@ def _public_ip(candidate: str) -> bool:
     return not any(ip.version == net.version and ip in net for net in _NON_PUBLIC_NETS)
 
 
+def _sub_in_regions(
+    regex: re.Pattern[str], repl, text: str, regions: list[tuple[int, int]]
+) -> tuple[str, bool]:
+    """= regex.sub(repl, text) when every match lies in [start - 1, end) of one region and looks at
+    most 2 characters past its end; only the regions are scanned (the heavy patterns start with a
+    look-behind, so a whole-text scan tries every position). Returns (text, whether it changed)."""
+    out: list[str] = []
+    last = 0
+    n = len(text)
+    for a, b in regions:
+        for m in regex.finditer(text, max(a - 1, last), min(n, b + 2)):
+            if m.start() >= b:
+                break
+            out.append(text[last : m.start()])
+            out.append(repl(m))
+            last = m.end()
+    if not out:
+        return text, False
+    out.append(text[last:])
+    new = "".join(out)
+    return new, new != text
+
+
+def _digit_regions(text: str, min_len: int) -> list[tuple[int, int]]:
+    return [m.span() for m in DIGIT_REGION_RE.finditer(text) if m.end() - m.start() >= min_len]
+
+
 def _is_phone(candidate: str, regions: tuple[str, ...], min_digits: int) -> bool:
     s = candidate.strip()
     digits = sum(c.isdigit() for c in s)
@@ -120,14 +151,17 @@ def redact(
     """Redacted text and per-type counts. Order matters: IPs before phones, cards/SSNs before phones."""
     counts = dict.fromkeys(PLACEHOLDERS, 0)
 
-    def sub(regex: re.Pattern[str], kind: str, keep_if, s: str) -> str:
+    def repl_for(kind: str, keep_if):
         def repl(m: re.Match[str]) -> str:
             if keep_if(m.group()):
                 counts[kind] += 1
                 return PLACEHOLDERS[kind]
             return m.group()
 
-        return regex.sub(repl, s)
+        return repl
+
+    def sub(regex: re.Pattern[str], kind: str, keep_if, s: str) -> str:
+        return regex.sub(repl_for(kind, keep_if), s)
 
     if email and "@" in text:
         text = sub(EMAIL_RE, "email", lambda _: True, text)
@@ -138,12 +172,34 @@ def redact(
             text = sub(IPV6_RE, "ip", _public_ip, text)
     if not DIGIT_RUN_RE.search(text):
         return text, counts
+    # Card (13+ digits), SSN (9 digits, 11 chars) and phone (>= phone_min_digits digits) matches
+    # only use DIGIT_REGION_RE characters, so only long-enough digit regions are scanned.
+    min_len = min(13 if card else 99, 11 if ssn else 99, max(phone_min_digits, 4) if phone else 99)
+    regions = _digit_regions(text, min_len)
+    if not regions:
+        return text, counts
+    changed = False
     if card:
-        text = sub(CARD_CANDIDATE_RE, "card", lambda c: _card_digits(c) is not None, text)
+        rc = [r for r in regions if r[1] - r[0] >= 13]
+        text, changed = _sub_in_regions(
+            CARD_CANDIDATE_RE, repl_for("card", lambda c: _card_digits(c) is not None), text, rc
+        )
     if ssn and SSN_QUICK_RE.search(text):
-        text = sub(SSN_RE, "ssn", lambda _: True, text)
+        if changed:
+            regions = _digit_regions(text, min_len)
+        rs = [r for r in regions if r[1] - r[0] >= 11]
+        text, ch = _sub_in_regions(SSN_RE, repl_for("ssn", lambda _: True), text, rs)
+        changed = changed or ch
     if phone:
-        text = sub(PHONE_CANDIDATE_RE, "phone", lambda c: _is_phone(c, phone_regions, phone_min_digits), text)
+        if changed:
+            regions = _digit_regions(text, min_len)
+        rp = [r for r in regions if r[1] - r[0] >= phone_min_digits]
+        text, _ = _sub_in_regions(
+            PHONE_CANDIDATE_RE,
+            repl_for("phone", lambda c: _is_phone(c, phone_regions, phone_min_digits)),
+            text,
+            rp,
+        )
     return text, counts
 
 
