@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from freshdata.dedup.config import DedupConfig
 
@@ -113,14 +113,15 @@ class SourcesFile(_Strict):
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     sources: list[SourceConfig] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> SourcesFile:
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, value: list[SourceConfig]) -> list[SourceConfig]:
         seen: set[str] = set()
-        for source in self.sources:
+        for source in value:
             if source.name in seen:
-                raise ValueError(f"source name {source.name!r} is used twice")
+                raise ValueError(f'field "name": source name {source.name!r} is used twice')
             seen.add(source.name)
-        return self
+        return value
 
     def source(self, name: str) -> SourceConfig:
         return next(s for s in self.sources if s.name == name)

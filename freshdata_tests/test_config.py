@@ -118,11 +118,6 @@ def test_duplicate_names(tmp_path: Path) -> None:
     assert "'dup'" in message and "twice" in message
 
 
-@pytest.mark.xfail(
-    reason="the duplicate-name check is a model validator, so its error location is the top level: the message "
-    "says field \"(top level)\" instead of naming the sources/name field",
-    strict=True,
-)
 def test_duplicate_names_name_the_field(tmp_path: Path) -> None:
     message = _error(tmp_path, "sources:\n  - {name: dup, kind: feed, url: 'https://ex.com/f'}\n"
                                "  - {name: dup, kind: page, url: 'https://ex.com/g'}\n")

@@ -136,11 +136,6 @@ def test_json_feed_with_leading_whitespace() -> None:
     assert len(parse_feed(b"\n  " + JSON_FEED, "https://ex.com/feed.json")) == 4
 
 
-@pytest.mark.xfail(
-    reason="JSON Feed 'id' is an opaque identifier, not a link (spec: a reader must not assume it is a URL); "
-    "_parse_json_feed falls back to it and resolves '123' into https://ex.com/123",
-    strict=True,
-)
 def test_json_feed_opaque_id_is_not_a_link() -> None:
     body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "123", "title": "t"}]})
     assert parse_feed(body.encode(), "https://ex.com/feed.json") == []
@@ -219,21 +214,11 @@ def test_garbage_sitemap(body: bytes) -> None:
         parse_sitemap(body, "https://ex.com/sitemap.xml")
 
 
-@pytest.mark.xfail(
-    reason="maybe_gunzip lets zlib.error escape on a corrupt gzip body (only DiscoveryError is caught by "
-    "discover_day, so one broken sitemap.xml.gz fails the whole discovery step)",
-    strict=True,
-)
 def test_corrupt_gzip_sitemap_is_discovery_error() -> None:
     with pytest.raises(DiscoveryError):
         parse_sitemap(b"\x1f\x8b" + b"not really gzip", "https://ex.com/sitemap.xml.gz")
 
 
-@pytest.mark.xfail(
-    reason="parse_date calls feedparser._parse_date, which does not exist (it is feedparser.datetimes._parse_date): "
-    "any non-ISO lastmod raises AttributeError out of parse_sitemap",
-    strict=True,
-)
 def test_sitemap_with_unparseable_lastmod_keeps_link() -> None:
     body = URLSET.replace(b"<lastmod>2024-01-02</lastmod>", b"<lastmod>yesterday-ish</lastmod>")
     parsed = parse_sitemap(body, "https://ex.com/sitemap.xml")
@@ -272,11 +257,6 @@ def test_seed_page_empty(body: bytes) -> None:
         parse_seed_page(body, "https://ex.com/")
 
 
-@pytest.mark.xfail(
-    reason="parse_seed_page catches (ParserError, ValueError) but bytes.decode raises LookupError on an unknown "
-    "encoding name",
-    strict=True,
-)
 def test_seed_page_unknown_encoding_name() -> None:
     links = parse_seed_page(b'<a href="/x">x</a>', "https://ex.com/", "no-such-codec")
     assert [link.url for link in links] == ["https://ex.com/x"]
@@ -307,11 +287,6 @@ def test_parse_date(value: object, expected: datetime | None) -> None:
         assert got.tzinfo is not None and got.utcoffset().total_seconds() == 0
 
 
-@pytest.mark.xfail(
-    reason="parse_date falls back to feedparser._parse_date, which does not exist in feedparser 6 "
-    "(feedparser.datetimes._parse_date): RFC 822 dates raise AttributeError",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
@@ -323,20 +298,11 @@ def test_parse_date_rfc822(value: str, expected: datetime) -> None:
     assert parse_date(value) == expected
 
 
-@pytest.mark.xfail(
-    reason="parse_date raises AttributeError (missing feedparser._parse_date) instead of returning None",
-    strict=True,
-)
 @pytest.mark.parametrize("value", ["garbage", "2024-13-45", "yesterday"])
 def test_parse_date_unparseable_is_none(value: str) -> None:
     assert parse_date(value) is None
 
 
-@pytest.mark.xfail(
-    reason="a JSON Feed with an RFC 822 date (common in hand-rolled feeds) makes parse_feed raise AttributeError "
-    "(parse_date → feedparser._parse_date does not exist)",
-    strict=True,
-)
 def test_json_feed_rfc822_date() -> None:
     body = json.dumps({"items": [{"url": "https://ex.com/a", "date_published": "Tue, 02 Jan 2024 03:04:05 GMT"}]})
     links = parse_feed(body.encode(), "https://ex.com/feed.json")

@@ -7,10 +7,12 @@ through a small lxml parser of our own. All functions are pure: bytes in, links 
 from __future__ import annotations
 
 import io
+import re
 import zlib
 from calendar import timegm
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import feedparser
 import lxml.etree as etree
@@ -74,7 +76,10 @@ def _parse_json_feed(body: bytes, base_url: str) -> list[Link]:
     for item in data["items"]:
         if not isinstance(item, dict):
             continue
-        href = item.get("url") or item.get("external_url") or item.get("id")
+        href = item.get("url") or item.get("external_url")
+        ident = item.get("id")
+        if not href and isinstance(ident, str) and re.match(r"^https?://", ident):  # id is opaque unless a URL
+            href = ident
         url = normalize_url(str(href), base_url) if href else None
         if url:
             links.append(Link(url, parse_date(item.get("date_published") or item.get("date_modified"))))
@@ -89,8 +94,10 @@ def parse_date(value: object) -> datetime | None:
     try:
         stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        parsed = feedparser._parse_date(text)  # RFC 822 and friends
-        return datetime.fromtimestamp(timegm(parsed), UTC) if parsed else None
+        try:
+            stamp = parsedate_to_datetime(text)  # RFC 822 / 2822, as in RSS pubDate
+        except (TypeError, ValueError, IndexError):
+            return None
     return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).astimezone(UTC)
 
 
@@ -99,7 +106,10 @@ def maybe_gunzip(body: bytes, limit: int = MAX_SITEMAP_BYTES) -> bytes:
     if body[:2] != b"\x1f\x8b":
         return body
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    out = inflater.decompress(body, limit + 1)
+    try:
+        out = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise DiscoveryError(f"corrupt gzip body: {exc}") from None
     if len(out) > limit:
         raise DiscoveryError(f"gzip sitemap expands beyond {limit} bytes")
     return out
@@ -142,6 +152,9 @@ def parse_seed_page(body: bytes, base_url: str, encoding: str | None = None) -> 
     """Same-host links of a seed page, in document order, without duplicates."""
     try:
         text = body.decode(encoding or "utf-8", errors="replace")
+    except LookupError:  # an encoding name the codec registry does not know
+        text = body.decode("utf-8", errors="replace")
+    try:
         root = lxml.html.fromstring(text, base_url=base_url)
     except (etree.ParserError, ValueError) as exc:
         raise DiscoveryError(f"unparseable seed page: {exc}") from None
