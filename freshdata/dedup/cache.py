@@ -107,6 +107,11 @@ class IndexCache:
         self._meta: dict = {}
         self._load_meta()
 
+    def close(self) -> None:
+        """Drop the memory maps now (segments and their loaders form a reference cycle with the cache)."""
+        self._segments.clear()
+        self._bloom = None
+
     # ---------- segments ----------
     def _seg_path(self, day: dt.date, run_id: str, part: str) -> Path:
         return self.root / f"seg-{day.isoformat()}-{run_id}.{part}.npy"

@@ -339,6 +339,16 @@ def decide(
 ) -> DedupSummary:
     """Decisions for precomputed features (dedup_day without the text work; used by the benchmark)."""
     check_params(con, cfg)
+    cache = IndexCache(Path(index_dir), cfg.index_params(), cfg.bloom_bits_per_key, cfg.bands, cfg.rows)
+    try:
+        return _decide(con, day, feats, cfg, cache)
+    finally:
+        cache.close()
+
+
+def _decide(
+    con: duckdb.DuckDBPyConnection, day: dt.date, feats: DayFeatures, cfg: DedupConfig, cache: IndexCache
+) -> DedupSummary:
     t0 = time.perf_counter()
     ordered_ids, th, sigs, too_short, n_words = (
         feats.doc_ids,
@@ -352,7 +362,6 @@ def decide(
     keys = doc_keys(sigs, th, too_short, cfg.bands, cfg.rows)
 
     # ---- history: committed days < day, through the validated cache ----
-    cache = IndexCache(Path(index_dir), cfg.index_params(), cfg.bloom_bits_per_key, cfg.bands, cfg.rows)
     all_days = _fetch(con, "select_dedup_all_days")
     cache.collect_garbage({(d, r) for d, r, _ in all_days})
     hist = [(d, r, m) for d, r, m in all_days if d < day and m > 0]
