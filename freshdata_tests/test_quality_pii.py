@@ -93,3 +93,29 @@ def test_has_email_or_card_and_redaction_is_complete():
 def test_types_can_be_disabled():
     text, c = redact("bob@example.com 8.8.8.8", email=False)
     assert text == "bob@example.com <IP>" and c["email"] == 0
+
+
+def _reference_redact_digits(text: str, regions=("US", "GB"), min_digits: int = 9) -> str:
+    """Card -> SSN -> phone as plain whole-text `re.sub` passes (what the region scan must equal)."""
+    from freshdata.quality.pii import PHONE_CANDIDATE_RE, SSN_RE, _card_digits, _is_phone
+
+    text = CARD_CANDIDATE_RE.sub(lambda m: "<CARD>" if _card_digits(m.group()) else m.group(), text)
+    text = SSN_RE.sub("<SSN>", text)
+    return PHONE_CANDIDATE_RE.sub(
+        lambda m: "<PHONE>" if _is_phone(m.group(), regions, min_digits) else m.group(), text
+    )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_region_scan_equals_whole_text_sub(seed):
+    import random
+
+    rng = random.Random(seed)
+    parts = ["+49 30 1234567", "(030) 123 4567", "4111 1111 1111 1111", "4111-1111-1111-1111",
+             "123-45-6789", "12.03.2024 10:30", "+1 415-555-2671", "1-800-555-0199", "020 7946 0958",
+             "ID 4532015112830366", " ", "\n", "Text ", "-", ".", "+", "(", "7", "x"]  # fmt: skip
+    for _ in range(1500):
+        text = "".join(rng.choice(parts) for _ in range(rng.randint(1, 8)))
+        for kw in ({}, {"phone_min_digits": 4}):
+            got, _ = redact(text, email=False, ip=False, **kw)
+            assert got == _reference_redact_digits(text, min_digits=kw.get("phone_min_digits", 9)), text

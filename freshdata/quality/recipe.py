@@ -123,7 +123,7 @@ class Recipe:
         tags["source"] = doc.source
         tags["registered_domain"] = registered_domain(doc.url)
         tags["url_path_depth"] = url_path_depth(doc.url)
-        tags["word_count"] = len(ctx.words)
+        tags["word_count"] = ctx.n_words
         tags["char_count"] = len(text)
         tags["fetch_lag_hours"] = fetch_lag_hours(doc.published_at, doc.fetched_at)
         for kind in pii.PLACEHOLDERS:
