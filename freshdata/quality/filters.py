@@ -276,8 +276,18 @@ class C4Lines(Operator):
         low_text = ctx.lower
         js_any = p.remove_javascript and "javascript" in low_text
         policy_any = p.remove_policy and any(s in low_text for s in subs)
-        per_line = p.remove_no_terminal_punct or p.min_words_per_line > 0 or p.max_word_length < before
-        if js_any or policy_any or per_line:  # fast path: most pages have nothing to remove
+        long_tokens = p.max_word_length < before
+        per_line = p.remove_no_terminal_punct or p.min_words_per_line > 0
+        # if the word-length rule is the only one left, scan per line only if some token is too long
+        # (whitespace tokens are shared with gopher_quality, so this costs one max())
+        if (
+            long_tokens
+            and not (js_any or policy_any or per_line)
+            and max(map(len, ctx.tokens), default=0) <= p.max_word_length
+        ):
+            ctx.strip_text()  # nothing to remove; the line loop would only have stripped the text
+            long_tokens = False
+        if js_any or policy_any or per_line or long_tokens:  # fast path: most pages have nothing to remove
             for line in ctx.text.split("\n"):
                 low = line.lower()
                 if js_any and "javascript" in low:

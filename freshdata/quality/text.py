@@ -41,6 +41,13 @@ class DocContext:
             self._text = value
             self._cache.clear()
 
+    def strip_text(self) -> None:
+        """text = text.strip(), keeping the whitespace tokens (stripping cannot change them)."""
+        tokens = self._cache.get("tokens")
+        self.text = self._text.strip()
+        if tokens is not None:
+            self._cache["tokens"] = tokens
+
     def _get(self, key: str, fn) -> Any:
         try:
             return self._cache[key]
