@@ -204,6 +204,17 @@ def _bare(args: tuple[bytes, str]) -> str | None:
         return None
 
 
+def _bare_no_comments(args: tuple[bytes, str]) -> str | None:
+    """Diagnostic (untimed): trafilatura without the comments section, which freshdata does not keep."""
+    import trafilatura
+
+    html, url = args
+    try:
+        return trafilatura.extract(html, url=url, include_comments=False)
+    except Exception:  # noqa: BLE001
+        return None
+
+
 def _warm() -> None:
     import trafilatura  # noqa: F401
 
@@ -215,11 +226,11 @@ def bare_single(pages: list[dict]) -> tuple[float, dict[int, str | None]]:
     return time.perf_counter() - t0, out
 
 
-def bare_pool(pages: list[dict], workers: int) -> tuple[float, dict[int, str | None]]:
+def bare_pool(pages: list[dict], workers: int, func=_bare) -> tuple[float, dict[int, str | None]]:
     with ProcessPoolExecutor(max_workers=workers, initializer=_warm) as pool:
-        list(pool.map(_bare, [(b"<html><body><p>warm</p></body></html>", "https://example.com/")] * workers))
+        list(pool.map(func, [(b"<html><body><p>warm</p></body></html>", "https://example.com/")] * workers))
         t0 = time.perf_counter()
-        texts = list(pool.map(_bare, [(p["raw"], p["url"]) for p in pages], chunksize=1))
+        texts = list(pool.map(func, [(p["raw"], p["url"]) for p in pages], chunksize=1))
         elapsed = time.perf_counter() - t0
     return elapsed, {p["index"]: t for p, t in zip(pages, texts, strict=True)}
 
@@ -287,6 +298,8 @@ def main() -> None:
     print("bare trafilatura, single process ...", flush=True)
     t_single, single_texts = bare_single(pages)
     print(f"  {t_single:.1f} s", flush=True)
+    print("bare trafilatura without comments (accuracy only, untimed) ...", flush=True)
+    _, nocomment_texts = bare_pool(pages, workers, _bare_no_comments)
 
     marginal = (n - n_small) / max(large["elapsed"] - small["elapsed"], 1e-9)
     pool_rate, single_rate = n / t_pool, n / t_single
@@ -300,6 +313,7 @@ def main() -> None:
         (f"bare trafilatura, pool x{workers}", s_bare, f"{pool_rate:.1f}", pool_rate),
         ("bare trafilatura, 1 process", s_single, f"{single_rate:.1f}", single_rate),
     ]
+    s_nocomm = score(pages, nocomment_texts)
     lines = [
         "| run | docs/s | vs pool | with (per page) | with (total) | without (per page) | without (total) "
         "| no text |",
@@ -310,6 +324,10 @@ def main() -> None:
             f"| {name} | {rate_text} | {rate / pool_rate:.2f}x | {s['with_page']:.3f} | {s['with_total']:.3f} "
             f"({s['with_counts']}) | {s['without_page']:.3f} | {s['without_total']:.3f} ({s['without_counts']}) "
             f"| {s['missing']} |")
+    lines.append(
+        f"| bare trafilatura, include_comments=False (diagnostic) | – | – | {s_nocomm['with_page']:.3f} "
+        f"| {s_nocomm['with_total']:.3f} ({s_nocomm['with_counts']}) | {s_nocomm['without_page']:.3f} "
+        f"| {s_nocomm['without_total']:.3f} ({s_nocomm['without_counts']}) | {s_nocomm['missing']} |")
     table = "\n".join(lines)
     details = [
         f"- pages: {n} (small run {n_small}); cores: {workers}; Python {platform.python_version()}; "
