@@ -1,6 +1,9 @@
 """Benchmark the quality stage (not a test): docs/s per core, per-operator time, topic/format accuracy.
 
-Run: .venv/bin/python benchmarks/bench_quality.py [--corpus DIR] [--repeat N]
+Run: .venv/bin/python benchmarks/bench_quality.py [--corpus DIR] [--repeat N] [--baseline-rev REV]
+--baseline-rev: also time `freshdata/quality` as of git REV (exported to a temp dir) interleaved with
+the working tree, pass by pass, and compare decisions/texts/stats (the ratio is what to trust on a
+shared, noisy machine).
 Texts come from ../shared/corpus/webpages/*.html.gz (trafilatura, extraction time NOT counted),
 else from the demo samples.
 """
@@ -12,7 +15,9 @@ import gzip
 import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -65,10 +70,54 @@ def accuracy() -> tuple[int, float, float]:
     return len(rows), t / len(rows), f / len(rows)
 
 
+def baseline_compare(docs: list[QualityDoc], rev: str, repeat: int) -> dict:
+    """Time the recipe at git `rev` and the working tree interleaved; count differing outcomes."""
+    tmp = Path(tempfile.mkdtemp(prefix="bench_quality_"))
+    pkg = tmp / "baseline_quality"
+    pkg.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "freshdata/quality"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(pkg), "--strip-components=2"], input=archive, check=True)
+    sys.path.insert(0, str(tmp))
+    import baseline_quality as bq
+
+    old_docs = [bq.QualityDoc(d.doc_id, d.url, d.source, d.text, None, FETCHED) for d in docs]
+    old_r, new_r = bq.load_recipe(None), load_recipe(None)
+    old_r.apply(old_docs[0])
+    new_r.apply(docs[0])
+    t_old = t_new = c_old = c_new = 0.0
+    for _ in range(repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        old_outs = [old_r.apply(d) for d in old_docs]
+        t_old += time.perf_counter() - t0
+        c_old += time.process_time() - c0
+        t0, c0 = time.perf_counter(), time.process_time()
+        new_outs = [new_r.apply(d) for d in docs]
+        t_new += time.perf_counter() - t0
+        c_new += time.process_time() - c0
+    n = len(docs) * repeat
+    pairs = list(zip(old_outs, new_outs, strict=True))
+    return {
+        "rev": rev,
+        "docs_per_s_baseline": round(n / t_old, 1),
+        "docs_per_s_new": round(n / t_new, 1),
+        "speedup_wall": round(t_old / t_new, 3),
+        "cpu_docs_per_s_baseline": round(n / c_old, 1),
+        "cpu_docs_per_s_new": round(n / c_new, 1),
+        "speedup_cpu": round(c_old / c_new, 3),
+        "decision_diffs": sum((a.kept, a.reason) != (b.kept, b.reason) for a, b in pairs),
+        "text_diffs": sum(a.text != b.text for a, b in pairs),
+        "stats_diffs": sum(a.stats != b.stats for a, b in pairs),
+        "tag_diffs": sum(a.tags != b.tags for a, b in pairs),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--baseline-rev", help="git revision to time side by side (e.g. a commit before a change)")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -120,6 +169,8 @@ def main() -> None:
         "python": platform.python_version(),
         "cpu": platform.processor() or platform.machine(),
     }
+    if args.baseline_rev:
+        result["baseline"] = baseline_compare(docs, args.baseline_rev, args.repeat)
     print(json.dumps(result, indent=2))
 
 
