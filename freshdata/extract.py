@@ -27,6 +27,7 @@ class ExtractJob:
     key: str  # caller's id for the page (the URL)
     html: str
     url: str
+    date_known: bool = False  # the feed/sitemap gave a date: skip trafilatura's costly extensive date search
 
 
 @dataclass
@@ -46,11 +47,16 @@ def extract_one(job: ExtractJob) -> Extraction:
     import trafilatura
 
     try:
-        doc = trafilatura.bare_extraction(job.html, url=job.url, with_metadata=True)
+        date_params = {"extensive_search": False, "original_date": True} if job.date_known else None
+        doc = trafilatura.bare_extraction(job.html, url=job.url, with_metadata=True,
+                                          date_extraction_params=date_params)
     except Exception as exc:  # trafilatura raises many things on broken HTML; each is a recorded failure
         return Extraction(job.key, False, f"error:{type(exc).__name__}")
-    text = getattr(doc, "text", None) if doc is not None else None
-    if not text or len(text.strip()) < MIN_TEXT_CHARS:
+    body = getattr(doc, "text", None) if doc is not None else None
+    comments = getattr(doc, "comments", None) if doc is not None else None
+    # Same text trafilatura.extract() returns: main text, then the comments section when present.
+    text = f"{body or ''}\n{comments or ''}".strip()
+    if not body or len(text) < MIN_TEXT_CHARS:
         return Extraction(job.key, False, "no_main_text")
     meta = {name: _plain(getattr(doc, name, None)) for name in METADATA_FIELDS}
     return Extraction(job.key, True, None, text, meta)
@@ -131,8 +137,9 @@ def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout
     document_rows: list[dict] = []
     by_url = {row[0]: row for row in inputs}
     jobs = (
-        ExtractJob(url, decode_body(read_body(raw_root, warc_file, offset), encoding), final_url or url)
-        for url, final_url, _source, _fetched, encoding, warc_file, offset, _pub in inputs
+        ExtractJob(url, decode_body(read_body(raw_root, warc_file, offset), encoding), final_url or url,
+                   date_known=pub is not None)
+        for url, final_url, _source, _fetched, encoding, warc_file, offset, pub in inputs
     )
     for result in extract_many(jobs, workers=workers, timeout_s=timeout_s):
         url, final_url, source, fetched_at, _enc, _file, _off, published_at = by_url[result.key]
