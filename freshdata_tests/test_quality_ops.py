@@ -307,3 +307,12 @@ def test_fast_sentence_and_no_letter_counts_match_reference_regexes():
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
         assert len(SENTENCE_END_FAST_RE.findall(text)) == len(SENTENCE_END_RE.findall(text)), text
         assert count_no_letter_tokens(text.split()) == len(NO_LETTER_TOKEN_RE.findall(text)), text
+
+
+def test_c4_lines_word_length_rule_and_fast_path_strip():
+    prose = "A normal sentence about the town council and its budget. " * 30  # > 1000 chars
+    long_line = "see " + "x" * 1001
+    out = run("c4_lines", f"  {prose}\n{long_line}\n{prose}  ", lang=False)
+    assert out.stats["c4_lines.lines_removed_other"] == 1 and "x" * 50 not in out.text
+    out = run("c4_lines", f"\n  {prose}\n{prose} \n", lang=False)  # nothing removed: text only stripped
+    assert out.text == f"{prose}\n{prose}".strip() and out.stats["c4_lines.lines_removed_other"] == 0
