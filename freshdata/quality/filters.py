@@ -174,20 +174,25 @@ def _ngram_fracs(words: list[str], top_ns: list[int], dup_ns: list[int]) -> dict
             if cand[-1] >= m:
                 cand = cand[cand < m]
         hc = h[cand]
-        order = np.argsort(hc, kind="stable")  # stable: within a group, first occurrence first
+        # unstable sort (3-4x faster than stable on long docs); the order inside a group is fixed
+        # below where it matters (first occurrence = the group's smallest position)
+        order = np.argsort(hc)
         hs = hc[order]
-        same = hs[1:] == hs[:-1]  # sorted slot i+1 repeats an n-gram seen at a smaller position
+        same = hs[1:] == hs[:-1]  # sorted slot i+1 has the same n-gram as slot i
         if not same.any():
             break
+        new_group = np.concatenate(([True], ~same))
+        first = np.flatnonzero(new_group)  # sorted slot where each group starts
         if n in top_set:
-            first = np.flatnonzero(np.concatenate(([True], ~same)))
             counts = np.diff(np.append(first, len(hs)))
             cmax = counts.max()
             # among the most frequent n-grams take the longest (deterministic tie-break)
             pos = cand[order[first[counts == cmax]]]
             out[f"top_{n}_gram_char_frac"] = float((csum[pos + n] - csum[pos]).max() * cmax / total)
         if n in dup_set:
-            starts = cand[order[1:][same]]
+            pos_sorted = cand[order]
+            group_min = np.minimum.reduceat(pos_sorted, first)[np.cumsum(new_group) - 1]
+            starts = pos_sorted[pos_sorted != group_min]  # occurrences after the first one
             covered = np.zeros(n_words, dtype=bool)
             covered[(starts[:, None] + np.arange(n)).ravel()] = True
             out[f"dup_{n}_gram_char_frac"] = float(lens[covered].sum() / total)
