@@ -105,3 +105,4 @@ def test_two_runs_started_together_both_succeed(demo):
         dups = con.execute("SELECT DISTINCT status FROM dedup_decisions WHERE partition_date = ? "
                            "AND status <> 'fresh'", [D2]).fetchall()
     assert {s for (s,) in dups} == {"exact_duplicate", "near_duplicate"}
+
