@@ -11,6 +11,7 @@ import duckdb
 import numpy as np
 import pytest
 from datasketch import MinHash
+from datasketch.hashfunc import sha1_hash32
 
 from freshdata import store
 from freshdata.dedup import (
@@ -50,9 +51,9 @@ def con(tmp_path: Path):
     c.close()
 
 
-def run_day(con, day, docs, tmp_path: Path, cfg: DedupConfig = CFG):
+def run_day(con, day, docs, tmp_path: Path, cfg: DedupConfig = CFG, history_texts=None):
     with store.transaction(con):
-        return dedup_day(con, day, docs, cfg, tmp_path / "index")
+        return dedup_day(con, day, docs, cfg, tmp_path / "index", history_texts=history_texts)
 
 
 def decisions(con, day=None) -> dict[str, tuple]:
@@ -259,36 +260,57 @@ def test_bloom_filters_fresh_docs(con, tmp_path):
     assert s.extra["bloom_positives"] <= 5  # almost nothing reaches the segments
 
 
-def _reference(days: dict, cfg: DedupConfig) -> dict[str, tuple]:
+def _exact_jaccard(a: str, b: str, ngram: int) -> float:
+    """Independent reference: Jaccard of the sets of datasketch sha1_hash32 ids of normalized word n-grams."""
+
+    def ids(t: str) -> set[int]:
+        w = normalize(t).split()
+        return {sha1_hash32(" ".join(w[i : i + ngram]).encode()) for i in range(len(w) - ngram + 1)}
+
+    x, y = ids(a), ids(b)
+    return len(x & y) / len(x | y)
+
+
+def _reference(days: dict, cfg: DedupConfig, verify_history: bool = True) -> dict[str, tuple]:
     """Brute force over all pairs with the same signatures: earliest doc (earlier day first, then same-day
-    order) that is an exact copy or shares a band and has estimated Jaccard >= threshold."""
+    order) that is an exact copy or shares a band and has Jaccard >= threshold, where Jaccard is the
+    estimate, or the exact value when the estimate is within verify_margin of the threshold (history pairs
+    only if verify_history)."""
     from freshdata.dedup.core import features
     from freshdata.dedup.minhash import band_keys
 
-    seen: list[tuple] = []  # (day, doc_id, th, sig, too_short, bands)
+    lo, hi = cfg.threshold - cfg.verify_margin, cfg.threshold + cfg.verify_margin
+    seen: list[tuple] = []  # (day, doc_id, th, sig, too_short, bands, text)
     out = {}
     for day in sorted(days):
         f = features(days[day], cfg)
+        text_of = {d.doc_id: d.text for d in days[day]}
         bk = band_keys(f.sigs, cfg.bands, cfg.rows)
         today = []
         for i, doc_id in enumerate(f.doc_ids):
             res = ("fresh", None, None, None)
-            for d2, id2, th2, sig2, short2, bk2 in seen + today:
+            for d2, id2, th2, sig2, short2, bk2, text2 in seen + today:
                 if th2 == f.text_hash[i]:
                     res = ("exact_duplicate", id2, d2, 1.0)
                     break
                 if not short2 and not f.too_short[i] and np.any(bk2 == bk[i]):
                     j = float(np.mean(sig2 == f.sigs[i]))
+                    if cfg.verify_margin > 0 and lo <= j < hi and (d2 == day or verify_history):
+                        j = _exact_jaccard(text_of[doc_id], text2, cfg.ngram)
                     if j >= cfg.threshold:
                         res = ("near_duplicate", id2, d2, j)
                         break
             out[doc_id] = res
-            today.append((day, doc_id, f.text_hash[i], f.sigs[i], f.too_short[i], bk[i]))
+            today.append((day, doc_id, f.text_hash[i], f.sigs[i], f.too_short[i], bk[i], text_of[doc_id]))
         seen += today
     return out
 
 
-def test_matches_brute_force_on_template_heavy_days(con, tmp_path):
+@pytest.mark.parametrize(
+    ("margin", "verify_history"), [(0.1, True), (0.1, False), (0.0, True), (0.0, False), (0.05, True)]
+)
+def test_matches_brute_force_on_template_heavy_days(con, tmp_path, margin, verify_history):
+    cfg = DedupConfig(verify_margin=margin)
     rng = random.Random(5)
     base = [article(500 + i, 120) for i in range(3)]
     days = {}
@@ -306,11 +328,114 @@ def test_matches_brute_force_on_template_heavy_days(con, tmp_path):
                 text = article(rng.randint(0, 10**6), 80)
             docs.append(DedupDoc(f"d{k}-{i}", text, (rng.randint(0, 20), f"d{k}-{i}")))
         days[day] = docs
+    all_texts = {d.doc_id: d.text for docs in days.values() for d in docs}
+    calls: list[list[str]] = []
+
+    def history_texts(ids: list[str]) -> dict[str, str]:
+        calls.append(ids)
+        return {i: all_texts[i] for i in ids}
+
+    changed = 0
     for day, docs in days.items():
-        run_day(con, day, docs, tmp_path)
+        s = run_day(con, day, docs, tmp_path, cfg, history_texts if verify_history else None)
+        changed += s.extra["verified_changed"]
     got = {k: v[:4] for k, v in decisions(con).items()}
-    ref = _reference(days, CFG)
+    ref = _reference(days, cfg, verify_history)
     assert got.keys() == ref.keys()
     for doc_id in ref:
         assert got[doc_id][:3] == ref[doc_id][:3], doc_id
         assert got[doc_id][3] == pytest.approx(ref[doc_id][3])
+    # the data really exercises verification: some decisions differ from the estimate-only ones
+    assert (changed > 0) == (margin > 0)
+    assert bool(calls) == (margin > 0 and verify_history)
+    if margin == 0:  # margin 0 is exactly the estimate-only rule
+        assert ref == _reference(days, cfg.model_copy(update={"verify_margin": 0.0}), False)
+
+
+# Pairs found by search (their preconditions are asserted): article(1000) edited with 6 words (seed 10) has
+# exact J 0.827 but estimate 0.777; with 7 words (seed 0) exact J 0.789 but estimate 0.857. Both share a band.
+_BASE = article(1000)
+_ABOVE = edit(_BASE, 6, seed=10)
+_BELOW = edit(_BASE, 7, seed=0)
+
+
+def _estimate(a: str, b: str) -> float:
+    from freshdata.dedup.core import features
+
+    f = features([doc("a", a, 0), doc("b", b, 1)], CFG)
+    return float(np.mean(f.sigs[0] == f.sigs[1]))
+
+
+def test_verification_preconditions():
+    assert 0.8 <= _exact_jaccard(_BASE, _ABOVE, 5) < 0.83 and 0.7 <= _estimate(_BASE, _ABOVE) < 0.8
+    assert 0.77 <= _exact_jaccard(_BASE, _BELOW, 5) < 0.8 and 0.8 <= _estimate(_BASE, _BELOW) < 0.9
+
+
+def test_verification_within_day(con, tmp_path):
+    docs = [doc("base", _BASE, 0), doc("above", _ABOVE, 1), doc("below", _BELOW, 2)]
+    s = run_day(con, D1, docs, tmp_path)
+    d = decisions(con, D1)
+    assert d["above"][:3] == ("near_duplicate", "base", D1)
+    assert d["above"][3] == pytest.approx(_exact_jaccard(_BASE, _ABOVE, 5))  # the exact value is stored
+    assert d["below"][0] == "fresh"  # estimate 0.857, exact 0.789
+    assert s.extra["verified_changed"] >= 2
+    # margin 0: the old estimate-only decisions
+    run_day(con, D1, docs, tmp_path, DedupConfig(verify_margin=0))
+    d = decisions(con, D1)
+    assert d["above"][0] == "fresh"
+    assert d["below"][:2] == ("near_duplicate", "base")
+    assert d["below"][3] == pytest.approx(_estimate(_BASE, _BELOW))
+
+
+def test_verified_false_candidate_does_not_stop_the_walk(con, tmp_path):
+    # 'below' is earlier and a borderline candidate of 'base' (estimate 0.857) but verifies false (0.789);
+    # the walk must go on to the later true match 'copy'.
+    copy = edit(_BASE, 1, seed=3)
+    texts = {"below": _BELOW, "copy": copy}
+    run_day(con, D1, [doc("below", _BELOW, 0), doc("copy", copy, 1)], tmp_path)
+    run_day(con, D2, [doc("base", _BASE, 0)], tmp_path)
+    assert decisions(con, D2)["base"][:2] == ("near_duplicate", "below")  # estimate only
+    run_day(con, D2, [doc("base", _BASE, 0)], tmp_path, history_texts=lambda ids: {i: texts[i] for i in ids})
+    assert decisions(con, D2)["base"][:3] == ("near_duplicate", "copy", D1)
+    # same within a day (a day before D1, so that there is no history)
+    d0 = dt.date(2025, 12, 31)
+    run_day(con, d0, [doc("below", _BELOW, 0), doc("copy", copy, 1), doc("base", _BASE, 2)], tmp_path)
+    assert decisions(con, d0)["base"][:2] == ("near_duplicate", "copy")
+
+
+def test_verification_against_history(con, tmp_path):
+    run_day(con, D1, [doc("base", _BASE, 0), doc("other", article(1001), 1)], tmp_path)
+    texts = {"base": _BASE, "other": article(1001)}
+    calls: list[list[str]] = []
+
+    def history_texts(ids: list[str]) -> dict[str, str]:
+        calls.append(list(ids))
+        return {i: texts[i] for i in ids if i in texts}
+
+    new = [doc("above", _ABOVE, 0), doc("below", _BELOW, 1)]
+    # without the callback: history pairs are decided by the estimate, as before
+    run_day(con, D2, new, tmp_path)
+    d = decisions(con, D2)
+    assert d["above"][0] == "fresh" and d["below"][:2] == ("near_duplicate", "base")
+    # with it: both decided by the exact Jaccard, texts fetched once for the one borderline history doc
+    s = run_day(con, D2, new, tmp_path, history_texts=history_texts)
+    d = decisions(con, D2)
+    assert d["above"][:3] == ("near_duplicate", "base", D1)
+    assert d["above"][3] == pytest.approx(_exact_jaccard(_BASE, _ABOVE, 5))
+    # 'below' is not a duplicate of 'base'; within the day 'above' is earlier: est/exact decide there
+    assert d["below"][1] != "base"
+    assert calls == [["base"]] and s.extra["verify_fetches"] == 1
+    # a callback that cannot resolve the id, or returns a changed text: the estimate decides
+    for cb in (lambda ids: {}, lambda ids: {i: "something else entirely now" for i in ids}):
+        s = run_day(con, D2, new, tmp_path, history_texts=cb)
+        d = decisions(con, D2)
+        assert d["above"][0] == "fresh" and d["below"][:2] == ("near_duplicate", "base")
+        assert s.extra["verify_text_unavailable"] >= 2
+
+
+def test_verify_margin_not_part_of_index_identity(con, tmp_path):
+    run_day(con, D1, [doc("a", article(60))], tmp_path)
+    run_day(con, D2, [doc("b", article(61))], tmp_path, DedupConfig(verify_margin=0.0))
+    run_day(con, D3, [doc("c", article(62))], tmp_path, DedupConfig(verify_margin=0.2))
+    with pytest.raises(ValueError):
+        DedupConfig(verify_margin=-0.1)

@@ -24,6 +24,7 @@ from freshdata.dedup.cache import IndexCache, Segment, _entries, doc_keys
 from freshdata.dedup.config import DedupConfig
 from freshdata.dedup.minhash import signatures
 from freshdata.dedup.normalize import normalize, text_hash
+from freshdata.dedup.verify import HistoryTexts, Verifier
 
 _EMPTY = np.iinfo(np.uint32).max
 
@@ -142,6 +143,7 @@ def _history_matches(
     cache: IndexCache,
     cfg: DedupConfig,
     summary: DedupSummary,
+    verifier: Verifier,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Earliest confirmed history match per new doc: (day index or -1, ord, similarity, exact flag).
 
@@ -150,6 +152,10 @@ def _history_matches(
     entries one per round and stops at its first confirmed entry, or as soon as its entries are not
     earlier than the doc's best match so far: a key shared by thousands of template pages costs about
     one check per query instead of thousands.
+
+    Borderline candidates (estimate within verify_margin of the threshold) are decided by their exact
+    Jaccard when the history texts are available, batched per (history day, walk round): a candidate
+    verified false is simply not confirmed, so its query walks on to its next entry.
     """
     n = len(th)
     best_day = np.full(n, -1, dtype=np.int64)
@@ -167,7 +173,7 @@ def _history_matches(
     summary.extra["bloom_positives"] = int(pos.sum())
     summary.extra["keys_probed"] = len(flat)
     big = np.iinfo(np.int64).max
-    for di, (_, seg) in enumerate(segs):
+    for di, (seg_day, seg) in enumerate(segs):
         undecided = best_day[qdoc] < 0
         if not undecided.any():
             break
@@ -202,6 +208,14 @@ def _history_matches(
             long_ = ~exact & ~too_short[docs] & ~np.all(hist_sigs == _EMPTY, axis=1)
             if long_.any():
                 sim[long_] = np.mean(hist_sigs[long_] == sigs[docs[long_]], axis=1)
+                if verifier.history_texts is not None:
+                    bl = np.flatnonzero(long_ & verifier.borderline(sim))
+                    if bl.size:
+                        j = verifier.history_jaccard(
+                            di, seg_day, docs[bl], ords[bl], hist_th[bl], sim[bl], cfg.threshold
+                        )
+                        known = ~np.isnan(j)  # no text: the estimate decides, as without verification
+                        sim[bl[known]] = j[known]
             ok = exact | (sim >= cfg.threshold)
             if ok.any():
                 d, o, s_, e = docs[ok], ords[ok], sim[ok], exact[ok]
@@ -227,12 +241,14 @@ def _within_day_matches(
     th: np.ndarray,
     cfg: DedupConfig,
     summary: DedupSummary,
+    verifier: Verifier,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Earliest earlier same-day match per doc: (ord or -1, similarity, exact flag).
 
     Exact copies collapse onto the first doc with their text hash. Among those representatives, for
     every band bucket each doc scans the earlier members in growing chunks and stops at the first
     confirmed one (or at its best match from another band): near-linear for big template groups.
+    Borderline estimates are decided by the exact Jaccard (texts of the day are in hand).
     """
     n = len(th)
     best = np.full(n, -1, dtype=np.int64)
@@ -264,10 +280,16 @@ def _within_day_matches(
                     end = min(lim, start + step)
                     sims = np.mean(gsig[start:end] == gsig[p], axis=1)
                     summary.candidates_checked += end - start
-                    hit = np.flatnonzero(sims >= thr)
-                    if hit.size:
-                        near_best[i], near_sim[i] = grp[start + hit[0]], sims[hit[0]]
-                        break
+                    if verifier.enabled:
+                        m = verifier.first_match(i, grp[start:end], sims, thr)
+                        if m is not None:
+                            near_best[i], near_sim[i] = grp[start + m[0]], m[1]
+                            break
+                    else:
+                        hit = np.flatnonzero(sims >= thr)
+                        if hit.size:
+                            near_best[i], near_sim[i] = grp[start + hit[0]], sims[hit[0]]
+                            break
                     start, step = end, step * 4
     for i in range(n):  # ascending: a copy's representative is always decided first
         r = rep[i]
@@ -290,6 +312,7 @@ class DayFeatures:
     sigs: np.ndarray  # (n, num_perm) uint32; all 0xFFFFFFFF for too-short docs
     too_short: np.ndarray  # (n,) bool
     n_words: np.ndarray  # (n,) int
+    norm_texts: list[str] | None = None  # normalized texts (exact verification); None: estimates only
 
 
 def features(docs: Sequence[DedupDoc], cfg: DedupConfig) -> DayFeatures:
@@ -311,7 +334,7 @@ def features(docs: Sequence[DedupDoc], cfg: DedupConfig) -> DayFeatures:
         cfg.scheme,
     )
     sigs[too_short] = _EMPTY
-    return DayFeatures([d.doc_id for d in ordered], th, sigs, too_short, n_words)
+    return DayFeatures([d.doc_id for d in ordered], th, sigs, too_short, n_words, norm)
 
 
 def dedup_day(
@@ -320,34 +343,54 @@ def dedup_day(
     docs: Sequence[DedupDoc],
     cfg: DedupConfig,
     index_dir: Path,
+    *,
+    history_texts: HistoryTexts | None = None,
 ) -> DedupSummary:
     """Decide every doc of `day` against days < day and earlier docs of the day; replace the day's rows.
 
     Must run inside the caller's transaction (store.transaction). The file cache under index_dir is
     validated against DuckDB on every call and healed if stale, so no post-commit hook is needed.
+
+    history_texts(doc_ids) -> {doc_id: text} lets borderline candidates from earlier days be verified by
+    their exact Jaccard (cfg.verify_margin); ids it leaves out are decided by the estimate. It is called
+    on the same connection between dedup's own statements: it must fetch its result completely.
+    Without it only same-day candidates are verified.
     """
     check_params(con, cfg)
     t0 = time.perf_counter()
     feats = features(docs, cfg)
-    summary = decide(con, day, feats, cfg, index_dir)
+    summary = decide(con, day, feats, cfg, index_dir, history_texts=history_texts)
     summary.extra["t_features_s"] = round(time.perf_counter() - t0 - summary.extra["t_decide_s"], 4)
     return summary
 
 
 def decide(
-    con: duckdb.DuckDBPyConnection, day: dt.date, feats: DayFeatures, cfg: DedupConfig, index_dir: Path
+    con: duckdb.DuckDBPyConnection,
+    day: dt.date,
+    feats: DayFeatures,
+    cfg: DedupConfig,
+    index_dir: Path,
+    *,
+    history_texts: HistoryTexts | None = None,
 ) -> DedupSummary:
-    """Decisions for precomputed features (dedup_day without the text work; used by the benchmark)."""
+    """Decisions for precomputed features (dedup_day without the text work; used by the benchmark).
+
+    Verification needs feats.norm_texts; without them every candidate is decided by its estimate."""
     check_params(con, cfg)
     cache = IndexCache(Path(index_dir), cfg.index_params(), cfg.bloom_bits_per_key, cfg.bands, cfg.rows)
     try:
-        return _decide(con, day, feats, cfg, cache)
+        return _decide(con, day, feats, cfg, cache, history_texts)
     finally:
         cache.close()
 
 
 def _decide(
-    con: duckdb.DuckDBPyConnection, day: dt.date, feats: DayFeatures, cfg: DedupConfig, cache: IndexCache
+    con: duckdb.DuckDBPyConnection,
+    day: dt.date,
+    feats: DayFeatures,
+    cfg: DedupConfig,
+    cache: IndexCache,
+    history_texts: HistoryTexts | None,
 ) -> DedupSummary:
     t0 = time.perf_counter()
     ordered_ids, th, sigs, too_short, n_words = (
@@ -360,6 +403,7 @@ def _decide(
     n = len(ordered_ids)
     summary = DedupSummary(day=day, total=n)
     keys = doc_keys(sigs, th, too_short, cfg.bands, cfg.rows)
+    verifier = Verifier(con, cfg, feats.norm_texts, history_texts, summary.extra)
 
     # ---- history: committed days < day, through the validated cache ----
     all_days = _fetch(con, "select_dedup_all_days")
@@ -370,10 +414,10 @@ def _decide(
     summary.history_days = len(segs)
     t1 = time.perf_counter()
     h_day, h_ord, h_sim, h_exact = _history_matches(
-        [(d, s) for d, _, s in segs], keys, too_short, sigs, th, cache, cfg, summary
+        [(d, s) for d, _, s in segs], keys, too_short, sigs, th, cache, cfg, summary, verifier
     )
     t2 = time.perf_counter()
-    w_ord, w_sim, w_exact = _within_day_matches(keys, too_short, sigs, th, cfg, summary)
+    w_ord, w_sim, w_exact = _within_day_matches(keys, too_short, sigs, th, cfg, summary, verifier)
 
     # doc_ids of matched history docs: one small query per day that supplied a match
     hist_ids: dict[tuple[int, int], str] = {}

@@ -37,7 +37,11 @@ def dedup_decisions(context: dg.AssetExecutionContext, freshdata: FreshdataResou
         rows = store.run(con, "select_dedup_inputs", {"day": day}).fetchall()
         docs = [DedupDoc(doc_id, text, (fetched_at.isoformat(), url)) for doc_id, text, fetched_at, url in rows]
         with store.transaction(con):
-            summary = dedup_day(con, day, docs, cfg, freshdata.dedup_index_dir)
+            summary = dedup_day(
+                con, day, docs, cfg, freshdata.dedup_index_dir,
+                history_texts=lambda ids: dict(
+                    store.run(con, "select_document_texts", {"ids": ids, "day": day}).fetchall()),
+            )
     counts = {"documents": summary.total, "new": summary.fresh, "exact_duplicate": summary.exact_duplicate,
               "near_duplicate": summary.near_duplicate, "too_short": summary.too_short}
     rate = (summary.exact_duplicate + summary.near_duplicate) / summary.total if summary.total else 0.0
