@@ -217,10 +217,10 @@ def _bare_no_comments(args: tuple[bytes, str]) -> str | None:
 
 def _same_work(args: tuple[bytes, str]) -> str | None:
     """freshdata's own per-page call (metadata on; the feed gave a date, so no extensive date search)."""
-    from freshdata.extract import ExtractJob, decode_body, extract_one
+    from freshdata.extract import ExtractJob, extract_one, page_input
 
     html, url = args
-    result = extract_one(ExtractJob(url, decode_body(html, "utf-8"), url, date_known=True))
+    result = extract_one(ExtractJob(url, page_input(html, None, None), url, date_known=True))
     return result.text if result.ok else None
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import os
 import shutil
 import sys
@@ -43,6 +45,28 @@ def run_days(days: list[date], sources: Path, home: Path, quiet: bool = False) -
     os.environ["FRESHDATA_HOME"] = str(home)
     os.environ["FRESHDATA_SOURCES"] = str(sources.resolve())
     _prepare_instance(home)
+    with _home_lock(home):
+        return _run_days_locked(days, quiet)
+
+
+@contextlib.contextmanager
+def _home_lock(home: Path):
+    """One CLI run per data home at a time: DuckDB has one writer, and Dagster pools do not span processes
+    started with `freshdata run` (runs launched from the UI queue through dagster.yaml instead)."""
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / ".run.lock").open("w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"freshdata: waiting for another run on {home} to finish ...", file=sys.stderr)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _run_days_locked(days: list[date], quiet: bool) -> bool:
     import warnings
 
     import dagster as dg

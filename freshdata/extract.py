@@ -25,7 +25,7 @@ MIN_TEXT_CHARS = 1  # an empty extraction is a failure ("no_main_text"), anythin
 @dataclass(frozen=True)
 class ExtractJob:
     key: str  # caller's id for the page (the URL)
-    html: str
+    html: str | bytes  # bytes: trafilatura detects the charset itself
     url: str
     date_known: bool = False  # the feed/sitemap gave a date: skip trafilatura's costly extensive date search
 
@@ -107,6 +107,35 @@ def _outcome(job: ExtractJob, future) -> Extraction:
     except Exception as exc:  # pickling or pool errors still end as a recorded state
         return Extraction(job.key, False, f"error:{type(exc).__name__}")
 
+def page_input(body: bytes, encoding: str | None, content_type: str | None) -> str | bytes:
+    """Text decoded with the charset the server declared in its Content-Type (when the fetcher confirmed it
+    decodes cleanly); otherwise the raw bytes, so trafilatura's own detection (meta charset, heuristics)
+    decides exactly as a direct trafilatura call would."""
+    declared = _declared_charset(content_type)
+    if declared and encoding and _same_codec(declared, encoding):
+        return decode_body(body, encoding)
+    return body
+
+
+def _declared_charset(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            return value.strip().strip('"').strip("'")
+    return None
+
+
+def _same_codec(a: str, b: str) -> bool:
+    import codecs
+
+    try:
+        return codecs.lookup(a).name == codecs.lookup(b).name
+    except LookupError:
+        return False
+
+
 def decode_body(body: bytes, encoding: str | None) -> str:
     """Bytes → text with the charset the fetcher settled on; never raises."""
     try:
@@ -137,12 +166,12 @@ def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout
     document_rows: list[dict] = []
     by_url = {row[0]: row for row in inputs}
     jobs = (
-        ExtractJob(url, decode_body(read_body(raw_root, warc_file, offset), encoding), final_url or url,
-                   date_known=pub is not None)
-        for url, final_url, _source, _fetched, encoding, warc_file, offset, pub in inputs
+        ExtractJob(url, page_input(read_body(raw_root, warc_file, offset), encoding, content_type),
+                   final_url or url, date_known=pub is not None)
+        for url, final_url, _source, _fetched, encoding, content_type, warc_file, offset, pub in inputs
     )
     for result in extract_many(jobs, workers=workers, timeout_s=timeout_s):
-        url, final_url, source, fetched_at, _enc, _file, _off, published_at = by_url[result.key]
+        url, final_url, source, fetched_at, _enc, _ctype, _file, _off, published_at = by_url[result.key]
         did = doc_id(url)
         state = "extracted" if result.ok else "extraction_failed"
         counts[state if result.ok else f"{state}:{result.reason}"] += 1

@@ -104,9 +104,6 @@ def test_every_day_succeeds_and_every_blocking_check_passes(e2e: E2E):
         assert not failed, (day, failed)
 
 
-@pytest.mark.xfail(strict=True, reason="rates_near_trailing_average (WARN) fires on demo day 2: the trailing "
-                   "average is taken over a single earlier day whose near-dup rate is 0, so any day with "
-                   ">= 5% near-dups is 'far' from it (no minimum history). See report.")
 def test_every_warn_check_passes_too(e2e: E2E):
     for day in DAYS:
         checks = check_evaluations(e2e.results[day])
@@ -277,7 +274,7 @@ def test_rerun_of_day2_is_identical_row_for_row(e2e: E2E):
     assert set(e2e.before_rerun) == set(PARTITION_TABLES)
     for table in PARTITION_TABLES:
         if table == "fetch_log":
-            continue  # below, and in the xfail test
+            continue  # compared in test_rerun_of_day2_keeps_discovery_stage_rows
         before, after = e2e.before_rerun[table], e2e.after_rerun[table]
         assert before, table
         assert after == before, f"{table}: {_diff(before, after)}"
@@ -298,9 +295,6 @@ def test_rerun_of_day2_reuses_every_settled_fetch_log_row(e2e: E2E):
     assert [(r[6], r[7]) for r in retried] == [("failed", "timeout")] * len(transient)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG freshdata/crawl/daily.py discover_day: a re-run replays the "
-                   "sources from the archive but deletes the day's stage='discovery' robots.txt rows "
-                   "(delete_discovery_partition) without re-inserting them; fetch_log loses rows.")
 def test_rerun_of_day2_keeps_discovery_stage_rows(e2e: E2E):
     before = [r for r in e2e.before_rerun["fetch_log"] if r[1] == "discovery"]
     after = [r for r in e2e.after_rerun["fetch_log"] if r[1] == "discovery"]

@@ -26,7 +26,10 @@ from freshdata.crawl.urls import normalize_url, same_host
 
 MAX_SITEMAP_DEPTH = 3  # index → index → urlset is the deepest we follow
 MAX_CHILD_SITEMAPS = 200  # per source per run
-MAX_ATTEMPTS = 3  # transient failures are retried on later days this many times in all
+MAX_ATTEMPTS = 3
+REPLAY_COLUMNS = ("source", "kind", "url", "final_url", "state", "reason", "detail", "http_status", "content_type",
+                  "encoding", "etag", "last_modified", "fetched_at", "elapsed_s", "body_bytes", "content_hash",
+                  "warc_file", "warc_offset")  # transient failures are retried on later days this many times in all
 
 FETCH_LOG_SCHEMA: dict[str, Any] = {
     "partition_date": pl.Date, "stage": pl.Utf8, "source": pl.Utf8, "kind": pl.Utf8, "url": pl.Utf8,
@@ -99,7 +102,10 @@ def _parse_source_body(kind: str, body: bytes, base: str, encoding: str | None) 
 def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, raw_root: Path) -> StageSummary:
     """Fetch (or replay) every source of the day and record each URL it lists, with its state."""
     summary = StageSummary()
-    replay = {row[2]: row for row in store.run(con, "select_discovery_replay", {"day": day}).fetchall()}
+    replayed_rows = store.run(con, "select_discovery_replay", {"day": day}).fetchall()
+    replay = {row[2]: row for row in replayed_rows if row[1] != "robots"}
+    replayed_robots = [row for row in replayed_rows if row[1] == "robots"]
+    live_robots: set[str] = set()
     validators = _validators(con, day)
     log_rows: list[dict[str, Any]] = []
     found: dict[str, list[tuple[Link, str]]] = {s.name: [] for s in sources.sources}
@@ -123,6 +129,7 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
             summary.network_requests += len(requests)
             fetched = {r.url: r for r in (batch.results if batch else [])}
             for robots in batch.robots if batch else []:
+                live_robots.add(robots.url)
                 log_rows.append(_log_row(day, "discovery", robots, _archive(archive, robots)))
             next_round = []
             for source, url, kind, depth in pending:
@@ -138,6 +145,10 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
                         seen.add(child.url)
                         next_round.append((source, child.url, "sitemap", depth + 1))
             pending = next_round
+        for row in replayed_robots:  # robots.txt the day already fetched and this run did not fetch again
+            if row[2] not in live_robots:
+                log_rows.append({"partition_date": day, "stage": "discovery", "n_links": None,
+                                 **dict(zip(REPLAY_COLUMNS, row, strict=True))})
         staged_log = pl.DataFrame(log_rows, schema=FETCH_LOG_SCHEMA)
 
     discovered = _classify(con, day, sources, found)
@@ -156,10 +167,7 @@ def _discover_one(day: date, archive: DayArchive, raw_root: Path, source: Source
     """Parse one source document, fresh from the network or replayed from the day's archive."""
     if replayed is not None:
         summary.reused += 1
-        keys = ("source", "kind", "url", "final_url", "state", "reason", "detail", "http_status",
-                "content_type", "encoding", "etag", "last_modified", "fetched_at", "elapsed_s",
-                "body_bytes", "content_hash", "warc_file", "warc_offset")
-        row = {"partition_date": day, "stage": "discovery", **dict(zip(keys, replayed, strict=True))}
+        row = {"partition_date": day, "stage": "discovery", **dict(zip(REPLAY_COLUMNS, replayed, strict=True))}
         body = read_body(raw_root, row["warc_file"], row["warc_offset"]) if row["state"] == "fetched" else None
         base, encoding = row["final_url"] or url, row["encoding"]
     else:

@@ -16,6 +16,7 @@ from freshdata.snapshot import funnel_adds_up, read_rows, write_snapshot
 TRAILING_DAYS = 7
 RATE_ALERT_FACTOR = 2.0  # WARN when a rate is more than twice (or under half) its trailing average
 RATE_ALERT_FLOOR = 0.05  # …and differs by at least five points, so tiny days do not cry wolf
+MIN_TRAILING_DAYS = 3  # an average of fewer days is no baseline
 
 
 @dg.asset(
@@ -109,6 +110,9 @@ def rates_near_trailing_average(context: dg.AssetCheckExecutionContext, duckdb: 
     with connection(duckdb) as con:
         r = read_rows(con, "select_trailing_rates", day_of(context), window=TRAILING_DAYS)[0]
     problems = []
+    if (r["trailing_days"] or 0) < MIN_TRAILING_DAYS:
+        return _check(True, f"only {int(r['trailing_days'] or 0)} earlier days: no baseline yet", [],
+                      severity=dg.AssetCheckSeverity.WARN, trailing_days=int(r["trailing_days"] or 0))
     for name in ("near_dup_rate", "reject_rate"):
         today, trailing = r[name], r[f"trailing_{name}"]
         if today is None or trailing is None:
