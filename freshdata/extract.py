@@ -80,7 +80,7 @@ def extract_many(
 ) -> Iterator[Extraction]:
     """Extract every job over a process pool, yielding results in input order."""
     workers = max(1, workers or os.cpu_count() or 1)
-    window = workers * 4  # bounded in-flight pages: memory stays flat however big the day is
+    window = workers * 32  # bounded in-flight pages: memory stays flat, and one slow page never idles the pool
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["freshdata.extract"])
     iterator = iter(jobs)
