@@ -66,7 +66,8 @@ def day_summary(con: duckdb.DuckDBPyConnection, day: date) -> dict:
     funnel.pop("partition_date", None)
     reasons = store.run(con, "select_day_reasons", {"day": day}).fetchall()
     sources = store.run(con, "select_source_fetches", {"day": day}).fetchall()
-    return {"funnel": funnel, "reasons": reasons, "source_fetches": sources}
+    pii = store.fetch_dicts(con, "select_day_pii", {"day": day})[0]
+    return {"funnel": funnel, "reasons": reasons, "source_fetches": sources, "pii": pii}
 
 
 def print_day_summary(home: Path, day: date, out=sys.stdout) -> dict:
@@ -81,6 +82,10 @@ def print_day_summary(home: Path, day: date, out=sys.stdout) -> dict:
     print(line, file=out)
     for state, reason, n in summary["reasons"]:
         print(f"    {state:<18} {reason or '-':<44} {n}", file=out)
+    pii = summary["pii"]
+    if pii.get("documents"):
+        kinds = ", ".join(f"{k} {v}" for k, v in pii.items() if k != "documents" and v)
+        print(f"    {'pii_redacted':<18} {kinds:<44} {pii['documents']} doc(s)", file=out)
     return summary
 
 

@@ -34,7 +34,9 @@ def quality_results(context: dg.AssetExecutionContext, freshdata: FreshdataResou
     reasons = Counter(f"rejected:{o.reason}" for o in outcomes if not o.kept)
     languages = Counter(f"language:{o.tags.get('language')}" for o in outcomes)
     topics = Counter(f"topic:{o.tags.get('topic')}" for o in outcomes if o.kept)
-    counts = {"fresh": len(outcomes), "kept": kept, "rejected": len(outcomes) - kept,
+    pii = {f"redacted:{kind}": sum(int(o.tags.get(f"pii_{kind}") or 0) for o in outcomes)
+           for kind in ("email", "phone", "card", "ip", "ssn")}
+    counts = {"fresh": len(outcomes), "kept": kept, "rejected": len(outcomes) - kept, **pii,
               **dict(sorted(reasons.items())), **dict(sorted(languages.items())), **dict(sorted(topics.items()))}
     return dg.MaterializeResult(metadata=counts_metadata(
         "quality", counts, reject_rate=dg.MetadataValue.float(round(1 - kept / len(outcomes), 4) if outcomes else 0.0),
