@@ -23,9 +23,28 @@ MIN_TEXT_CHARS = 1  # an empty extraction is a failure ("no_main_text"), anythin
 
 
 @dataclass(frozen=True)
+class ArchivedPage:
+    """Where a page's raw body lies; the worker reads it, so the parent process stays idle on small machines."""
+
+    raw_root: str
+    warc_file: str
+    offset: int
+    encoding: str | None
+    content_type: str | None
+
+    def load(self) -> str | bytes:
+        from pathlib import Path
+
+        from freshdata.crawl.archive import read_body
+
+        return page_input(read_body(Path(self.raw_root), self.warc_file, self.offset), self.encoding,
+                          self.content_type)
+
+
+@dataclass(frozen=True)
 class ExtractJob:
     key: str  # caller's id for the page (the URL)
-    html: str | bytes  # bytes: trafilatura detects the charset itself
+    html: str | bytes | ArchivedPage  # bytes: trafilatura detects the charset itself
     url: str
     date_known: bool = False  # the feed/sitemap gave a date: skip trafilatura's costly extensive date search
 
@@ -47,8 +66,9 @@ def extract_one(job: ExtractJob) -> Extraction:
     import trafilatura
 
     try:
+        html = job.html.load() if isinstance(job.html, ArchivedPage) else job.html
         date_params = {"extensive_search": False, "original_date": True} if job.date_known else None
-        doc = trafilatura.bare_extraction(job.html, url=job.url, with_metadata=True,
+        doc = trafilatura.bare_extraction(html, url=job.url, with_metadata=True,
                                           date_extraction_params=date_params)
     except Exception as exc:  # trafilatura raises many things on broken HTML; each is a recorded failure
         return Extraction(job.key, False, f"error:{type(exc).__name__}")
@@ -155,7 +175,6 @@ def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout
     import polars as pl
 
     from freshdata import store
-    from freshdata.crawl.archive import read_body
     from freshdata.crawl.discover import parse_date
     from freshdata.crawl.urls import doc_id
 
@@ -166,7 +185,7 @@ def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout
     document_rows: list[dict] = []
     by_url = {row[0]: row for row in inputs}
     jobs = (
-        ExtractJob(url, page_input(read_body(raw_root, warc_file, offset), encoding, content_type),
+        ExtractJob(url, ArchivedPage(str(raw_root), warc_file, offset, encoding, content_type),
                    final_url or url, date_known=pub is not None)
         for url, final_url, _source, _fetched, encoding, content_type, warc_file, offset, pub in inputs
     )
