@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -41,9 +42,19 @@ def connect(home: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Run every `sql/create_*.sql` (idempotent DDL), in name order."""
-    for path in sorted(sql_dir().glob("create_*.sql")):
+    """Run every `sql/create_*.sql` (idempotent DDL), in name order, unless this exact DDL already ran.
+
+    Every asset and check connects, so the DDL (which rewrites views and macros) runs once per change of
+    the SQL files, not once per connection; the hash of the DDL is kept in table freshdata_schema.
+    """
+    files = sorted(sql_dir().glob("create_*.sql"))
+    digest = hashlib.sha256("".join(load_sql(p.stem) for p in files).encode()).hexdigest()
+    con.execute(load_sql("init_schema_version"))
+    if con.execute(load_sql("select_schema_version")).fetchall() == [(digest,)]:
+        return
+    for path in files:
         con.execute(load_sql(path.stem))
+    run(con, "replace_schema_version", {"ddl_hash": digest})
 
 
 @contextlib.contextmanager
@@ -67,7 +78,9 @@ def statements(name: str) -> list[str]:
 def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> duckdb.DuckDBPyConnection:
     """Execute every statement of a named SQL file; returns the cursor of the last one."""
     for statement in statements(name):
-        cursor = con.execute(statement, params) if params else con.execute(statement)
+        # DuckDB refuses parameters a statement does not use: give each one only its own.
+        used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", statement)}
+        cursor = con.execute(statement, used) if used else con.execute(statement)
     return cursor
 
 

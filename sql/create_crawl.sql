@@ -67,6 +67,14 @@ CREATE TABLE IF NOT EXISTS documents (
     PRIMARY KEY (partition_date, doc_id)
 );
 
+-- The one definition of a transient fetch outcome: retried on later days (up to a few attempts in all),
+-- never a reason to call a URL settled.
+CREATE OR REPLACE MACRO transient_failure(state, reason) AS
+    state = 'deferred' OR (state = 'failed' AND (
+        reason IN ('timeout', 'connect_error', 'dns_error', 'network_error', 'protocol_error', 'tls_error',
+                   'http_429', 'retry_after_too_long')
+        OR reason LIKE 'http_5%'));
+
 -- The frontier: every URL ever seen, when first seen, its last fetch and validators. A view over the
 -- per-day tables, so re-running a day can never leave it inconsistent.
 CREATE OR REPLACE VIEW frontier AS

@@ -3,10 +3,7 @@
 -- Transient outcomes (deferred, timeouts, 5xx, connection errors, over budget) are retried on later days.
 WITH attempts AS (
     SELECT url,
-           bool_or(NOT (state = 'deferred' OR (state = 'failed' AND (
-               reason IN ('timeout', 'connect_error', 'dns_error', 'network_error', 'protocol_error', 'tls_error')
-               OR reason LIKE 'http_5%' OR reason = 'http_429' OR reason = 'retry_after_too_long'))))
-               AS settled,
+           bool_or(NOT transient_failure(state, reason)) AS settled,
            count(*) AS n
     FROM fetch_log
     WHERE stage = 'fetch' AND kind = 'document' AND partition_date < $day AND url IN (SELECT url FROM staged)

@@ -2,9 +2,7 @@
 -- on the next day even when no feed lists them any more, so a transient failure is never final by accident.
 WITH attempts AS (
     SELECT url, arg_max(source, fetched_at) AS source, max(partition_date) AS last_day, count(*) AS n,
-           bool_and(state = 'deferred' OR (state = 'failed' AND (
-               reason IN ('timeout', 'connect_error', 'dns_error', 'network_error', 'protocol_error', 'tls_error')
-               OR reason LIKE 'http_5%' OR reason = 'http_429' OR reason = 'retry_after_too_long'))) AS transient
+           bool_and(transient_failure(state, reason)) AS transient
     FROM fetch_log
     WHERE stage = 'fetch' AND kind = 'document' AND partition_date < $day
     GROUP BY url

@@ -62,25 +62,27 @@ def _snapshot_check(name: str, description: str, blocking: bool = True):
                           partitions_def=daily_partitions, pool=DUCKDB_POOL)
 
 
-@_snapshot_check("no_document_in_two_snapshots", "No doc id or URL appears in two snapshots.")
-def no_document_in_two_snapshots(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
-    with connection(duckdb) as con:
-        rows = read_rows(con, "check_snapshot_repeats", day_of(context))
-    return _check(not rows, f"{len(rows)} documents already published on another day", rows)
+def _no_rows_check(name: str, description: str, sql_name: str, failure: str):
+    """A blocking check that passes when the named SQL finds no offending row for the day."""
+
+    @_snapshot_check(name, description)
+    def check(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
+        with connection(duckdb) as con:
+            rows = read_rows(con, sql_name, day_of(context))
+        return _check(not rows, f"{len(rows)} {failure}", rows)
+
+    return check
 
 
-@_snapshot_check("no_kept_duplicate", "No kept document is marked as an exact or near duplicate.")
-def no_kept_duplicate(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
-    with connection(duckdb) as con:
-        rows = read_rows(con, "check_snapshot_duplicates", day_of(context))
-    return _check(not rows, f"{len(rows)} kept documents are duplicates", rows)
-
-
-@_snapshot_check("required_tags_present", "url, source, language, registered_domain, word_count, fetched_at set.")
-def required_tags_present(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
-    with connection(duckdb) as con:
-        rows = read_rows(con, "check_snapshot_required_tags", day_of(context))
-    return _check(not rows, f"{len(rows)} kept documents miss a required tag", rows)
+no_document_in_two_snapshots = _no_rows_check(
+    "no_document_in_two_snapshots", "No doc id or URL appears in two snapshots.",
+    "check_snapshot_repeats", "documents already published on another day")
+no_kept_duplicate = _no_rows_check(
+    "no_kept_duplicate", "No kept document is marked as an exact or near duplicate.",
+    "check_snapshot_duplicates", "kept documents are duplicates")
+required_tags_present = _no_rows_check(
+    "required_tags_present", "url, source, language, registered_domain, word_count, fetched_at set.",
+    "check_snapshot_required_tags", "kept documents miss a required tag")
 
 
 @_snapshot_check("no_email_or_card_left", "No kept text still matches the email or (Luhn-valid) card patterns.")

@@ -1,0 +1,1 @@
+SELECT ddl_hash FROM freshdata_schema;
