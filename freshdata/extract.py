@@ -18,6 +18,8 @@ from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
+from freshdata.crawl.fetch import codec_name, media_type
+
 DEFAULT_TIMEOUT_S = 30.0
 MIN_TEXT_CHARS = 1  # an empty extraction is a failure ("no_main_text"), anything else is data
 
@@ -131,29 +133,10 @@ def page_input(body: bytes, encoding: str | None, content_type: str | None) -> s
     """Text decoded with the charset the server declared in its Content-Type (when the fetcher confirmed it
     decodes cleanly); otherwise the raw bytes, so trafilatura's own detection (meta charset, heuristics)
     decides exactly as a direct trafilatura call would."""
-    declared = _declared_charset(content_type)
-    if declared and encoding and _same_codec(declared, encoding):
+    declared = codec_name(media_type(content_type)[1])
+    if declared and declared == codec_name(encoding):
         return decode_body(body, encoding)
     return body
-
-
-def _declared_charset(content_type: str | None) -> str | None:
-    if not content_type:
-        return None
-    for part in content_type.split(";")[1:]:
-        key, _, value = part.strip().partition("=")
-        if key.strip().lower() == "charset" and value.strip():
-            return value.strip().strip('"').strip("'")
-    return None
-
-
-def _same_codec(a: str, b: str) -> bool:
-    import codecs
-
-    try:
-        return codecs.lookup(a).name == codecs.lookup(b).name
-    except LookupError:
-        return False
 
 
 def decode_body(body: bytes, encoding: str | None) -> str:

@@ -240,7 +240,7 @@ def gunzip_capped(data: bytes, max_bytes: int) -> bytes:
 # ---------------------------------------------------------------- content checks
 
 
-def _media_type(content_type: str | None) -> tuple[str | None, str | None]:
+def media_type(content_type: str | None) -> tuple[str | None, str | None]:
     """('text/html', 'utf-8') from 'text/html; charset="UTF-8"'."""
     if not content_type:
         return None, None
@@ -345,7 +345,7 @@ def opt_out_reason(
     return None
 
 
-def _codec(name: str | None) -> str | None:
+def codec_name(name: str | None) -> str | None:
     if not name:
         return None
     try:
@@ -360,15 +360,15 @@ def detect_encoding(body: bytes, declared: str | None, kind: str) -> str:
         return "utf-8-sig"
     if body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    candidates = [_codec(declared)]
+    candidates = [codec_name(declared)]
     head = body[:4096]
     m = _XML_ENC_RE.match(head)
     if m:
-        candidates.append(_codec(m.group(1).decode("ascii")))
+        candidates.append(codec_name(m.group(1).decode("ascii")))
     if kind in ("seed", "document", "feed"):
         m2 = _META_CHARSET_RE.search(head)
         if m2:
-            candidates.append(_codec(m2.group(1).decode("ascii")))
+            candidates.append(codec_name(m2.group(1).decode("ascii")))
     for cand in candidates:
         if cand is None:
             continue
@@ -385,7 +385,7 @@ def detect_encoding(body: bytes, declared: str | None, kind: str) -> str:
             pass
     best = charset_normalizer.from_bytes(body).best()
     if best is not None and best.encoding:
-        return _codec(best.encoding) or best.encoding
+        return codec_name(best.encoding) or best.encoding
     return "utf-8"  # nothing fits: the consumer decodes with errors="replace"
 
 
@@ -485,7 +485,7 @@ class Fetcher:
                     if kind == "robots" and 200 <= response.status_code < 300:
                         att.body = await self._read(response, ROBOTS_MAX_BYTES, truncate=True)
                     elif 200 <= response.status_code < 300:
-                        mtype, _ = _media_type(response.headers.get("content-type"))
+                        mtype, _ = media_type(response.headers.get("content-type"))
                         if not _type_ok(kind, mtype):
                             raise _Stop("failed", "bad_content_type", mtype)
                         att.body = await self._read(response, self.cfg.max_bytes, truncate=False)
@@ -677,7 +677,7 @@ class Fetcher:
         if not 200 <= status < 300:
             raise _Stop("failed", f"http_{status}")
         body = att.body or b""
-        mtype, charset = _media_type(att.header("content-type"))
+        mtype, charset = media_type(att.header("content-type"))
         if req.kind in ("feed", "sitemap") and body.startswith(b"\x1f\x8b"):
             body = gunzip_capped(body, self.cfg.max_bytes)
         if looks_binary(body):
