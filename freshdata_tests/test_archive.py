@@ -32,6 +32,9 @@ def test_round_trip_many_records(tmp_path: Path) -> None:
     assert [r.offset for r in records] == sorted(r.offset for r in records)
     assert records[0].offset == 0
     assert len({r.record_id for r in records}) == len(records)
+    # a standard multi-member .warc.gz: any WARC reader iterates every record from the start
+    with (tmp_path / records[0].warc_file).open("rb") as fh:
+        assert [r.content_stream().read() for r in ArchiveIterator(fh)] == bodies
     # read in any order, straight from each offset
     for record, body in reversed(list(zip(records, bodies, strict=True))):
         assert read_body(tmp_path, record.warc_file, record.offset) == body
