@@ -10,8 +10,8 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
-from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,26 +100,37 @@ def _warm() -> None:
 def extract_many(
     jobs: Iterable[ExtractJob], workers: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S
 ) -> Iterator[Extraction]:
-    """Extract every job over a process pool, yielding results in input order."""
+    """Extract every job over a process pool, yielding each result as soon as it is done (any order).
+
+    Completion order, not input order: a slow page must not hold back the results behind it, or the
+    bounded window fills up and the other workers idle (callers sort when order matters).
+    """
     workers = max(1, workers or os.cpu_count() or 1)
-    window = workers * 32  # bounded in-flight pages: memory stays flat, and one slow page never idles the pool
+    window = workers * 8  # bounded in-flight pages: memory stays flat whatever the day's size
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["freshdata.extract"])
     iterator = iter(jobs)
     first = next(iterator, None)
     if first is None:
         return
-    pending: deque[tuple[ExtractJob, object]] = deque()
+    in_flight: dict[Future, ExtractJob] = {}
     with ProcessPool(max_workers=workers, context=context, initializer=_warm) as pool:
         for job in itertools.chain([first], iterator):
-            pending.append((job, pool.schedule(extract_one, args=(job,), timeout=timeout_s)))
-            if len(pending) >= window:
-                yield _outcome(*pending.popleft())
-        while pending:
-            yield _outcome(*pending.popleft())
+            in_flight[pool.schedule(extract_one, args=(job,), timeout=timeout_s)] = job
+            if len(in_flight) >= window:
+                yield from _completed(in_flight)
+        while in_flight:
+            yield from _completed(in_flight)
 
 
-def _outcome(job: ExtractJob, future) -> Extraction:
+def _completed(in_flight: dict[Future, ExtractJob]) -> Iterator[Extraction]:
+    """Wait for at least one future; pop and yield every finished one."""
+    done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+    for future in done:
+        yield _outcome(in_flight.pop(future), future)
+
+
+def _outcome(job: ExtractJob, future: Future) -> Extraction:
     try:
         return future.result()
     except FutureTimeout:
@@ -167,12 +178,14 @@ def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout
     extraction_rows: list[dict] = []
     document_rows: list[dict] = []
     by_url = {row[0]: row for row in inputs}
+    position = {row[0]: i for i, row in enumerate(inputs)}
     jobs = (
         ExtractJob(url, ArchivedPage(str(raw_root), warc_file, offset, encoding, content_type),
                    final_url or url, date_known=pub is not None)
         for url, final_url, _source, _fetched, encoding, content_type, warc_file, offset, pub in inputs
     )
-    for result in extract_many(jobs, workers=workers, timeout_s=timeout_s):
+    results = sorted(extract_many(jobs, workers=workers, timeout_s=timeout_s), key=lambda r: position[r.key])
+    for result in results:  # in input order, so the day's rows are written identically on every run
         url, final_url, source, fetched_at, _enc, _ctype, _file, _off, published_at = by_url[result.key]
         did = doc_id(url)
         state = "extracted" if result.ok else "extraction_failed"
