@@ -33,7 +33,7 @@ from urllib.parse import quote, urlsplit
 from xml.sax.saxutils import escape
 
 REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS = Path(os.environ.get("FRESHDATA_CORPUS", REPO.parent / "shared" / "corpus"))
 README = Path(__file__).resolve().parent / "README_extract.md"
 DAY = "2026-01-01"
 SOURCE = "bench"

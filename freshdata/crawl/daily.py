@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -82,6 +83,13 @@ def _archive(archive: DayArchive, result: FetchResult) -> tuple[str, int] | None
                "Encoding": result.encoding or ""},
     )
     return record.warc_file, record.offset
+
+
+def _archived_row(day: date, archive: DayArchive, result: FetchResult) -> dict[str, Any]:
+    """Archive one fetch result and return its fetch_log row; the body is released (the WARC holds it)."""
+    row = _log_row(day, "fetch", result, _archive(archive, result))
+    result.body = None
+    return row
 
 
 def _validators(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, tuple[str | None, str | None]]:
@@ -234,14 +242,20 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, r
     requests = [FetchRequest(url, source, "document") for url, source, _, _ in todo if url not in reused_urls]
     known_sources = {s.name for s in sources.sources}
     log_rows: list[dict[str, Any]] = []
-    with DayArchive(raw_root, day, "fetch") as archive:
+    with DayArchive(raw_root, day, "fetch") as archive, ThreadPoolExecutor(1, "freshdata-archive") as writer:
         if requests:
-            batch = fetch_many([r for r in requests if r.source in known_sources], sources.crawl)
+            archived: dict[int, Future[dict[str, Any]]] = {}
+
+            def archive_now(result: FetchResult) -> None:
+                # While the event loop keeps fetching, one writer thread hashes, compresses and writes each
+                # response as it arrives (zlib and hashlib release the GIL), then drops the body from memory.
+                archived[id(result)] = writer.submit(_archived_row, day, archive, result)
+
+            batch = fetch_many([r for r in requests if r.source in known_sources], sources.crawl, archive_now)
             summary.network_requests = len(batch.results)
-            for robots in batch.robots:
-                log_rows.append(_log_row(day, "fetch", robots, _archive(archive, robots)))
-            for result in batch.results:
-                log_rows.append(_log_row(day, "fetch", result, _archive(archive, result)))
+            robots = [writer.submit(_archived_row, day, archive, result) for result in batch.robots]  # same writer
+            log_rows += [future.result() for future in robots]
+            log_rows += [archived[id(result)].result() for result in batch.results]
     summary.reused = len(reusable)
     log_rows += [{**row, "partition_date": day, "stage": "fetch"} for row in reusable]
     staged = pl.DataFrame(log_rows, schema=FETCH_LOG_SCHEMA)

@@ -14,7 +14,7 @@ import re
 import ssl
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -723,10 +723,18 @@ class Fetcher:
         return att
 
 
-async def _fetch_many_async(requests: list[FetchRequest], cfg: CrawlConfig) -> FetchBatch:
+async def _fetch_many_async(requests: list[FetchRequest], cfg: CrawlConfig,
+                            on_result: Callable[[FetchResult], None] | None) -> FetchBatch:
     fetcher = Fetcher(cfg)
+
+    async def one(request: FetchRequest) -> FetchResult:
+        result = await fetcher.fetch_one(request)
+        if on_result is not None:
+            on_result(result)
+        return result
+
     try:
-        results = await asyncio.gather(*(fetcher.fetch_one(r) for r in requests))
+        results = await asyncio.gather(*(one(r) for r in requests))
     finally:
         await fetcher.aclose()
     return FetchBatch(
@@ -734,12 +742,18 @@ async def _fetch_many_async(requests: list[FetchRequest], cfg: CrawlConfig) -> F
     )
 
 
-def fetch_many(requests: list[FetchRequest], cfg: CrawlConfig) -> FetchBatch:
-    """Fetch every request politely; one FetchResult per request, in order. Never raises per URL."""
+def fetch_many(requests: list[FetchRequest], cfg: CrawlConfig,
+               on_result: Callable[[FetchResult], None] | None = None) -> FetchBatch:
+    """Fetch every request politely; one FetchResult per request, in order. Never raises per URL.
+
+    `on_result` is called with each document result as soon as it completes (on the event loop, so it
+    must be quick: hand heavy work such as archiving to another thread).
+    """
+    work = _fetch_many_async(list(requests), cfg, on_result)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(_fetch_many_async(list(requests), cfg))
+        return asyncio.run(work)
     # Called from inside an event loop (e.g. a notebook): run ours on a worker thread.
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, _fetch_many_async(list(requests), cfg)).result()
+        return pool.submit(asyncio.run, work).result()
