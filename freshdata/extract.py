@@ -8,7 +8,6 @@ pebble kills a worker that overruns its deadline and replaces it.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -19,6 +18,7 @@ from typing import Any
 from pebble import ProcessExpired, ProcessPool
 
 from freshdata.crawl.fetch import codec_name, media_type
+from freshdata.workers import worker_context
 
 DEFAULT_TIMEOUT_S = 30.0
 MIN_TEXT_CHARS = 1  # an empty extraction is a failure ("no_main_text"), anything else is data
@@ -107,16 +107,12 @@ def extract_many(
     """
     workers = max(1, workers or os.cpu_count() or 1)
     window = workers * 8  # bounded in-flight pages: memory stays flat whatever the day's size
-    context = multiprocessing.get_context("forkserver")
-    # trafilatura is imported once in the fork server: a new worker (first start, or the replacement of one
-    # killed at its deadline) is ready in milliseconds instead of re-importing it for ~1 s
-    context.set_forkserver_preload(["freshdata.extract", "trafilatura"])
     iterator = iter(jobs)
     first = next(iterator, None)
     if first is None:
         return
     in_flight: dict[Future, ExtractJob] = {}
-    with ProcessPool(max_workers=workers, context=context, initializer=_warm) as pool:
+    with ProcessPool(max_workers=workers, context=worker_context(), initializer=_warm) as pool:
         for job in itertools.chain([first], iterator):
             in_flight[pool.schedule(extract_one, args=(job,), timeout=timeout_s)] = job
             if len(in_flight) >= window:

@@ -11,12 +11,13 @@ import os
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
+
+from freshdata.workers import worker_context
 
 from . import filters, pii, taggers  # noqa: F401  (import registers the operators)
 from .registry import REGISTRY, Operator
@@ -25,9 +26,7 @@ from .text import DocContext
 from .types import QualityDoc, QualityOutcome
 
 DEFAULT_RECIPE = Path(__file__).resolve().parent / "default_recipe.yaml"
-PARALLEL_MIN_DOCS = (
-    2000  # below this, spawning workers (~1-2 s each to import + load models) costs more than it saves
-)
+PARALLEL_MIN_DOCS = 200  # below this, starting workers (~0.5 s each to load the recipe's models) costs more
 
 
 class RecipeError(ValueError):
@@ -153,10 +152,9 @@ class Recipe:
             return [self.apply(d) for d in docs]
         chunk = max(16, min(256, len(docs) // (n * 4) or 1))
         batches = [docs[i : i + chunk] for i in range(0, len(docs), chunk)]
-        # spawn: never fork a process that may hold threads/locks (Dagster, DuckDB)
         with ProcessPoolExecutor(
             max_workers=n,
-            mp_context=get_context("spawn"),
+            mp_context=worker_context(),
             initializer=_init_worker,
             initargs=(self.path, self.config),
         ) as pool:
