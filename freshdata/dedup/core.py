@@ -12,6 +12,7 @@ import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,10 @@ import pyarrow as pa
 from freshdata import store
 from freshdata.dedup.cache import IndexCache, Segment, _entries, doc_keys
 from freshdata.dedup.config import DedupConfig
-from freshdata.dedup.minhash import signatures
+from freshdata.dedup.minhash import shingle_hashes, shingles, signatures_from_hashes
 from freshdata.dedup.normalize import normalize, text_hash
 from freshdata.dedup.verify import HistoryTexts, Verifier
+from freshdata.workers import map_chunks
 
 _EMPTY = np.iinfo(np.uint32).max
 
@@ -321,20 +323,39 @@ def features(docs: Sequence[DedupDoc], cfg: DedupConfig) -> DayFeatures:
     if len(set(ids)) != len(ids):
         raise ValueError("duplicate doc_id in the docs of one day")
     ordered = sorted(docs, key=lambda d: (d.order_key, d.doc_id))
-    norm = [normalize(d.text) for d in ordered]
-    word_lists = [t.split() for t in norm]
-    n_words = np.array([len(w) for w in word_lists], dtype=np.int64)
+    per_doc = map_chunks(partial(_text_features, ngram=cfg.ngram, min_words=cfg.min_words),
+                         [d.text for d in ordered])
+    norm = [f.normalized for f in per_doc]
+    n_words = np.array([f.n_words for f in per_doc], dtype=np.int64)
     too_short = n_words < cfg.min_words
-    th = np.array([text_hash(t) for t in norm], dtype=np.uint64)
-    sigs = signatures(
-        [[] if s else w for w, s in zip(word_lists, too_short, strict=True)],
-        cfg.ngram,
-        cfg.num_perm,
-        cfg.seed,
-        cfg.scheme,
+    th = np.array([f.text_hash for f in per_doc], dtype=np.uint64)
+    sigs = signatures_from_hashes(
+        np.concatenate([f.shingle_hashes for f in per_doc]) if per_doc else np.zeros(0, dtype=np.uint32),
+        np.array([len(f.shingle_hashes) for f in per_doc], dtype=np.int64),
+        cfg.num_perm, cfg.seed, cfg.scheme,
     )
     sigs[too_short] = _EMPTY
     return DayFeatures([d.doc_id for d in ordered], th, sigs, too_short, n_words, norm)
+
+
+@dataclass(frozen=True)
+class TextFeatures:
+    normalized: str
+    n_words: int
+    text_hash: int
+    shingle_hashes: np.ndarray  # (shingles,) uint32; empty for too-short texts
+
+
+def _text_features(texts: Sequence[str], ngram: int, min_words: int) -> list[TextFeatures]:
+    """The per-document part of `features` (normalizing, shingling, sha1 per shingle): the costly part,
+    run over all cores for big days; the MinHash permutation after it is one vectorized numpy pass."""
+    out = []
+    for text in texts:
+        normalized = normalize(text)
+        words = normalized.split()
+        hashes = shingle_hashes(shingles(words, ngram) if len(words) >= min_words else [])
+        out.append(TextFeatures(normalized, len(words), text_hash(normalized), hashes))
+    return out
 
 
 def dedup_day(
