@@ -120,7 +120,7 @@ class Server:
 SOURCES_YAML = """\
 crawl:
   per_host_delay_s: 0
-  per_host_concurrency: 16
+  per_host_concurrency: 4       # 16 connections to one host made httpcore's pool scans dominate fetch CPU
   max_concurrency: 16
   timeout_s: 30
   autothrottle: false
