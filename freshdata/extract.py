@@ -112,7 +112,8 @@ def extract_many(
     if first is None:
         return
     in_flight: dict[Future, ExtractJob] = {}
-    with ProcessPool(max_workers=workers, context=worker_context(), initializer=_warm) as pool:
+    context = worker_context(["freshdata.extract", "trafilatura"])
+    with ProcessPool(max_workers=workers, context=context, initializer=_warm) as pool:
         for job in itertools.chain([first], iterator):
             in_flight[pool.schedule(extract_one, args=(job,), timeout=timeout_s)] = job
             if len(in_flight) >= window:

@@ -18,7 +18,7 @@ def _square_all(items):
 
 @pytest.mark.parametrize("n", [0, 5, 1000])
 def test_map_chunks_keeps_order(n):
-    assert workers.map_chunks(_square_all, list(range(n)), workers=2) == [x * x for x in range(n)]
+    assert workers.map_chunks(_square_all, list(range(n)), [], workers=2) == [x * x for x in range(n)]
 
 
 def test_dedup_features_pooled_equal_in_process(monkeypatch):

@@ -324,7 +324,7 @@ def features(docs: Sequence[DedupDoc], cfg: DedupConfig) -> DayFeatures:
         raise ValueError("duplicate doc_id in the docs of one day")
     ordered = sorted(docs, key=lambda d: (d.order_key, d.doc_id))
     per_doc = map_chunks(partial(_text_features, ngram=cfg.ngram, min_words=cfg.min_words),
-                         [d.text for d in ordered])
+                         [d.text for d in ordered], preload=[__name__])
     norm = [f.normalized for f in per_doc]
     n_words = np.array([f.n_words for f in per_doc], dtype=np.int64)
     too_short = n_words < cfg.min_words

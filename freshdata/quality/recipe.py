@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from freshdata.workers import worker_context
+from freshdata.workers import PARALLEL_MIN_ITEMS, worker_context
 
 from . import filters, pii, taggers  # noqa: F401  (import registers the operators)
 from .registry import REGISTRY, Operator
@@ -26,7 +26,7 @@ from .text import DocContext
 from .types import QualityDoc, QualityOutcome
 
 DEFAULT_RECIPE = Path(__file__).resolve().parent / "default_recipe.yaml"
-PARALLEL_MIN_DOCS = 200  # below this, starting workers (~0.5 s each to load the recipe's models) costs more
+PARALLEL_MIN_DOCS = PARALLEL_MIN_ITEMS
 
 
 class RecipeError(ValueError):
@@ -154,7 +154,7 @@ class Recipe:
         batches = [docs[i : i + chunk] for i in range(0, len(docs), chunk)]
         with ProcessPoolExecutor(
             max_workers=n,
-            mp_context=worker_context(),
+            mp_context=worker_context(["freshdata.quality"]),
             initializer=_init_worker,
             initargs=(self.path, self.config),
         ) as pool:
