@@ -85,6 +85,16 @@ def _archive(archive: DayArchive, result: FetchResult) -> tuple[str, int] | None
     return record.warc_file, record.offset
 
 
+def _source_removed_row(day: date, request: FetchRequest) -> dict[str, Any]:
+    """A URL discovered for a source that left the sources file before the fetch: deferred (a transient state),
+    so it is retried on a later day if the source comes back, never counted as fetched."""
+    row: dict[str, Any] = dict.fromkeys(FETCH_LOG_SCHEMA)
+    row.update(partition_date=day, stage="fetch", source=request.source, kind=request.kind, url=request.url,
+               state="deferred", reason="source_removed", fetched_at=datetime.now(UTC),  # when it was decided
+               detail=f"source {request.source!r} is no longer in the sources file")
+    return row
+
+
 def _archived_row(day: date, archive: DayArchive, result: FetchResult) -> dict[str, Any]:
     """Archive one fetch result and return its fetch_log row; the body is released (the WARC holds it)."""
     row = _log_row(day, "fetch", result, _archive(archive, result))
@@ -251,6 +261,7 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, r
                 # response as it arrives (zlib and hashlib release the GIL), then drops the body from memory.
                 archived[id(result)] = writer.submit(_archived_row, day, archive, result)
 
+            log_rows += [_source_removed_row(day, r) for r in requests if r.source not in known_sources]
             batch = fetch_many([r for r in requests if r.source in known_sources], sources.crawl, archive_now)
             summary.network_requests = len(batch.results)
             robots = [writer.submit(_archived_row, day, archive, result) for result in batch.robots]  # same writer
