@@ -315,3 +315,9 @@ def test_rerun_of_day2_keeps_the_parquet_hash(e2e: E2E):
     digest_after, manifest_after = e2e.hash_after
     assert digest_before == manifest_before
     assert digest_after == manifest_after == digest_before
+
+
+def test_robots_txt_requested_once_per_origin_per_day(e2e: E2E):
+    # discovery rounds (feeds, sitemap index, child sitemaps) and the fetch stage share the day's answer
+    for day in (D1, D2):
+        assert _paths(e2e.requests[day]).count("/robots.txt") == 1, day

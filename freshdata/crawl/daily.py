@@ -22,7 +22,8 @@ from freshdata import store
 from freshdata.config import SourceConfig, SourcesFile
 from freshdata.crawl.archive import DayArchive, read_body
 from freshdata.crawl.discover import DiscoveryError, Link, parse_feed, parse_seed_page, parse_sitemap
-from freshdata.crawl.fetch import FetchRequest, FetchResult, fetch_many
+from freshdata.crawl.fetch import REUSABLE_ROBOTS_MODES, FetchRequest, FetchResult, fetch_many
+from freshdata.crawl.robots import RobotsPolicy, origin_of
 from freshdata.crawl.urls import normalize_url, same_host
 
 MAX_SITEMAP_DEPTH = 3  # index → index → urlset is the deepest we follow
@@ -102,6 +103,17 @@ def _archived_row(day: date, archive: DayArchive, result: FetchResult) -> dict[s
     return row
 
 
+def day_robots(con: duckdb.DuckDBPyConnection, day: date, raw_root: Path) -> dict[str, RobotsPolicy]:
+    """The robots.txt policies the day already received (rebuilt from the archive), by origin."""
+    policies: dict[str, RobotsPolicy] = {}
+    for url, status, warc_file, offset in store.run(con, "select_day_robots", {"day": day}).fetchall():
+        body = read_body(raw_root, warc_file, offset) if warc_file else None
+        policy = RobotsPolicy.from_response(status, body)
+        if policy.mode in REUSABLE_ROBOTS_MODES:
+            policies[origin_of(url)] = policy
+    return policies
+
+
 def _validators(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, tuple[str | None, str | None]]:
     rows = store.run(con, "select_validators", {"day": day}).fetchall()
     return {url: (etag, modified) for url, etag, modified in rows}
@@ -124,6 +136,7 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
     replay = {row[2]: row for row in replayed_rows if row[1] != "robots"}
     replayed_robots = [row for row in replayed_rows if row[1] == "robots"]
     live_robots: set[str] = set()
+    policies = day_robots(con, day, raw_root)  # one robots.txt request per origin per day, over every round
     validators = _validators(con, day)
     log_rows: list[dict[str, Any]] = []
     found: dict[str, list[tuple[Link, str]]] = {s.name: [] for s in sources.sources}
@@ -143,7 +156,7 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
                 FetchRequest(url, source.name, kind, *validators.get(url, (None, None)))
                 for source, url, kind, _ in to_fetch
             ]
-            batch = fetch_many(requests, sources.crawl) if requests else None
+            batch = fetch_many(requests, sources.crawl, robots=policies) if requests else None
             summary.network_requests += len(requests)
             fetched = {r.url: r for r in (batch.results if batch else [])}
             for robots in batch.robots if batch else []:
@@ -262,7 +275,8 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, r
                 archived[id(result)] = writer.submit(_archived_row, day, archive, result)
 
             log_rows += [_source_removed_row(day, r) for r in requests if r.source not in known_sources]
-            batch = fetch_many([r for r in requests if r.source in known_sources], sources.crawl, archive_now)
+            batch = fetch_many([r for r in requests if r.source in known_sources], sources.crawl, archive_now,
+                               robots=day_robots(con, day, raw_root))
             summary.network_requests = len(batch.results)
             robots = [writer.submit(_archived_row, day, archive, result) for result in batch.robots]  # same writer
             log_rows += [future.result() for future in robots]

@@ -94,6 +94,10 @@ class FetchBatch:
     robots_sitemaps: dict[str, list[str]] = field(default_factory=dict)
 
 
+# Robots answers worth reusing for the rest of the day; "unavailable" (5xx, network) is asked again.
+REUSABLE_ROBOTS_MODES = ("rules", "allow_all", "deny_all")
+
+
 class _Stop(Exception):
     """Ends a request early with a final state/reason (internal control flow)."""
 
@@ -428,10 +432,12 @@ def _host_key(url: str) -> str:
 class Fetcher:
     """Shared state for one fetch_many call: client, robots cache, throttle."""
 
-    def __init__(self, cfg: CrawlConfig) -> None:
+    def __init__(self, cfg: CrawlConfig, robots: dict[str, RobotsPolicy] | None = None) -> None:
         self.cfg = cfg
         self.token = product_token(cfg.user_agent)
         self.robots_cache: dict[str, asyncio.Task[RobotsPolicy]] = {}
+        # origin -> policy decided earlier the same day; shared with the caller, who passes it to the next call
+        self.known_robots: dict[str, RobotsPolicy] = robots if robots is not None else {}
         self.robots_results: list[FetchResult] = []
         self.robots_sitemaps: dict[str, list[str]] = {}
         self.throttle = Throttle(
@@ -529,9 +535,15 @@ class Fetcher:
         origin = origin_of(url)
         task = self.robots_cache.get(origin)
         if task is None:
-            task = asyncio.ensure_future(self._load_robots(url))
+            known = self.known_robots.get(origin)
+            task = asyncio.ensure_future(self._reuse_robots(url, known) if known else self._load_robots(url))
             self.robots_cache[origin] = task
         return await asyncio.shield(task)
+
+    async def _reuse_robots(self, url: str, policy: RobotsPolicy) -> RobotsPolicy:
+        """A policy already decided today: no second robots.txt request, same Crawl-delay."""
+        self.throttle.set_min_delay(_host_key(url), policy.crawl_delay(self.cfg.user_agent))
+        return policy
 
     async def _load_robots(self, url: str) -> RobotsPolicy:
         target = robots_url(url)
@@ -567,6 +579,8 @@ class Fetcher:
             policy = RobotsPolicy.from_response(att.status, att.body)
         host = _host_key(url)
         self.throttle.set_min_delay(host, policy.crawl_delay(self.cfg.user_agent))
+        if policy.mode in REUSABLE_ROBOTS_MODES:
+            self.known_robots[origin_of(url)] = policy
         if policy.sitemaps:
             self.robots_sitemaps.setdefault(host, [])
             for sm in policy.sitemaps:
@@ -724,8 +738,9 @@ class Fetcher:
 
 
 async def _fetch_many_async(requests: list[FetchRequest], cfg: CrawlConfig,
-                            on_result: Callable[[FetchResult], None] | None) -> FetchBatch:
-    fetcher = Fetcher(cfg)
+                            on_result: Callable[[FetchResult], None] | None,
+                            robots: dict[str, RobotsPolicy] | None) -> FetchBatch:
+    fetcher = Fetcher(cfg, robots)
 
     async def one(request: FetchRequest) -> FetchResult:
         result = await fetcher.fetch_one(request)
@@ -743,13 +758,16 @@ async def _fetch_many_async(requests: list[FetchRequest], cfg: CrawlConfig,
 
 
 def fetch_many(requests: list[FetchRequest], cfg: CrawlConfig,
-               on_result: Callable[[FetchResult], None] | None = None) -> FetchBatch:
+               on_result: Callable[[FetchResult], None] | None = None,
+               robots: dict[str, RobotsPolicy] | None = None) -> FetchBatch:
     """Fetch every request politely; one FetchResult per request, in order. Never raises per URL.
 
     `on_result` is called with each document result as soon as it completes (on the event loop, so it
-    must be quick: hand heavy work such as archiving to another thread).
+    must be quick: hand heavy work such as archiving to another thread). `robots` maps origins to policies
+    already decided today (not fetched again) and receives every policy this call fetches, so one dict
+    passed to each call of a day means one robots.txt request per origin per day.
     """
-    work = _fetch_many_async(list(requests), cfg, on_result)
+    work = _fetch_many_async(list(requests), cfg, on_result, robots)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
