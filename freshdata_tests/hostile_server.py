@@ -233,6 +233,15 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(403, b"no", ctype="text/plain")
         if mode == "404":
             return self._send(404, b"none", ctype="text/plain")
+        if mode == "truncated":  # 200, then the connection drops long before Content-Length
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", "5000")
+            self.end_headers()
+            self.wfile.write(b"User-agent: *\nDis")
+            self.wfile.flush()
+            self.close_connection = True
+            return None
         body = (
             "User-agent: *\n"
             "Disallow: /private/*.html$\n"

@@ -103,3 +103,25 @@ def test_non_200_and_headers_only_records(tmp_path: Path) -> None:
         gone = archive.add("https://ex.com/b", 404, [], b"not found")
     assert read_body(tmp_path, not_modified.warc_file, not_modified.offset) == b""
     assert read_body(tmp_path, gone.warc_file, gone.offset) == b"not found"
+
+
+def test_failed_record_does_not_leak_into_the_next(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import freshdata.crawl.archive as archive_mod
+
+    real = archive_mod.zlib.compressobj
+    calls = []
+
+    def failing_once(*args: object):
+        calls.append(1)
+        if len(calls) == 1:
+            raise MemoryError("compressor unavailable")  # after the record was serialized
+        return real(*args)
+
+    monkeypatch.setattr(archive_mod.zlib, "compressobj", failing_once)
+    with DayArchive(tmp_path, DAY, "fetch") as archive:
+        with pytest.raises(MemoryError):
+            archive.add("https://ex.com/bad", 200, [], b"never archived")
+        rec = archive.add("https://ex.com/good", 200, [], b"second")
+    assert read_body(tmp_path, rec.warc_file, rec.offset) == b"second"
+    with (tmp_path / rec.warc_file).open("rb") as fh:
+        assert [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(fh)] == ["https://ex.com/good"]

@@ -38,3 +38,11 @@ def test_source_removed_before_fetch_is_deferred_with_a_reason(tmp_path: Path) -
     # deferred is transient: the URLs come back on a later day once the source is back
     retry = store.run(con, "select_retry_urls", {"day": date(2026, 1, 2), "max_attempts": 3}).fetchall()
     assert {row[1] for row in retry} >= {"tech"}
+    # and it does not use up one of the URL's fetch attempts: two real timeouts later, it is still retried
+    url = con.execute("SELECT url FROM fetch_log WHERE reason = 'source_removed' ORDER BY url LIMIT 1").fetchone()[0]
+    for offset in (1, 2):
+        con.execute("INSERT INTO fetch_log (partition_date, stage, source, kind, url, state, reason, fetched_at) "
+                    "VALUES (?, 'fetch', 'tech', 'document', ?, 'failed', 'timeout', now())",
+                    [date(2026, 1, 1 + offset), url])
+    retry = store.run(con, "select_retry_urls", {"day": date(2026, 1, 4), "max_attempts": 3}).fetchall()
+    assert url in {row[0] for row in retry}

@@ -23,6 +23,7 @@ def servers() -> Iterator[dict[str, HostileServer]]:
         "main": HostileServer("normal").start(),
         "r503": HostileServer("503").start(),
         "r403": HostileServer("403").start(),
+        "rtrunc": HostileServer("truncated").start(),
     }
     try:
         yield started
@@ -101,6 +102,7 @@ def batch(servers: Servers) -> tuple[FetchBatch, float]:
         FetchRequest(servers["r503"].url("/ok"), "hostile", "document"),
         FetchRequest(servers["r503"].url("/other"), "hostile", "document"),
         FetchRequest(servers["r403"].url("/ok"), "hostile", "document"),
+        FetchRequest(servers["rtrunc"].url("/ok"), "hostile", "document"),
         FetchRequest("http://127.0.0.2:9/x", "hostile", "document"),
         FetchRequest("http://user:pw@127.0.0.1/x", "hostile", "document"),
         FetchRequest("ftp://127.0.0.1/x", "hostile", "document"),
@@ -117,7 +119,7 @@ def _by_path(batch: FetchBatch, url_suffix: str, n: int = 0) -> FetchResult:
 
 def test_one_result_per_request_in_order(batch: Batch) -> None:
     result, elapsed = batch
-    assert len(result.results) == len(CASES) + 9
+    assert len(result.results) == len(CASES) + 10
     for (path, _, _, _), res in zip(CASES, result.results, strict=False):
         assert res.url.endswith(path)
     assert elapsed < 30
@@ -188,6 +190,26 @@ def test_robots_unavailable_and_forbidden(batch: Batch, servers: Servers) -> Non
     res = _by_path(result, f"{servers['r403'].port}/ok")
     assert (res.state, res.reason) == ("robots_disallowed", "robots_txt")
     assert servers["r403"].hits["/ok"] == 0
+
+
+def test_robots_200_with_lost_body_is_no_permission(batch: Batch, servers: Servers) -> None:
+    res = _by_path(batch[0], f"{servers['rtrunc'].port}/ok")
+    assert (res.state, res.reason) == ("deferred", "robots_unavailable")
+    assert servers["rtrunc"].hits["/ok"] == 0
+    (record,) = [r for r in batch[0].robots if f":{servers['rtrunc'].port}/" in r.url]
+    assert record.state == "failed" and record.body is None
+
+
+def test_robots_policies_shared_across_calls(servers: Servers) -> None:
+    main, r503 = servers["main"], servers["r503"]
+    before = main.hits["/robots.txt"], r503.hits["/robots.txt"]
+    policies: dict = {}
+    for _ in range(2):
+        fetch_many([FetchRequest(main.url("/ok"), "hostile", "document"),
+                    FetchRequest(r503.url("/ok"), "hostile", "document")], _cfg(servers), robots=policies)
+    assert main.hits["/robots.txt"] - before[0] == 1  # decided once, reused by the second call
+    assert r503.hits["/robots.txt"] - before[1] == 2  # a 503 is asked again
+    assert set(policies) == {f"http://127.0.0.1:{main.port}"}
 
 
 def test_guarded_urls(batch: Batch) -> None:

@@ -4,7 +4,7 @@
 WITH attempts AS (
     SELECT url,
            bool_or(NOT transient_failure(state, reason)) AS settled,
-           count(*) AS n
+           count(*) FILTER (WHERE reason IS DISTINCT FROM 'source_removed') AS n  -- no request was made
     FROM fetch_log
     WHERE stage = 'fetch' AND kind = 'document' AND partition_date < $day AND url IN (SELECT url FROM staged)
     GROUP BY url

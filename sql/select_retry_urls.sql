@@ -1,7 +1,8 @@
 -- URLs whose every earlier fetch attempt failed transiently (fewer than $max_attempts times): they come back
 -- on the next day even when no feed lists them any more, so a transient failure is never final by accident.
 WITH attempts AS (
-    SELECT url, arg_max(source, fetched_at) AS source, max(partition_date) AS last_day, count(*) AS n,
+    SELECT url, arg_max(source, fetched_at) AS source, max(partition_date) AS last_day,
+           count(*) FILTER (WHERE reason IS DISTINCT FROM 'source_removed') AS n,  -- no request made
            bool_and(transient_failure(state, reason)) AS transient
     FROM fetch_log
     WHERE stage = 'fetch' AND kind = 'document' AND partition_date < $day

@@ -66,11 +66,14 @@ class DayArchive:
             warc_headers_dict=warc_headers,
         )
         offset = self._fh.tell()
-        self._writer.write_record(record)
-        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)  # one gzip member
-        self._fh.write(compressor.compress(self._record_buffer.getbuffer()) + compressor.flush())
-        self._record_buffer.seek(0)
-        self._record_buffer.truncate()
+        try:
+            self._writer.write_record(record)
+            compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)  # one gzip member
+            member = compressor.compress(self._record_buffer.getbuffer()) + compressor.flush()
+        finally:  # a failed record must not leak into the next one
+            self._record_buffer.seek(0)
+            self._record_buffer.truncate()
+        self._fh.write(member)
         self.count += 1
         return ArchivedRecord(self._relative, offset, record.rec_headers.get_header("WARC-Record-ID"))
 

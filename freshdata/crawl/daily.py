@@ -86,6 +86,11 @@ def _archive(archive: DayArchive, result: FetchResult) -> tuple[str, int] | None
     return record.warc_file, record.offset
 
 
+def _replay_row(day: date, stage: str, row: tuple) -> dict[str, Any]:
+    """A fetch_log row the day already had (REPLAY_COLUMNS order), written again by a re-run."""
+    return {"partition_date": day, "stage": stage, "n_links": None, **dict(zip(REPLAY_COLUMNS, row, strict=True))}
+
+
 def _source_removed_row(day: date, request: FetchRequest) -> dict[str, Any]:
     """A URL discovered for a source that left the sources file before the fetch: deferred (a transient state),
     so it is retried on a later day if the source comes back, never counted as fetched."""
@@ -178,8 +183,7 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
             pending = next_round
         for row in replayed_robots:  # robots.txt the day already fetched and this run did not fetch again
             if row[2] not in live_robots:
-                log_rows.append({"partition_date": day, "stage": "discovery", "n_links": None,
-                                 **dict(zip(REPLAY_COLUMNS, row, strict=True))})
+                log_rows.append(_replay_row(day, "discovery", row))
         staged_log = pl.DataFrame(log_rows, schema=FETCH_LOG_SCHEMA)
 
     discovered = _classify(con, day, sources, found)
@@ -262,17 +266,27 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, r
     todo = store.run(con, "select_fetch_todo", {"day": day}).fetchall()
     reusable = store.fetch_dicts(con, "select_fetch_reusable", {"day": day})
     reused_urls = {row["url"] for row in reusable}
+    earlier_robots = store.run(con, "select_fetch_robots_replay", {"day": day}).fetchall()
     requests = [FetchRequest(url, source, "document") for url, source, _, _ in todo if url not in reused_urls]
     known_sources = {s.name for s in sources.sources}
     log_rows: list[dict[str, Any]] = []
     with DayArchive(raw_root, day, "fetch") as archive, ThreadPoolExecutor(1, "freshdata-archive") as writer:
         if requests:
             archived: dict[int, Future[dict[str, Any]]] = {}
+            failures: list[BaseException] = []
 
             def archive_now(result: FetchResult) -> None:
                 # While the event loop keeps fetching, one writer thread hashes, compresses and writes each
                 # response as it arrives (zlib and hashlib release the GIL), then drops the body from memory.
-                archived[id(result)] = writer.submit(_archived_row, day, archive, result)
+                if failures:  # e.g. a full disk: fail the stage now, not after fetching the whole day
+                    raise RuntimeError(f"archiving to {raw_root} failed: {failures[0]}") from failures[0]
+                future = writer.submit(_archived_row, day, archive, result)
+                future.add_done_callback(note_failure)
+                archived[id(result)] = future
+
+            def note_failure(future: Future[dict[str, Any]]) -> None:
+                if future.exception() is not None:
+                    failures.append(future.exception())
 
             log_rows += [_source_removed_row(day, r) for r in requests if r.source not in known_sources]
             batch = fetch_many([r for r in requests if r.source in known_sources], sources.crawl, archive_now,
@@ -281,6 +295,9 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, r
             robots = [writer.submit(_archived_row, day, archive, result) for result in batch.robots]  # same writer
             log_rows += [future.result() for future in robots]
             log_rows += [archived[id(result)].result() for result in batch.results]
+    asked = {row["url"] for row in log_rows if row["kind"] == "robots"}
+    # robots.txt reused from earlier today (so not asked again): keep its record
+    log_rows += [_replay_row(day, "fetch", row) for row in earlier_robots if row[2] not in asked]
     summary.reused = len(reusable)
     log_rows += [{**row, "partition_date": day, "stage": "fetch"} for row in reusable]
     staged = pl.DataFrame(log_rows, schema=FETCH_LOG_SCHEMA)

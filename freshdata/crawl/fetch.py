@@ -570,11 +570,14 @@ class Fetcher:
             break
         else:
             att = _Attempt(status=404, error="too_many_redirects")  # RFC 9309: treat as unavailable->allow
+        body_lost = att.error is not None and att.status is not None and 200 <= att.status < 300
         if att.status is None:
             if att.state == "blocked_address" and not redirects:
                 policy = RobotsPolicy("blocked", why=att.error)
             else:
                 policy = RobotsPolicy("unavailable", why=att.error)
+        elif body_lost:  # a 2xx whose body never arrived is no permission: ask again later
+            policy = RobotsPolicy("unavailable", status=att.status, why=att.error)
         else:
             policy = RobotsPolicy.from_response(att.status, att.body)
         host = _host_key(url)
@@ -586,7 +589,7 @@ class Fetcher:
             for sm in policy.sitemaps:
                 if sm not in self.robots_sitemaps[host]:
                     self.robots_sitemaps[host].append(sm)
-        ok = att.status is not None and 200 <= att.status < 300
+        ok = att.status is not None and 200 <= att.status < 300 and not body_lost
         self.robots_results.append(FetchResult(
             request=req,
             state="fetched" if ok else att.state if att.status is None else "failed",
@@ -786,6 +789,12 @@ def _run_on_new_loop(work: Coroutine[Any, Any, FetchBatch]) -> FetchBatch:
         return loop.run_until_complete(work)
     finally:
         try:
+            leftover = asyncio.all_tasks(loop)  # only after an error or an interrupt
+            if leftover:
+                for task in leftover:
+                    task.cancel()
+                loop.run_until_complete(asyncio.gather(*leftover, return_exceptions=True))
             loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())  # the DNS lookup threads
         finally:
             loop.close()
