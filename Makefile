@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FRESHDATA_HOME ?= $(CURDIR)/.freshdata
 
-.PHONY: demo test ui lint bench clean
+.PHONY: demo test ui lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 ui: $(STAMP)
-	DAGSTER_HOME=$(FRESHDATA_HOME)/dagster $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(BIN)/freshdata ui
 
 lint: $(STAMP)
 	$(BIN)/ruff check freshdata freshdata_tests benchmarks

@@ -14,6 +14,7 @@ from pathlib import Path
 from freshdata.config import ConfigError, data_home, default_sources_path, load_sources
 
 REPO_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
+REPO_WORKSPACE_YAML = Path(__file__).resolve().parent.parent / "workspace.yaml"
 PACKAGED_DAGSTER_YAML = Path(__file__).resolve().parent / "dagster.yaml"
 
 
@@ -125,6 +126,26 @@ def cmd_query(args: argparse.Namespace) -> int:
     return run_query(data_home(), args.sql, args.format)
 
 
+def cmd_ui(args: argparse.Namespace) -> int:
+    """`dagster dev` on the CLI's instance, so the UI shows the runs of `freshdata run` and the demo.
+
+    Prepares $FRESHDATA_HOME/dagster first, so it also works on a home that has never run anything.
+    """
+    home = data_home()
+    os.environ["FRESHDATA_HOME"] = str(home)  # the code server must write where the CLI writes
+    os.environ["FRESHDATA_SOURCES"] = str(default_sources_path().resolve())  # found from here, before the chdir
+    dagster_home = _prepare_instance(home)
+    # The repo's workspace.yaml names the location `freshdata`; an installed package has only its module.
+    target = ["-w", str(REPO_WORKSPACE_YAML)] if REPO_WORKSPACE_YAML.exists() else ["-m", "freshdata.definitions"]
+    dagster = Path(sys.executable).with_name("dagster")
+    argv = [str(dagster) if dagster.exists() else "dagster", "dev", *target, "-h", args.host, "-p", str(args.port)]
+    print(f"freshdata ui: sources {os.environ['FRESHDATA_SOURCES']}; DAGSTER_HOME={dagster_home} {' '.join(argv)}",
+          flush=True)
+    os.chdir(dagster_home)  # from the repo root, Dagster would warn that it ignores the repo's dagster.yaml (copied)
+    os.execvp(argv[0], argv)
+    return 1  # not reached: exec replaces this process
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="freshdata", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -145,6 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     query.add_argument("sql")
     query.add_argument("--format", choices=["table", "csv", "json"], default="table")
     query.set_defaults(func=cmd_query)
+
+    ui = sub.add_parser("ui", help="open the Dagster UI (webserver + daemon) on this data home's instance")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
 
     for register in _extra_commands():
         register(sub)

@@ -1,5 +1,6 @@
-"""`dagster dev` (webserver + daemon, as a user starts it) on loopback against the repo's workspace.yaml and
-dagster.yaml: the code location loads, its assets/checks/job/schedule are there, and a run of one
+"""`freshdata ui` (= `make ui`: `dagster dev`, webserver + daemon, as a user starts it) on loopback, on a data
+home that has never run anything, from outside the repo: it prepares the instance with the repo's dagster.yaml
+and loads the repo's workspace.yaml; the code location loads, its assets/checks/job/schedule are there, and a run of one
 partition launched through GraphQL goes through the queue (QueuedRunCoordinator → daemon), succeeds and
 passes its asset checks. Only 127.0.0.1 is contacted (the webserver and the demo site)."""
 
@@ -22,7 +23,7 @@ import dagster as dg
 import pytest
 
 from freshdata.demo.site import DemoSite
-from freshdata_tests.pipeline_helpers import REPO_DAGSTER_YAML, REPO_ROOT, free_port, read_db, write_demo_sources
+from freshdata_tests.pipeline_helpers import REPO_DAGSTER_YAML, free_port, read_db, write_demo_sources
 
 pytestmark = pytest.mark.slow
 
@@ -52,19 +53,17 @@ def _graphql(url: str, query: str, variables: dict | None = None, timeout: float
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory):
     root = tmp_path_factory.mktemp("ui")
-    home, dagster_home = root / "home", root / "dagster_home"
-    dagster_home.mkdir(parents=True)
-    (dagster_home / "dagster.yaml").write_bytes(REPO_DAGSTER_YAML.read_bytes())
+    home = root / "home"
+    dagster_home = home / "dagster"  # where `freshdata ui` puts the instance, as `freshdata run` does
     port = free_port()
     with DemoSite(days=[DAY, *BACKFILL_DAYS]) as site:
         sources = write_demo_sources(home, site)
-        env = dict(os.environ, FRESHDATA_HOME=str(home), FRESHDATA_SOURCES=str(sources),
-                   DAGSTER_HOME=str(dagster_home), FRESHDATA_LOG_LEVEL="WARNING")
+        env = dict(os.environ, FRESHDATA_HOME=str(home), FRESHDATA_SOURCES=str(sources), FRESHDATA_LOG_LEVEL="WARNING")
+        env.pop("DAGSTER_HOME", None)
         log = (root / "dagster-dev.log").open("w")
         proc = subprocess.Popen(
-            [str(Path(sys.executable).with_name("dagster")), "dev", "-w", "workspace.yaml",
-             "-h", "127.0.0.1", "-p", str(port)],
-            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [str(Path(sys.executable).with_name("freshdata")), "ui", "--port", str(port)],
+            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         url = f"http://127.0.0.1:{port}/graphql"
         try:
             deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -135,6 +134,7 @@ def _location(ui) -> dict:
 
 
 def test_code_location_loads_with_assets_checks_job_and_schedule(ui):
+    assert (ui["dagster_home"] / "dagster.yaml").read_bytes() == REPO_DAGSTER_YAML.read_bytes()
     location = _location(ui)
     (repo,) = location["repositories"]
     assets = {"/".join(n["assetKey"]["path"]) for n in repo["assetNodes"]}
