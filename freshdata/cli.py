@@ -18,8 +18,13 @@ REPO_WORKSPACE_YAML = Path(__file__).resolve().parent.parent / "workspace.yaml"
 PACKAGED_DAGSTER_YAML = Path(__file__).resolve().parent / "dagster.yaml"
 
 
-def _prepare_instance(home: Path) -> Path:
-    """$FRESHDATA_HOME/dagster holds the CLI's (and `make ui`'s) Dagster instance, with the repo's dagster.yaml."""
+def _prepare_instance(home: Path, sources: Path) -> Path:
+    """$FRESHDATA_HOME/dagster holds the CLI's (and `make ui`'s) Dagster instance, with the repo's dagster.yaml.
+
+    Exports the home and the absolute sources path too: Dagster's step and code-server processes inherit them.
+    """
+    os.environ["FRESHDATA_HOME"] = str(home)
+    os.environ["FRESHDATA_SOURCES"] = str(sources.resolve())
     dagster_home = home / "dagster"
     dagster_home.mkdir(parents=True, exist_ok=True)
     source = REPO_DAGSTER_YAML if REPO_DAGSTER_YAML.exists() else PACKAGED_DAGSTER_YAML
@@ -43,9 +48,7 @@ def run_days(days: list[date], sources: Path, home: Path, quiet: bool = False) -
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return False
-    os.environ["FRESHDATA_HOME"] = str(home)
-    os.environ["FRESHDATA_SOURCES"] = str(sources.resolve())
-    _prepare_instance(home)
+    _prepare_instance(home, sources)
     with _home_lock(home):
         return _run_days_locked(days, quiet)
 
@@ -131,10 +134,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
     Prepares $FRESHDATA_HOME/dagster first, so it also works on a home that has never run anything.
     """
-    home = data_home()
-    os.environ["FRESHDATA_HOME"] = str(home)  # the code server must write where the CLI writes
-    os.environ["FRESHDATA_SOURCES"] = str(default_sources_path().resolve())  # found from here, before the chdir
-    dagster_home = _prepare_instance(home)
+    dagster_home = _prepare_instance(data_home(), default_sources_path())  # sources found from here, before the chdir
     # The repo's workspace.yaml names the location `freshdata`; an installed package has only its module.
     target = ["-w", str(REPO_WORKSPACE_YAML)] if REPO_WORKSPACE_YAML.exists() else ["-m", "freshdata.definitions"]
     dagster = Path(sys.executable).with_name("dagster")
