@@ -61,6 +61,8 @@ class Extraction:
 
 
 METADATA_FIELDS = ("title", "author", "date", "sitename", "hostname", "description", "categories", "tags")
+# When the feed or sitemap dated the page, trafilatura's costly extensive date search is skipped.
+KNOWN_DATE_PARAMS = {"extensive_search": False, "original_date": True}
 
 
 def extract_one(job: ExtractJob) -> Extraction:
@@ -69,7 +71,7 @@ def extract_one(job: ExtractJob) -> Extraction:
 
     try:
         html = job.html.load() if isinstance(job.html, ArchivedPage) else job.html
-        date_params = {"extensive_search": False, "original_date": True} if job.date_known else None
+        date_params = dict(KNOWN_DATE_PARAMS) if job.date_known else None
         doc = trafilatura.bare_extraction(html, url=job.url, with_metadata=True,
                                           date_extraction_params=date_params)
     except Exception as exc:  # trafilatura raises many things on broken HTML; each is a recorded failure
