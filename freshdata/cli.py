@@ -3,35 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import os
-import shutil
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from freshdata.config import ConfigError, data_home, default_sources_path, load_sources
+from freshdata.config import data_home, default_sources_path
+from freshdata.runs import prepare_instance, run_days
 
-REPO_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
 REPO_WORKSPACE_YAML = Path(__file__).resolve().parent.parent / "workspace.yaml"
-PACKAGED_DAGSTER_YAML = Path(__file__).resolve().parent / "dagster.yaml"
-
-
-def _prepare_instance(home: Path, sources: Path) -> Path:
-    """$FRESHDATA_HOME/dagster holds the CLI's (and `make ui`'s) Dagster instance, with the repo's dagster.yaml.
-
-    Exports the home and the absolute sources path too: Dagster's step and code-server processes inherit them.
-    """
-    os.environ["FRESHDATA_HOME"] = str(home)
-    os.environ["FRESHDATA_SOURCES"] = str(sources.resolve())
-    dagster_home = home / "dagster"
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    source = REPO_DAGSTER_YAML if REPO_DAGSTER_YAML.exists() else PACKAGED_DAGSTER_YAML
-    if source.exists():
-        shutil.copyfile(source, dagster_home / "dagster.yaml")
-    os.environ["DAGSTER_HOME"] = str(dagster_home)
-    return dagster_home
 
 
 def _parse_day(text: str) -> date:
@@ -41,79 +21,15 @@ def _parse_day(text: str) -> date:
         raise SystemExit(f"freshdata: --date must be YYYY-MM-DD, got {text!r}") from None
 
 
-def run_days(days: list[date], sources: Path, home: Path, quiet: bool = False) -> bool:
-    """Materialize the whole pipeline for each day, in order, through Dagster with a persistent instance."""
-    try:
-        load_sources(sources)  # fail early, with the file/source/field, before Dagster starts
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return False
-    _prepare_instance(home, sources)
-    with _home_lock(home):
-        return _run_days_locked(days, quiet)
-
-
-@contextlib.contextmanager
-def _home_lock(home: Path):
-    """One CLI run per data home at a time: DuckDB has one writer, and Dagster pools do not span processes
-    started with `freshdata run` (runs launched from the UI queue through dagster.yaml instead)."""
-    home.mkdir(parents=True, exist_ok=True)
-    with (home / ".run.lock").open("w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"freshdata: waiting for another run on {home} to finish ...", file=sys.stderr)
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _run_days_locked(days: list[date], quiet: bool) -> bool:
-    import warnings
-
-    import dagster as dg
-
-    warnings.filterwarnings("ignore", category=dg.BetaWarning)
-    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-    from freshdata.definitions import build_definitions
-
-    defs = build_definitions()
-    job = defs.resolve_job_def("daily_pipeline")
-    ok = True
-    with dg.DagsterInstance.get() as instance:
-        for day in days:
-            result = job.execute_in_process(
-                partition_key=day.isoformat(), instance=instance, raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": os.environ.get(
-                    "FRESHDATA_LOG_LEVEL", "WARNING")}}}},
-            )
-            if not result.success:
-                ok = False
-                failures = [e for e in result.all_events if e.is_step_failure]
-                for event in failures:
-                    error = event.step_failure_data.error
-                    print(f"freshdata: {day} step {event.step_key} failed: {error.message.strip() if error else ''}",
-                          file=sys.stderr)
-                break
-            if not quiet:
-                print(f"{day}: run {result.run_id} succeeded")
-    return ok
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     home = data_home()
     sources = Path(args.sources) if args.sources else default_sources_path()
     start = _parse_day(args.date)
     end = _parse_day(args.to) if args.to else start
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    ok = run_days(days, sources, home)
-    if ok:
-        from freshdata.report import print_day_summary
+    from freshdata.report import print_day_summary
 
-        for day in days:
-            print_day_summary(home, day)
+    ok = run_days(days, sources, home, after_day=lambda day: print_day_summary(home, day))
     return 0 if ok else 1
 
 
@@ -134,7 +50,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
     Prepares $FRESHDATA_HOME/dagster first, so it also works on a home that has never run anything.
     """
-    dagster_home = _prepare_instance(data_home(), default_sources_path())  # sources found from here, before the chdir
+    dagster_home = prepare_instance(data_home(), default_sources_path())  # sources found from here, before the chdir
     # The repo's workspace.yaml names the location `freshdata`; an installed package has only its module.
     target = ["-w", str(REPO_WORKSPACE_YAML)] if REPO_WORKSPACE_YAML.exists() else ["-m", "freshdata.definitions"]
     dagster = Path(sys.executable).with_name("dagster")

@@ -20,7 +20,9 @@ def crash_point(name: str) -> None:
     wanted = os.environ.get("FRESHDATA_CRASH_AT")
     if not wanted:
         return
-    point, _, nth = wanted.partition(":")
+    point, _, nth = wanted.rpartition(":")
+    if not nth.isdigit():
+        point, nth = wanted, "1"
     if point != name:
         return
     _hits[name] += 1

@@ -27,9 +27,9 @@ def _reset_home(home: Path) -> None:
 
 
 def run_demo(home: Path, days: int = 3) -> int:
-    from freshdata.cli import run_days
     from freshdata.demo.site import DemoSite, demo_sources_yaml
     from freshdata.report import print_day_summary
+    from freshdata.runs import run_days
 
     started = time.monotonic()
     _reset_home(home)

@@ -1,0 +1,353 @@
+"""Running days through Dagster from the command line so that no crash ever blocks the next run.
+
+* One CLI run per data home at a time (a file lock): while a run holds it, it says so, and gives up
+  after `wait_timeout_s` (FRESHDATA_WAIT_TIMEOUT, default one hour).
+* Holding that lock proves that every earlier CLI run on this home has ended, so a CLI-launched Dagster
+  run that is still "started" lost its process (kill -9, OOM, disk full, power cut): it is marked
+  failed and its `duckdb` pool slot freed before the next run starts. Slots still held by finished runs
+  are freed too.
+* The job runs on a worker thread; this thread watches it. A run waiting for a pool slot held by another
+  run (one launched from the UI) says which within seconds and gives up after the same timeout, and the
+  first Ctrl-C or SIGTERM stops the run at once, like kill -9 would: every stage is crash-safe (its day
+  is replaced in one transaction, the archive is salvaged, publication is one rename), so the next run
+  resumes where this one stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import re
+import shutil
+import signal
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from freshdata.config import ConfigError, load_sources
+
+REPO_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
+PACKAGED_DAGSTER_YAML = Path(__file__).resolve().parent / "dagster.yaml"
+LAUNCHER_TAG = "freshdata/launcher"
+DUCKDB_POOL = "duckdb"
+DEFAULT_WAIT_TIMEOUT_S = 3600.0
+POLL_S = 0.5
+REMIND_EVERY_S = 60.0
+EXIT_WAIT_TIMEOUT = 75  # EX_TEMPFAIL: try again later
+NO_SPACE = re.compile(r"no space left on device|database or disk is full|errno 28\b|\[Errno 28\]", re.IGNORECASE)
+_QUOTED_PATH = re.compile(r"""["'](/[^"']+)["']""")
+
+Say = Callable[[str], None]
+
+
+def say(message: str) -> None:
+    """One line to stderr, now (whatever the log level): what the run waits for, why it stopped."""
+    print(f"freshdata: {message}", file=sys.stderr, flush=True)
+
+
+class WaitTimeout(Exception):
+    """Gave up waiting for another run (the home lock or a Dagster pool slot)."""
+
+
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM: stop now. A BaseException so that no `except Exception` swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def wait_timeout_s() -> float:
+    text = os.environ.get("FRESHDATA_WAIT_TIMEOUT", "")
+    try:
+        return float(text) if text else DEFAULT_WAIT_TIMEOUT_S
+    except ValueError:
+        raise ConfigError(f"FRESHDATA_WAIT_TIMEOUT must be a number of seconds, got {text!r}") from None
+
+
+def prepare_instance(home: Path, sources: Path) -> Path:
+    """$FRESHDATA_HOME/dagster holds the CLI's (and `make ui`'s) Dagster instance, with the repo's dagster.yaml.
+
+    Exports the home and the absolute sources path too: Dagster's step and code-server processes inherit them.
+    """
+    os.environ["FRESHDATA_HOME"] = str(home)
+    os.environ["FRESHDATA_SOURCES"] = str(sources.resolve())
+    dagster_home = home / "dagster"
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    source = REPO_DAGSTER_YAML if REPO_DAGSTER_YAML.exists() else PACKAGED_DAGSTER_YAML
+    if source.exists():
+        shutil.copyfile(source, dagster_home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    return dagster_home
+
+
+@contextlib.contextmanager
+def home_lock(home: Path, timeout_s: float, tell: Say = say) -> Iterator[None]:
+    """One CLI run per data home at a time: DuckDB has one writer. Waits (saying for whom) up to timeout_s."""
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / ".run.lock").open("a+") as fh:
+        started = time.monotonic()
+        told = 0.0
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                waited = time.monotonic() - started
+                if waited >= timeout_s:
+                    raise WaitTimeout(f"gave up after {waited:.0f} s waiting for the run lock on {home} "
+                                      f"({_lock_holder(fh)}); set FRESHDATA_WAIT_TIMEOUT to wait longer") from None
+                if not told or time.monotonic() - told >= REMIND_EVERY_S:
+                    tell(f"waiting for another run on {home} to finish ({_lock_holder(fh)}); "
+                         f"giving up after {timeout_s:.0f} s")
+                    told = time.monotonic()
+                time.sleep(min(POLL_S, max(0.0, timeout_s - waited)))
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}\n")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _lock_holder(fh) -> str:
+    fh.seek(0)
+    return fh.read().strip() or "pid unknown"
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """The first Ctrl-C or SIGTERM raises Interrupted in the main thread (Dagster would delay both)."""
+
+    def handler(signum, _frame):
+        raise Interrupted(signum)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def recover_stale_runs(instance, tell: Say = say) -> list[str]:
+    """Mark CLI runs whose process is gone as failed and free every pool slot no live run holds.
+
+    Only called with the home lock held: then no CLI run on this home is alive, so an unfinished CLI run
+    is a dead one. Runs launched from the UI are left to Dagster (their run worker may be alive).
+    """
+    import dagster as dg
+    from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
+
+    recovered = []
+    stale = instance.get_runs(filters=dg.RunsFilter(statuses=NOT_FINISHED_STATUSES, tags={LAUNCHER_TAG: "cli"}))
+    for run in stale:
+        instance.report_run_failed(run, message="freshdata: the process of this run ended without finishing it "
+                                   "(killed, out of memory or disk full); marked failed by the next run")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        recovered.append(run.run_id)
+    info = instance.event_log_storage.get_concurrency_info(DUCKDB_POOL)
+    for run_id in info.active_run_ids | {step.run_id for step in info.pending_steps}:
+        run = instance.get_run_by_id(run_id)
+        if run is None or run.is_finished:
+            instance.event_log_storage.free_concurrency_slots_for_run(run_id)
+            recovered.append(run_id)
+    if recovered:
+        tell(f"recovered {len(recovered)} run(s) left unfinished by a crash: "
+             f"{', '.join(r[:8] for r in recovered)} (marked failed, pool slots freed)")
+    return recovered
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid` (Linux /proc): the extraction fork server and its workers."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            children[int(stat.read_text().rpartition(")")[2].split()[1])].append(int(stat.parent.name))
+    found, stack = [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def abandon_run(instance, run_id: str, why: str, exit_code: int) -> None:
+    """Stop this process now, as kill -9 would, but leave the instance clean: the run marked failed, its
+    pool slots freed, its worker processes killed. Every stage is crash-safe, so nothing else is needed."""
+    for pid in _descendants(os.getpid()):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(Exception):
+        run = instance.get_run_by_id(run_id)
+        if run is not None and not run.is_finished:
+            instance.report_run_failed(run, message=f"freshdata: {why}")
+        instance.event_log_storage.free_concurrency_slots_for_run(run_id)
+    say(why)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(exit_code)
+
+
+@dataclass
+class DayOutcome:
+    ok: bool
+    lines: list[str]
+
+
+def _pool_holders(instance, run_id: str) -> str | None:
+    """Who holds the pool slot our run waits for, or None when it does not wait."""
+    info = instance.event_log_storage.get_concurrency_info(DUCKDB_POOL)
+    if run_id not in info.pending_run_ids:
+        return None
+    holders = []
+    for other in sorted(info.active_run_ids - {run_id}):
+        run = instance.get_run_by_id(other)
+        launched = (run.tags.get(LAUNCHER_TAG) if run else None) or "ui/daemon"
+        holders.append(f"run {other[:8]} ({run.status.value if run else 'unknown'}, {launched})")
+    return ", ".join(holders) or "another run"
+
+
+def execute_day(job, instance, day: date, run_config: dict, timeout_s: float, tell: Say = say):
+    """execute_in_process on a worker thread, watched from here: pool waits, timeout, Ctrl-C/SIGTERM."""
+    from dagster._core.utils import make_new_run_id
+
+    run_id = make_new_run_id()
+    outcome: dict = {}
+
+    def target() -> None:
+        try:
+            outcome["result"] = job.execute_in_process(
+                partition_key=day.isoformat(), instance=instance, raise_on_error=False, run_config=run_config,
+                run_id=run_id, tags={LAUNCHER_TAG: "cli", "freshdata/pid": str(os.getpid())})
+        except BaseException as exc:  # reported by the watching thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=target, name=f"freshdata-run-{day}", daemon=True)
+    waiting_since: float | None = None
+    told = 0.0
+    try:
+        worker.start()
+        while worker.is_alive():
+            worker.join(POLL_S)
+            holders = _pool_holders(instance, run_id) if worker.is_alive() else None
+            if holders is None:
+                waiting_since = None
+                continue
+            now = time.monotonic()
+            waiting_since = waiting_since or now
+            if now - waiting_since >= timeout_s:
+                abandon_run(instance, run_id, f"{day}: gave up after {now - waiting_since:.0f} s waiting for "
+                            f"Dagster pool '{DUCKDB_POOL}' held by {holders}; set FRESHDATA_WAIT_TIMEOUT to wait "
+                            "longer", EXIT_WAIT_TIMEOUT)
+            if not told or now - told >= REMIND_EVERY_S:
+                tell(f"{day}: waiting for Dagster pool '{DUCKDB_POOL}' held by {holders}; "
+                     f"giving up after {timeout_s:.0f} s")
+                told = now
+    except Interrupted as exc:
+        abandon_run(instance, run_id, f"{day}: stopped by {exc} (the next run resumes this day)",
+                    128 + exc.signum)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def _error_chain(error) -> Iterator:
+    while error is not None:
+        yield error
+        error = error.cause or getattr(error, "context", None)
+
+
+def explain_exception(day: date, exc: BaseException, home: Path) -> str:
+    """One line for an error raised outside any step (e.g. Dagster's own storage)."""
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or NO_SPACE.search(text):
+        path = getattr(exc, "filename", None) or home / "dagster"
+        return f"{day}: no space left on device ({path}); free space and run again: the next run resumes this day"
+    return f"{day}: {text.splitlines()[0] if text else type(exc).__name__}"
+
+
+def explain_failure(day: date, result, home: Path) -> list[str]:
+    """One line per failed step: its deepest cause, and 'no space left' with the path when that is the cause."""
+    lines = []
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        error = event.step_failure_data.error
+        chain = list(_error_chain(error))
+        full = "\n".join(e.message for e in chain)
+        if NO_SPACE.search(full):
+            match = _QUOTED_PATH.search(full)
+            path = match.group(1) if match else home
+            lines.append(f"{day}: step {event.step_key}: no space left on device ({path}); "
+                         "free space and run again: the next run resumes this day")
+            continue
+        deepest = next((e for e in reversed(chain) if e.message.strip()), error)
+        message = deepest.message.strip().splitlines()[0] if deepest and deepest.message.strip() else "failed"
+        lines.append(f"{day}: step {event.step_key} failed: {message}")
+    if not lines:
+        lines.append(f"{day}: run {result.run_id} failed")
+    return lines
+
+
+def run_days(days: list[date], sources: Path, home: Path, quiet: bool = False,
+             after_day: Callable[[date], None] | None = None) -> bool:
+    """Materialize the whole pipeline for each day, in order, through Dagster with a persistent instance."""
+    try:
+        load_sources(sources)  # fail early, with the file/source/field, before Dagster starts
+        timeout_s = wait_timeout_s()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return False
+    prepare_instance(home, sources)
+    try:
+        with stop_on_signals(), home_lock(home, timeout_s):
+            return _run_days_locked(days, home, quiet, timeout_s, after_day)
+    except WaitTimeout as exc:
+        say(str(exc))
+        return False
+    except Interrupted as exc:
+        say(f"stopped by {exc} before the run started")
+        sys.exit(128 + exc.signum)
+
+
+def _run_days_locked(days: list[date], home: Path, quiet: bool, timeout_s: float,
+                     after_day: Callable[[date], None] | None) -> bool:
+    import warnings
+
+    import dagster as dg
+
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+    from freshdata.definitions import build_definitions
+
+    defs = build_definitions()
+    job = defs.resolve_job_def("daily_pipeline")
+    log_level = os.environ.get("FRESHDATA_LOG_LEVEL", "WARNING")
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    with dg.DagsterInstance.get() as instance:
+        recover_stale_runs(instance)
+        for day in days:
+            try:
+                result = execute_day(job, instance, day, run_config, timeout_s)
+            except Exception as exc:
+                say(explain_exception(day, exc, home))
+                return False
+            if not result.success:
+                for line in explain_failure(day, result, home):
+                    say(line)
+                return False
+            if not quiet:
+                print(f"{day}: run {result.run_id} succeeded", flush=True)
+            if after_day is not None:
+                after_day(day)
+    return True
