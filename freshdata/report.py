@@ -10,22 +10,35 @@ from pathlib import Path
 import duckdb
 
 from freshdata import store
+from freshdata.snapshot import published_state
 
 
-def open_reader(home: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB that sees the Parquet snapshots (never locked) and, when no run holds the
-    write lock, the pipeline database attached read-only as `pipeline`."""
+def _sql_text(value: str | Path) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def open_reader(home: Path, attach_pipeline: bool = False) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB over what is published (exports/published.json): views snapshots,
+    latest_snapshot, freshness, tag_counts, manifest, funnel. It holds no lock on the pipeline database;
+    with attach_pipeline (only for queries that name pipeline tables) that database is attached read-only
+    as `pipeline`, when no run holds its write lock."""
     con = duckdb.connect()
-    has_snapshots = any((home / "snapshots").glob("*/*.parquet"))
-    has_exports = (home / "exports" / "manifest.parquet").exists()
-    views = (["snapshots", "latest_snapshot", "freshness", "tag_counts"] if has_snapshots else []) + (
-        ["manifest", "funnel"] if has_exports else [])
-    for name in views:
-        con.execute(store.load_sql(f"views/{name}").replace("{home}", str(home).replace("'", "''")))
+    state = published_state(home)
+    if state is not None:
+        files = [home / e["path"] for e in state["snapshots"]]
+        fill = {"{home}": str(home).replace("'", "''"), "{files}": "[" + ", ".join(map(_sql_text, files)) + "]",
+                "{manifest}": str(home / state["manifest"]).replace("'", "''"),
+                "{funnel}": str(home / state["funnel"]).replace("'", "''")}
+        views = (["snapshots", "latest_snapshot", "freshness", "tag_counts"] if files else []) + ["manifest", "funnel"]
+        for name in views:
+            sql = store.load_sql(f"views/{name}")
+            for key, value in fill.items():
+                sql = sql.replace(key, value)
+            con.execute(sql)
     database = store.db_path(home)
-    if database.exists():
+    if attach_pipeline and database.exists():
         try:
-            con.execute(f"ATTACH '{str(database).replace(chr(39), chr(39) * 2)}' AS pipeline (READ_ONLY)")
+            con.execute(f"ATTACH {_sql_text(database)} AS pipeline (READ_ONLY)")
             con.execute("SET search_path = 'memory.main,pipeline.main'")
         except duckdb.Error as exc:  # a run holds the write lock: the Parquet views still answer
             print(f"freshdata: pipeline tables unavailable ({str(exc).splitlines()[0]}); "
@@ -34,21 +47,31 @@ def open_reader(home: Path) -> duckdb.DuckDBPyConnection:
 
 
 def run_query(home: Path, sql: str, fmt: str = "table") -> int:
+    """Answer from the published snapshots alone when the query allows; attach the pipeline database
+    (read-only, which blocks a run's writes while the query lasts) only for queries naming its tables."""
     try:
         con = open_reader(home)
-        relation = con.sql(sql)
+        try:
+            relation = con.sql(sql)
+        except duckdb.CatalogException:
+            con.close()
+            con = open_reader(home, attach_pipeline=True)
+            relation = con.sql(sql)
     except duckdb.Error as exc:
         print(f"freshdata query: {exc}", file=sys.stderr)
         return 1
-    if relation is None:
-        return 0
-    if fmt == "table":
-        relation.show(max_width=200, max_rows=100)
-    elif fmt == "csv":
-        relation.pl().write_csv(sys.stdout)
-    else:
-        for row in relation.pl().iter_rows(named=True):
-            print(json.dumps(row, default=str, ensure_ascii=False))
+    try:
+        if relation is None:
+            return 0
+        if fmt == "table":
+            relation.show(max_width=200, max_rows=100)
+        elif fmt == "csv":
+            relation.pl().write_csv(sys.stdout)
+        else:
+            for row in relation.pl().iter_rows(named=True):
+                print(json.dumps(row, default=str, ensure_ascii=False))
+    finally:
+        con.close()
     return 0
 
 
@@ -96,7 +119,7 @@ SAMPLE_QUERY = ("SELECT snapshot_date, source, language, topic, word_count, left
 def print_demo_epilogue(home: Path, days: list[date]) -> None:
     """The snapshot figures and a sample query, read from the Parquet exports like any user would."""
     con = open_reader(home)
-    print("\n=== snapshots (from Parquet: snapshots/snapshot_date=*/part-0.parquet) ===")
+    print("\n=== snapshots (the Parquet files exports/published.json lists) ===")
     con.sql("SELECT snapshot_date, n_documents, n_extracted, n_exact_duplicate, n_near_duplicate, n_rejected, "
             "left(content_hash, 12) AS content_hash FROM manifest ORDER BY snapshot_date").show()
     con.sql("SELECT * FROM freshness").show()

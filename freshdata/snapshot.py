@@ -1,12 +1,20 @@
-"""Publish a day: the kept documents with every tag into DuckDB and an immutable Parquet export.
+"""Stage a day's snapshot, then publish it in one atomic step, so readers never see a day that is not
+committed and checked.
 
-Exports are hive-partitioned (`snapshots/snapshot_date=YYYY-MM-DD/part-0.parquet`), written under a
-temporary name and renamed, so a reader never sees half a file. Readers query the Parquet files,
-so they never wait for the pipeline's DuckDB write lock. Pure module: no Dagster here.
+* Staging (`stage_snapshot`) replaces the day's rows of `snapshot_documents` in one DuckDB transaction.
+  The blocking asset checks then run on those rows; readers do not see them.
+* Publishing (`publish_snapshot`, only once every blocking check passed) writes the day's Parquet under a
+  new, content-addressed name (`snapshots/snapshot_date=D/part-<hash>.parquet`), commits its manifest row,
+  writes the manifest and funnel exports under new names, and finally replaces `exports/published.json`
+  with one rename. That file lists exactly the published files, and readers build their views from it:
+  files, views and manifest change together or not at all. A crash anywhere before the rename leaves the
+  previous publication visible; files it left behind are removed by the next publication.
+Pure module: no Dagster here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -21,36 +29,65 @@ import polars as pl
 
 from freshdata import store
 from freshdata.config import SourcesFile
+from freshdata.faults import crash_point
 
-SNAPSHOT_FILE = "part-0.parquet"
+PUBLISHED = Path("exports") / "published.json"
+TMP_MARK = ".tmp-"  # every temporary file of a publication has it in its name; stale ones are removed
 
 
 @dataclass(frozen=True)
-class SnapshotResult:
+class StagedSnapshot:
     day: date
     n_documents: int
-    content_hash: str
-    export_path: Path
     funnel: dict[str, int]
     metrics: dict[str, float | None]
     columns: list[tuple[str, str]]
 
 
-def snapshot_path(home: Path, day: date) -> Path:
-    return home / "snapshots" / f"snapshot_date={day.isoformat()}" / SNAPSHOT_FILE
+@dataclass(frozen=True)
+class PublishedSnapshot:
+    day: date
+    n_documents: int
+    content_hash: str
+    export_path: Path
+    generation: str
+
+
+def published_state(home: Path) -> dict | None:
+    """What readers see: the content of exports/published.json (None before the first publication)."""
+    try:
+        return json.loads((home / PUBLISHED).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+
+
+def snapshot_path(home: Path, day: date) -> Path | None:
+    """The published Parquet file of a day, or None when the day is not published."""
+    state = published_state(home) or {}
+    entry = next((e for e in state.get("snapshots", []) if e["snapshot_date"] == day.isoformat()), None)
+    return home / entry["path"] if entry else None
 
 
 def _quoted(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _copy_to(con: duckdb.DuckDBPyConnection, name: str, target: Path, params: dict | None = None) -> None:
-    """COPY … TO a temporary name next to the target, then atomically rename it into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _copy_to_tmp(con: duckdb.DuckDBPyConnection, name: str, folder: Path, params: dict | None = None) -> Path:
+    """COPY … TO a temporary file in `folder`, flushed to disk; the caller renames it into place."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f"{TMP_MARK}{os.getpid()}-{name}"  # no .parquet suffix: no glob reader picks it up
     sql = store.load_sql(name).replace("{path}", _quoted(tmp))
     con.execute(sql, params) if params else con.execute(sql)  # one COPY statement per file
-    os.replace(tmp, target)
+    _fsync(tmp)
+    return tmp
 
 
 def file_hash(path: Path) -> str:
@@ -71,39 +108,98 @@ def _versions() -> dict[str, str]:
     return {f"{name}_version": version(name) for name in ("freshdata", "trafilatura", "datasketch", "duckdb")}
 
 
-def write_snapshot(con: duckdb.DuckDBPyConnection, day: date, home: Path, sources: SourcesFile,
-                   recipe_hash: str) -> SnapshotResult:
-    """Replace the day's snapshot rows, Parquet export and manifest row, all or nothing."""
-    target = snapshot_path(home, day)
+def _day_funnel(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, int]:
+    funnel = store.fetch_dicts(con, "select_day_funnel", {"day": day})
+    return {k: int(v) for k, v in (funnel[0] if funnel else {}).items() if k != "partition_date"}
+
+
+def stage_snapshot(con: duckdb.DuckDBPyConnection, day: date) -> StagedSnapshot:
+    """Replace the day's rows of snapshot_documents (one transaction); readers see nothing of it yet."""
     with store.transaction(con):
         store.run(con, "delete_snapshot_partition", {"day": day})
         store.run(con, "insert_snapshot_documents", {"day": day})
-        funnel = store.fetch_dicts(con, "select_day_funnel", {"day": day})
-        funnel_row = {k: int(v) for k, v in (funnel[0] if funnel else {}).items() if k != "partition_date"}
+        funnel = _day_funnel(con, day)
         metrics = store.fetch_dicts(con, "select_snapshot_metrics", {"day": day})[0]
-        _copy_to(con, "export_snapshot_parquet", target, {"day": day})
-        content_hash = file_hash(target)
-        manifest = {
-            "snapshot_date": day, "n_documents": int(metrics["kept"]),
-            "n_discovered": funnel_row.get("discovered", 0), "n_extracted": funnel_row.get("extracted", 0),
-            "n_exact_duplicate": funnel_row.get("exact_duplicate", 0),
-            "n_near_duplicate": funnel_row.get("near_duplicate", 0), "n_rejected": funnel_row.get("rejected", 0),
-            "export_path": str(target.relative_to(home)), "content_hash": content_hash,
-            "config_hash": config_hash(sources), "recipe_hash": recipe_hash, **_versions(),
-            "created_at": datetime.now(UTC),
-        }
-        store.insert_rows(con, "insert_snapshot_manifest", pl.DataFrame([manifest]))
         columns = [(name, str(kind)) for name, kind, *_ in
                    con.execute("DESCRIBE snapshot_documents").fetchall() if name != "snapshot_date"]
-    export_tables(con, home)
-    return SnapshotResult(day, int(metrics["kept"]), content_hash, target, funnel_row,
-                          {k: v for k, v in metrics.items() if k != "kept"}, columns)
+    crash_point("snapshot:staged")
+    return StagedSnapshot(day, int(metrics["kept"]), funnel, {k: v for k, v in metrics.items() if k != "kept"},
+                          columns)
 
 
-def export_tables(con: duckdb.DuckDBPyConnection, home: Path) -> None:
-    """Refresh the small whole-history exports readers use next to the snapshots (manifest, funnel)."""
-    _copy_to(con, "export_manifest_parquet", home / "exports" / "manifest.parquet")
-    _copy_to(con, "export_funnel_parquet", home / "exports" / "funnel.parquet")
+def publish_snapshot(con: duckdb.DuckDBPyConnection, day: date, home: Path, sources: SourcesFile,
+                     recipe_hash: str) -> PublishedSnapshot:
+    """Make the staged (and checked) day visible to readers: all of it at once, or nothing."""
+    remove_stray_files(home)
+    folder = home / "snapshots" / f"snapshot_date={day.isoformat()}"
+    tmp = _copy_to_tmp(con, "export_snapshot_parquet", folder, {"day": day})
+    content_hash = file_hash(tmp)
+    target = folder / f"part-{content_hash[:16]}.parquet"  # a new name: the published file is never overwritten
+    os.replace(tmp, target)
+    crash_point("publish:file_in_place")
+    funnel = _day_funnel(con, day)
+    n_documents = int(store.fetch_dicts(con, "select_snapshot_metrics", {"day": day})[0]["kept"])
+    manifest = {
+        "snapshot_date": day, "n_documents": n_documents,
+        "n_discovered": funnel.get("discovered", 0), "n_extracted": funnel.get("extracted", 0),
+        "n_exact_duplicate": funnel.get("exact_duplicate", 0),
+        "n_near_duplicate": funnel.get("near_duplicate", 0), "n_rejected": funnel.get("rejected", 0),
+        "export_path": str(target.relative_to(home)), "content_hash": content_hash,
+        "config_hash": config_hash(sources), "recipe_hash": recipe_hash, **_versions(),
+        "created_at": datetime.now(UTC),
+    }
+    with store.transaction(con):
+        store.run(con, "delete_snapshot_manifest_partition", {"day": day})
+        store.insert_rows(con, "insert_snapshot_manifest", pl.DataFrame([manifest]))
+    crash_point("publish:committed")
+    generation = export_tables(con, home)
+    return PublishedSnapshot(day, n_documents, content_hash, target, generation)
+
+
+def export_tables(con: duckdb.DuckDBPyConnection, home: Path) -> str:
+    """Write the whole-history exports (manifest, funnel) under new names, then switch readers to them and to
+    the manifest's snapshot files with one rename of exports/published.json. Returns the generation."""
+    exports = home / "exports"
+    previous = published_state(home) or {}
+    generation = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    files = {}
+    for name in ("manifest", "funnel"):
+        tmp = _copy_to_tmp(con, f"export_{name}_parquet", exports)
+        files[name] = exports / f"{name}-{generation}.parquet"
+        os.replace(tmp, files[name])
+    snapshots = [{"snapshot_date": d.isoformat(), "path": path, "content_hash": h, "n_documents": n}
+                 for d, path, h, n in store.run(con, "select_published_snapshots").fetchall()]
+    state = {"generation": generation, "manifest": str(files["manifest"].relative_to(home)),
+             "funnel": str(files["funnel"].relative_to(home)), "snapshots": snapshots}
+    crash_point("publish:exports_written")
+    tmp = exports / f"{TMP_MARK}{os.getpid()}-published.json"
+    tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
+    _fsync(tmp)
+    os.replace(tmp, home / PUBLISHED)
+    _fsync(exports)
+    crash_point("publish:switched")
+    _remove_unpublished(home, state, previous)
+    return generation
+
+
+def _remove_unpublished(home: Path, state: dict, previous: dict) -> None:
+    """Delete what no reader can reach any more: superseded day files and exports older than the previous
+    publication (a reader that opened its views just before the switch may still be reading those)."""
+    keep = {home / e["path"] for e in state["snapshots"]}
+    keep |= {home / state[k] for k in ("manifest", "funnel")}
+    keep |= {home / previous[k] for k in ("manifest", "funnel") if k in previous}
+    for path in [*(home / "snapshots").glob("snapshot_date=*/*.parquet"), *(home / "exports").glob("*.parquet")]:
+        if path not in keep:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def remove_stray_files(home: Path) -> None:
+    """Temporary files of publications that crashed (only one publication runs at a time: the duckdb pool)."""
+    for pattern in (f"snapshots/*/{TMP_MARK}*", f"exports/{TMP_MARK}*", "snapshots/*/.*.tmp-*", "exports/.*.tmp-*"):
+        for path in home.glob(pattern):
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 def funnel_adds_up(funnel: dict[str, int], kept_rows: int) -> list[str]:

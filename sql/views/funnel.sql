@@ -1,2 +1,2 @@
 -- Per-day funnel: discovered → fetched → extracted → exact dup → near dup → rejected → kept.
-CREATE OR REPLACE VIEW funnel AS SELECT * FROM read_parquet('{home}/exports/funnel.parquet');
+CREATE OR REPLACE VIEW funnel AS SELECT * FROM read_parquet('{funnel}');

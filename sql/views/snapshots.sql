@@ -1,3 +1,4 @@
--- All snapshots, straight from the Parquet exports ({home} is the data home). Never locked by a run.
+-- All published snapshots: exactly the Parquet files exports/published.json lists ({files}), so a day that
+-- is being written, or failed its checks, is never seen. Never locked by a run.
 CREATE OR REPLACE VIEW snapshots AS
-SELECT * FROM read_parquet('{home}/snapshots/*/*.parquet', hive_partitioning = true, union_by_name = true);
+SELECT * FROM read_parquet({files}, hive_partitioning = true, union_by_name = true);

@@ -11,7 +11,7 @@ from freshdata.defs.partitions import daily_partitions
 from freshdata.defs.quality.assets import quality_results
 from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, connection
 from freshdata.quality import has_email_or_card, load_recipe
-from freshdata.snapshot import funnel_adds_up, read_rows, write_snapshot
+from freshdata.snapshot import funnel_adds_up, publish_snapshot, read_rows, stage_snapshot
 
 TRAILING_DAYS = 7
 RATE_ALERT_FACTOR = 2.0  # WARN when a rate is more than twice (or under half) its trailing average
@@ -21,33 +21,49 @@ MIN_TRAILING_DAYS = 3  # an average of fewer days is no baseline
 
 @dg.asset(
     partitions_def=daily_partitions, pool=DUCKDB_POOL, group_name="snapshot", deps=[quality_results],
+    description="The day's kept documents with all tags, staged in DuckDB table snapshot_documents. Readers "
+    "see nothing of it until the blocking checks below pass and published_snapshot publishes it.",
+)
+def daily_snapshot(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    day = day_of(context)
+    with connection(duckdb) as con:
+        staged = stage_snapshot(con, day)
+    funnel = staged.funnel
+    extracted = funnel.get("extracted", 0)
+    dup_rate = (funnel.get("exact_duplicate", 0) + funnel.get("near_duplicate", 0)) / extracted if extracted else 0.0
+    reject_rate = funnel.get("rejected", 0) / funnel["fresh"] if funnel.get("fresh") else 0.0
+    p50 = staged.metrics.get("p50_publish_to_ingest_hours")
+    return dg.MaterializeResult(metadata=counts_metadata(
+        "funnel", funnel,
+        **{"dagster/row_count": staged.n_documents, "dagster/partition_row_count": staged.n_documents,
+           "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(n, t) for n, t in staged.columns])},
+        dup_rate=dg.MetadataValue.float(round(dup_rate, 4)),
+        reject_rate=dg.MetadataValue.float(round(reject_rate, 4)),
+        p50_publish_to_ingest_hours=dg.MetadataValue.float(float(p50) if p50 is not None else 0.0),
+    ))
+
+
+@dg.asset(
+    partitions_def=daily_partitions, pool=DUCKDB_POOL, group_name="snapshot", deps=[daily_snapshot],
     freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=54),
                                                     warn_window=timedelta(hours=30)),
-    description="The day's kept documents with all tags: DuckDB table snapshot_documents + Parquet "
-    "snapshots/snapshot_date=YYYY-MM-DD/part-0.parquet (atomic rename) + a manifest row.",
+    description="The checked day made visible to readers in one step: Parquet "
+    "snapshots/snapshot_date=YYYY-MM-DD/part-<hash>.parquet, its manifest row, the manifest and funnel "
+    "exports, and exports/published.json, renamed last, which lists them. Runs only when every blocking "
+    "check of daily_snapshot passed, so a failed check leaves the previous publication visible.",
 )
-def daily_snapshot(context: dg.AssetExecutionContext, freshdata: FreshdataResource,
-                   duckdb: DuckDBResource) -> dg.MaterializeResult:
+def published_snapshot(context: dg.AssetExecutionContext, freshdata: FreshdataResource,
+                       duckdb: DuckDBResource) -> dg.MaterializeResult:
     day = day_of(context)
     sources = freshdata.sources()
     recipe_hash = load_recipe(sources.recipe).hash()
     with connection(duckdb) as con:
-        result = write_snapshot(con, day, freshdata.home_dir, sources, recipe_hash)
-    funnel = result.funnel
-    extracted = funnel.get("extracted", 0)
-    dup_rate = (funnel.get("exact_duplicate", 0) + funnel.get("near_duplicate", 0)) / extracted if extracted else 0.0
-    reject_rate = funnel.get("rejected", 0) / funnel["fresh"] if funnel.get("fresh") else 0.0
-    p50 = result.metrics.get("p50_publish_to_ingest_hours")
-    return dg.MaterializeResult(metadata=counts_metadata(
-        "funnel", funnel,
-        **{"dagster/row_count": result.n_documents, "dagster/partition_row_count": result.n_documents,
-           "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(n, t) for n, t in result.columns])},
-        dup_rate=dg.MetadataValue.float(round(dup_rate, 4)),
-        reject_rate=dg.MetadataValue.float(round(reject_rate, 4)),
-        p50_publish_to_ingest_hours=dg.MetadataValue.float(float(p50) if p50 is not None else 0.0),
-        content_hash=result.content_hash,
-        export=dg.MetadataValue.path(str(result.export_path)),
-    ))
+        result = publish_snapshot(con, day, freshdata.home_dir, sources, recipe_hash)
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": result.n_documents, "dagster/partition_row_count": result.n_documents,
+        "content_hash": result.content_hash, "generation": result.generation,
+        "export": dg.MetadataValue.path(str(result.export_path)),
+    })
 
 
 def _check(passed: bool, description: str, rows: list[dict], severity=dg.AssetCheckSeverity.ERROR,
@@ -133,4 +149,16 @@ def no_silent_source(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResou
     with connection(duckdb) as con:
         rows = read_rows(con, "select_silent_sources", day_of(context), window=TRAILING_DAYS)
     return _check(not rows, f"{len(rows)} sources produced nothing new today", rows,
+                  severity=dg.AssetCheckSeverity.WARN)
+
+
+@_snapshot_check("sources_answered", "Some source answered today (ERROR, blocking: nothing is published when "
+                 "none did); WARN for each source that returned nothing at all, from the first day on.")
+def sources_answered(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
+    with connection(duckdb) as con:
+        rows = read_rows(con, "check_sources_answered", day_of(context))
+    silent = [r for r in rows if not r["answered"]]
+    if rows and len(silent) == len(rows):
+        return _check(False, f"no source answered today: all {len(rows)} returned nothing", silent)
+    return _check(not silent, f"{len(silent)} of {len(rows)} sources returned nothing today", silent,
                   severity=dg.AssetCheckSeverity.WARN)
