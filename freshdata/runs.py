@@ -276,14 +276,32 @@ def explain_exception(day: date, exc: BaseException, home: Path) -> str:
     return f"{day}: {text.splitlines()[0] if text else type(exc).__name__}"
 
 
+def _still_visible(home: Path, day: date) -> str:
+    from freshdata.snapshot import published_state
+
+    state = published_state(home) or {}
+    entry = next((e for e in state.get("snapshots", []) if e["snapshot_date"] == day.isoformat()), None)
+    if entry is None:
+        return "readers see no snapshot of this day"
+    return f"readers still see its previous publication ({entry['n_documents']} documents)"
+
+
 def explain_failure(day: date, result, home: Path) -> list[str]:
-    """One line per failed step: its deepest cause, and 'no space left' with the path when that is the cause."""
+    """One line per failed blocking check or failed step: its deepest cause, and 'no space left' with the
+    path when that is the cause; then what readers see of the day."""
     lines = []
     for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data
+            if not data.passed and data.severity.value == "ERROR":
+                lines.append(f"{day}: check {data.check_name} failed: {data.description}")
+            continue
         if not event.is_step_failure:
             continue
         error = event.step_failure_data.error
         chain = list(_error_chain(error))
+        if any(e.cls_name == "DagsterAssetCheckFailedError" for e in chain):
+            continue  # said above, with the check's own description
         full = "\n".join(e.message for e in chain)
         if NO_SPACE.search(full):
             match = _QUOTED_PATH.search(full)
@@ -296,6 +314,7 @@ def explain_failure(day: date, result, home: Path) -> list[str]:
         lines.append(f"{day}: step {event.step_key} failed: {message}")
     if not lines:
         lines.append(f"{day}: run {result.run_id} failed")
+    lines.append(f"{day}: not published; {_still_visible(home, day)}")
     return lines
 
 
@@ -332,7 +351,7 @@ def _run_days_locked(days: list[date], home: Path, quiet: bool, timeout_s: float
 
     defs = build_definitions()
     job = defs.resolve_job_def("daily_pipeline")
-    log_level = os.environ.get("FRESHDATA_LOG_LEVEL", "WARNING")
+    log_level = os.environ.get("FRESHDATA_LOG_LEVEL", "CRITICAL")  # failures: one line each, from here
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     with dg.DagsterInstance.get() as instance:
         recover_stale_runs(instance)

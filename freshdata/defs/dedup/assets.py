@@ -9,6 +9,7 @@ from freshdata.defs.crawl.assets import extracted_documents
 from freshdata.defs.metadata import counts_metadata, day_of
 from freshdata.defs.partitions import daily_partitions
 from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, connection
+from freshdata.faults import crash_point
 
 PREVIOUS_DAY = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1,
                                              allow_nonexistent_upstream_partitions=True)
@@ -42,6 +43,7 @@ def dedup_decisions(context: dg.AssetExecutionContext, freshdata: FreshdataResou
                 history_texts=lambda ids: dict(
                     store.run(con, "select_document_texts", {"ids": ids, "day": day}).fetchall()),
             )
+            crash_point("dedup:before_commit")
     counts = {"documents": summary.total, "new": summary.fresh, "exact_duplicate": summary.exact_duplicate,
               "near_duplicate": summary.near_duplicate, "too_short": summary.too_short}
     rate = (summary.exact_duplicate + summary.near_duplicate) / summary.total if summary.total else 0.0

@@ -10,6 +10,7 @@ from freshdata.defs.dedup.assets import dedup_decisions
 from freshdata.defs.metadata import counts_metadata, day_of
 from freshdata.defs.partitions import daily_partitions
 from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, connection
+from freshdata.faults import crash_point
 from freshdata.quality import QualityDoc, load_recipe, write_quality_day
 
 
@@ -30,6 +31,7 @@ def quality_results(context: dg.AssetExecutionContext, freshdata: FreshdataResou
         outcomes = recipe.apply_many(docs)
         with store.transaction(con):
             write_quality_day(con, day, outcomes)
+            crash_point("quality:before_commit")
     kept = sum(o.kept for o in outcomes)
     reasons = Counter(f"rejected:{o.reason}" for o in outcomes if not o.kept)
     languages = Counter(f"language:{o.tags.get('language')}" for o in outcomes)
