@@ -40,9 +40,10 @@ DUCKDB_POOL = "duckdb"
 DEFAULT_WAIT_TIMEOUT_S = 3600.0
 POLL_S = 0.5
 REMIND_EVERY_S = 60.0
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 EXIT_WAIT_TIMEOUT = 75  # EX_TEMPFAIL: try again later
 NO_SPACE = re.compile(r"no space left on device|database or disk is full|errno 28\b|\[Errno 28\]", re.IGNORECASE)
-_QUOTED_PATH = re.compile(r"""["'](/[^"']+)["']""")
+_QUOTED_PATH = re.compile(r"""["'](/[^"'\\]+)""")
 
 Say = Callable[[str], None]
 
@@ -267,12 +268,33 @@ def _error_chain(error) -> Iterator:
         error = error.cause or getattr(error, "context", None)
 
 
-def explain_exception(day: date, exc: BaseException, home: Path) -> str:
+def _full_places(home: Path) -> list[str]:
+    """The data home's folders that sit on a full file system (under 1 MiB free), one per device."""
+    seen, full = set(), []
+    for place in (home, home / "raw", home / "snapshots", home / "exports", home / "dedup_index", home / "dagster"):
+        with contextlib.suppress(OSError):
+            device = place.stat().st_dev
+            if device not in seen:
+                seen.add(device)
+                if shutil.disk_usage(place).free < 1 << 20:
+                    full.append(str(place))
+    return full
+
+
+def no_space_line(day: date | str, where: str, text: str, home: Path, path: str | None = None) -> str:
+    """'no space left on device' with the path: the one the error names, else the full folders of the home."""
+    match = _QUOTED_PATH.search(text)
+    places = ([path] if path else []) or ([match.group(1)] if match else []) or _full_places(home) or [str(home)]
+    return (f"{day}: {where}no space left on device ({', '.join(places)}); free space and run again: "
+            "the next run resumes this day")
+
+
+def explain_exception(day: date | str, exc: BaseException, home: Path) -> str:
     """One line for an error raised outside any step (e.g. Dagster's own storage)."""
     text = f"{type(exc).__name__}: {exc}"
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or NO_SPACE.search(text):
-        path = getattr(exc, "filename", None) or home / "dagster"
-        return f"{day}: no space left on device ({path}); free space and run again: the next run resumes this day"
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or NO_SPACE.search(text) or (
+            "disk I/O error" in text and _full_places(home)):
+        return no_space_line(day, "Dagster storage: ", text, home, getattr(exc, "filename", None))
     return f"{day}: {text.splitlines()[0] if text else type(exc).__name__}"
 
 
@@ -304,10 +326,7 @@ def explain_failure(day: date, result, home: Path) -> list[str]:
             continue  # said above, with the check's own description
         full = "\n".join(e.message for e in chain)
         if NO_SPACE.search(full):
-            match = _QUOTED_PATH.search(full)
-            path = match.group(1) if match else home
-            lines.append(f"{day}: step {event.step_key}: no space left on device ({path}); "
-                         "free space and run again: the next run resumes this day")
+            lines.append(no_space_line(day, f"step {event.step_key}: ", full, home))
             continue
         deepest = next((e for e in reversed(chain) if e.message.strip()), error)
         message = deepest.message.strip().splitlines()[0] if deepest and deepest.message.strip() else "failed"
@@ -324,22 +343,35 @@ def run_days(days: list[date], sources: Path, home: Path, quiet: bool = False,
     try:
         load_sources(sources)  # fail early, with the file/source/field, before Dagster starts
         timeout_s = wait_timeout_s()
+        log_level = dagster_log_level()
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return False
-    prepare_instance(home, sources)
+    label = days[0].isoformat() + (f"..{days[-1].isoformat()}" if len(days) > 1 else "")
     try:
+        prepare_instance(home, sources)
         with stop_on_signals(), home_lock(home, timeout_s):
-            return _run_days_locked(days, home, quiet, timeout_s, after_day)
+            return _run_days_locked(days, home, quiet, timeout_s, log_level, after_day)
     except WaitTimeout as exc:
         say(str(exc))
+        return False
+    except Exception as exc:  # Dagster's own storage, the lock file, …: one line, never a traceback
+        say(explain_exception(label, exc, home))
         return False
     except Interrupted as exc:
         say(f"stopped by {exc} before the run started")
         sys.exit(128 + exc.signum)
 
 
-def _run_days_locked(days: list[date], home: Path, quiet: bool, timeout_s: float,
+def dagster_log_level() -> str:
+    """Dagster's console log level from FRESHDATA_LOG_LEVEL; off by default (failures get one line each)."""
+    level = (os.environ.get("FRESHDATA_LOG_LEVEL") or "CRITICAL").upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"FRESHDATA_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+    return level
+
+
+def _run_days_locked(days: list[date], home: Path, quiet: bool, timeout_s: float, log_level: str,
                      after_day: Callable[[date], None] | None) -> bool:
     import warnings
 
@@ -351,7 +383,6 @@ def _run_days_locked(days: list[date], home: Path, quiet: bool, timeout_s: float
 
     defs = build_definitions()
     job = defs.resolve_job_def("daily_pipeline")
-    log_level = os.environ.get("FRESHDATA_LOG_LEVEL", "CRITICAL")  # failures: one line each, from here
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     with dg.DagsterInstance.get() as instance:
         recover_stale_runs(instance)
