@@ -41,16 +41,28 @@ DEFAULT_WAIT_TIMEOUT_S = 3600.0
 POLL_S = 0.5
 REMIND_EVERY_S = 60.0
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-EXIT_WAIT_TIMEOUT = 75  # EX_TEMPFAIL: try again later
+EXIT_WAIT_TIMEOUT = 1  # as for a lock wait that timed out
 NO_SPACE = re.compile(r"no space left on device|database or disk is full|errno 28\b|\[Errno 28\]", re.IGNORECASE)
 _QUOTED_PATH = re.compile(r"""["'](/[^"'\\]+)""")
 
 Say = Callable[[str], None]
 
 
+_terminal: dict[str, object] = {}
+
+
 def say(message: str) -> None:
-    """One line to stderr, now (whatever the log level): what the run waits for, why it stopped."""
-    print(f"freshdata: {message}", file=sys.stderr, flush=True)
+    """One line to stderr, now (whatever the log level): what the run waits for, why it stopped.
+
+    Written to the stderr this process started with: while a step runs, Dagster's compute-log capture
+    redirects file descriptors 1 and 2 through `tail` processes of its own."""
+    out = _terminal.get("stderr") or sys.stderr
+    print(f"freshdata: {message}", file=out, flush=True)
+
+
+def _keep_terminal() -> None:
+    if "stderr" not in _terminal:
+        _terminal["stderr"] = os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1, closefd=True)
 
 
 class WaitTimeout(Exception):
@@ -185,7 +197,7 @@ def _descendants(pid: int) -> list[int]:
 def abandon_run(instance, run_id: str, why: str, exit_code: int) -> None:
     """Stop this process now, as kill -9 would, but leave the instance clean: the run marked failed, its
     pool slots freed, its worker processes killed. Every stage is crash-safe, so nothing else is needed."""
-    for pid in _descendants(os.getpid()):
+    for pid in _descendants(os.getpid()):  # extraction workers, Dagster's compute-log `tail`s
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
     with contextlib.suppress(Exception):
@@ -194,8 +206,6 @@ def abandon_run(instance, run_id: str, why: str, exit_code: int) -> None:
             instance.report_run_failed(run, message=f"freshdata: {why}")
         instance.event_log_storage.free_concurrency_slots_for_run(run_id)
     say(why)
-    sys.stdout.flush()
-    sys.stderr.flush()
     os._exit(exit_code)
 
 
@@ -348,6 +358,7 @@ def run_days(days: list[date], sources: Path, home: Path, quiet: bool = False,
         print(exc, file=sys.stderr)
         return False
     label = days[0].isoformat() + (f"..{days[-1].isoformat()}" if len(days) > 1 else "")
+    _keep_terminal()
     try:
         prepare_instance(home, sources)
         with stop_on_signals(), home_lock(home, timeout_s):
