@@ -304,7 +304,8 @@ def explain_exception(day: date | str, exc: BaseException, home: Path) -> str:
     text = f"{type(exc).__name__}: {exc}"
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or NO_SPACE.search(text) or (
             "disk I/O error" in text and _full_places(home)):
-        return no_space_line(day, "Dagster storage: ", text, home, getattr(exc, "filename", None))
+        path = getattr(exc, "filename2", None) or getattr(exc, "filename", None)  # copyfile: filename is the source
+        return no_space_line(day, "Dagster storage: ", text, home, path)
     return f"{day}: {text.splitlines()[0] if text else type(exc).__name__}"
 
 
