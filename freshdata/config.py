@@ -183,3 +183,18 @@ def default_sources_path() -> Path:
         return Path(env)
     local = Path("sources.yaml")
     return local if local.exists() else data_home() / "sources.yaml"
+
+
+DEFAULT_WAIT_TIMEOUT_S = 3600.0
+
+
+def wait_timeout_s() -> float:
+    """How long a run waits for another one (the home lock, a Dagster pool slot, the DuckDB write lock)."""
+    text = os.environ.get("FRESHDATA_WAIT_TIMEOUT", "")
+    try:
+        value = float(text) if text else DEFAULT_WAIT_TIMEOUT_S
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise ConfigError(f"FRESHDATA_WAIT_TIMEOUT must be a number of seconds >= 0, got {text!r}")
+    return value

@@ -31,13 +31,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from freshdata.config import ConfigError, load_sources
+from freshdata.config import ConfigError, load_sources, wait_timeout_s
 
 REPO_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
 PACKAGED_DAGSTER_YAML = Path(__file__).resolve().parent / "dagster.yaml"
 LAUNCHER_TAG = "freshdata/launcher"
 DUCKDB_POOL = "duckdb"
-DEFAULT_WAIT_TIMEOUT_S = 3600.0
 POLL_S = 0.5
 REMIND_EVERY_S = 60.0
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -75,14 +74,6 @@ class Interrupted(BaseException):
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
-
-
-def wait_timeout_s() -> float:
-    text = os.environ.get("FRESHDATA_WAIT_TIMEOUT", "")
-    try:
-        return float(text) if text else DEFAULT_WAIT_TIMEOUT_S
-    except ValueError:
-        raise ConfigError(f"FRESHDATA_WAIT_TIMEOUT must be a number of seconds, got {text!r}") from None
 
 
 def prepare_instance(home: Path, sources: Path) -> Path:

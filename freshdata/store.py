@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+import sys
+import time
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -30,6 +32,33 @@ def load_sql(name: str) -> str:
 
 def db_path(home: Path) -> Path:
     return home / "freshdata.duckdb"
+
+
+LOCK_HELD = "Could not set lock on file"
+
+
+def connect_waiting(database: str, config: dict, timeout_s: float, poll_s: float = 0.5) -> duckdb.DuckDBPyConnection:
+    """A write connection, waiting while another process holds the file's lock (a reader's long query on
+    pipeline tables): says so on stderr at once and every minute, and gives up after timeout_s."""
+    started = time.monotonic()
+    told = 0.0
+    while True:
+        try:
+            return duckdb.connect(database, read_only=False, config=config)
+        except duckdb.IOException as exc:
+            if LOCK_HELD not in str(exc):
+                raise
+            waited = time.monotonic() - started
+            match = re.search(r"lock is held in (.*?\(PID \d+\))", str(exc))
+            holder = match.group(1) if match else "another process"
+            if waited >= timeout_s:
+                raise TimeoutError(f"gave up after {waited:.0f} s waiting for the DuckDB write lock on {database}, "
+                                   f"held by {holder}; set FRESHDATA_WAIT_TIMEOUT to wait longer") from None
+            if not told or time.monotonic() - told >= 60:
+                print(f"freshdata: waiting for the DuckDB write lock on {database}, held by {holder} "
+                      f"(a query on pipeline tables?); giving up after {timeout_s:.0f} s", file=sys.stderr, flush=True)
+                told = time.monotonic()
+            time.sleep(poll_s)
 
 
 def connect(home: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -28,7 +28,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 REPO_DAGSTER_YAML = REPO_ROOT / "dagster.yaml"
 
 CRAWL_ASSETS = ["discovered_urls", "fetched_pages", "extracted_documents"]
-DOWNSTREAM_ASSETS = ["dedup_decisions", "quality_results", "daily_snapshot"]
+DOWNSTREAM_ASSETS = ["dedup_decisions", "quality_results", "daily_snapshot", "published_snapshot"]
 ALL_ASSETS = CRAWL_ASSETS + DOWNSTREAM_ASSETS
 
 # table -> its partition column

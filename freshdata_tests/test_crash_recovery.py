@@ -331,3 +331,24 @@ def test_published_state_file_is_what_readers_use(site, tmp_path):
         assert con.execute("SELECT DISTINCT snapshot_date FROM snapshots").fetchall() == [(D1,)]
     finally:
         con.close()
+
+
+def test_a_long_query_on_pipeline_tables_makes_the_run_wait_and_say_so(site, tmp_path):
+    """A reader holding the DuckDB file (a `freshdata query` on pipeline tables) makes the next run wait
+    with a message, and give up after FRESHDATA_WAIT_TIMEOUT with one line, instead of failing silently."""
+    home = tmp_path / "home"
+    sources = write_demo_sources(home, site)
+    assert run_cli(home, sources).returncode == 0
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1], "
+                               "read_only=True); print('open', flush=True); time.sleep(120)", str(store.db_path(home))],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        result = run_cli(home, sources, FRESHDATA_WAIT_TIMEOUT="3", timeout=120)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.returncode == 1
+    assert f"waiting for the DuckDB write lock on {store.db_path(home)}, held by" in result.stderr
+    assert "gave up after 3 s waiting for the DuckDB write lock" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -23,6 +23,7 @@ import dagster as dg
 import pytest
 
 from freshdata.demo.site import DemoSite
+from freshdata.snapshot import snapshot_path
 from freshdata_tests.pipeline_helpers import REPO_DAGSTER_YAML, free_port, read_db, write_demo_sources
 
 pytestmark = pytest.mark.slow
@@ -31,9 +32,9 @@ DAY = date(2026, 6, 1)
 # The two days the concurrency test backfills (the demo site's simulated days 2 and 3).
 BACKFILL_DAYS = [DAY + timedelta(days=1), DAY + timedelta(days=2)]
 ASSETS = {"discovered_urls", "fetched_pages", "extracted_documents", "dedup_decisions", "quality_results",
-          "daily_snapshot"}
+          "daily_snapshot", "published_snapshot"}
 CHECKS = {"funnel_adds_up", "no_document_in_two_snapshots", "no_kept_duplicate", "required_tags_present",
-          "no_email_or_card_left", "rates_near_trailing_average", "no_silent_source"}
+          "no_email_or_card_left", "rates_near_trailing_average", "no_silent_source", "sources_answered"}
 BLOCKING_CHECKS = CHECKS - {"rates_near_trailing_average", "no_silent_source"}
 STARTUP_TIMEOUT_S = 120
 RUN_TIMEOUT_S = 240
@@ -199,7 +200,7 @@ def test_partition_run_launched_through_graphql_succeeds_with_passing_checks(ui)
     assert set(evaluations) == CHECKS, evaluations
     assert all(evaluations[c] for c in BLOCKING_CHECKS), evaluations
     assert materialized == ASSETS
-    assert (ui["home"] / "snapshots" / f"snapshot_date={DAY.isoformat()}" / "part-0.parquet").is_file()
+    assert snapshot_path(ui["home"], DAY).is_file()
 
 
 LAUNCH_BACKFILL = """
@@ -240,7 +241,7 @@ def _ensure_day_materialized(ui, repo_name: str) -> None:
     (-k), materialize DAY first the same way."""
     instance = dg.DagsterInstance.from_config(str(ui["dagster_home"]))
     try:
-        done = DAY.isoformat() in instance.get_materialized_partitions(dg.AssetKey("daily_snapshot"))
+        done = DAY.isoformat() in instance.get_materialized_partitions(dg.AssetKey("published_snapshot"))
     finally:
         instance.dispose()
     if done:

@@ -11,7 +11,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from freshdata import store
-from freshdata.config import SourcesFile, data_home, default_sources_path, load_sources
+from freshdata.config import SourcesFile, data_home, default_sources_path, load_sources, wait_timeout_s
 
 DUCKDB_POOL = "duckdb"  # every asset that writes DuckDB runs in this pool (limit 1 in dagster.yaml)
 
@@ -42,6 +42,20 @@ class FreshdataResource(dg.ConfigurableResource):
         return load_sources(self.sources_path)
 
 
+class WaitingDuckDBResource(DuckDBResource):
+    """dagster-duckdb's resource, but a write lock held by another process (a long query on pipeline tables)
+    is waited for with a message and FRESHDATA_WAIT_TIMEOUT, not ~100 s of silent retries then a failure."""
+
+    @contextlib.contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = store.connect_waiting(self.database, {"custom_user_agent": "dagster", **self.connection_config},
+                                    wait_timeout_s())
+        try:
+            yield con
+        finally:
+            con.close()
+
+
 @contextlib.contextmanager
 def connection(duckdb_resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
     """A write connection with the schema in place."""
@@ -55,5 +69,5 @@ def default_resources() -> dict[str, object]:
     home.mkdir(parents=True, exist_ok=True)
     return {
         "freshdata": FreshdataResource(home=str(home), sources_path=str(default_sources_path())),
-        "duckdb": DuckDBResource(database=str(store.db_path(home))),
+        "duckdb": WaitingDuckDBResource(database=str(store.db_path(home))),
     }
