@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import os
+import subprocess
+import sys
+import textwrap
 from datetime import date
 from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from freshdata.crawl.archive import DayArchive, read_body
+from freshdata.crawl.archive import ArchiveDamaged, ArchiveScan, DayArchive, publish, read_body
 
 DAY = date(2026, 1, 1)
 
@@ -80,12 +86,19 @@ def test_empty_archive_leaves_no_file(tmp_path: Path) -> None:
     assert _files(tmp_path) == []
 
 
-def test_exception_inside_block_still_publishes(tmp_path: Path) -> None:
+def test_exception_inside_block_keeps_the_open_file_for_salvage(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError), DayArchive(tmp_path, DAY, "fetch") as archive:
         rec = archive.add("https://ex.com/", 200, [], b"kept")
         raise RuntimeError("boom")
-    assert _files(tmp_path) == [Path(rec.warc_file).name]
-    assert read_body(tmp_path, rec.warc_file, rec.offset) == b"kept"
+    assert _files(tmp_path) == [Path(rec.warc_file).name + ".open"]  # never a final name for an unfinished file
+    open_file = tmp_path / (rec.warc_file + ".open")
+    assert [e.body for e in ArchiveScan(open_file)] == [b"kept"]
+
+
+def test_exception_with_nothing_written_leaves_no_file(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError), DayArchive(tmp_path, DAY, "fetch"):
+        raise RuntimeError("boom")
+    assert _files(tmp_path) == []
 
 
 def test_every_archive_is_a_new_file(tmp_path: Path) -> None:
@@ -125,3 +138,125 @@ def test_failed_record_does_not_leak_into_the_next(tmp_path: Path, monkeypatch: 
     assert read_body(tmp_path, rec.warc_file, rec.offset) == b"second"
     with (tmp_path / rec.warc_file).open("rb") as fh:
         assert [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(fh)] == ["https://ex.com/good"]
+
+
+# ---------------------------------------------------------------- verification on read and salvage
+
+
+def _archive_of(tmp_path: Path, bodies: list[bytes]) -> list:
+    with DayArchive(tmp_path, DAY, "fetch") as archive:
+        return [archive.add(f"https://ex.com/{i}", 200, [("Content-Type", "text/html")], body,
+                            extra={"Requested-URL": f"https://ex.com/{i}", "State": "fetched"})
+                for i, body in enumerate(bodies)]
+
+
+BODIES = [f"<html><p>page {i} ".encode() + os.urandom(3000).hex().encode() + b"</p></html>" for i in range(4)]
+
+
+def test_read_body_verifies_length_and_hash(tmp_path: Path) -> None:
+    records = _archive_of(tmp_path, BODIES)
+    rec, body = records[1], BODIES[1]
+    assert read_body(tmp_path, rec.warc_file, rec.offset, hashlib.sha256(body).hexdigest(), len(body)) == body
+    with pytest.raises(ArchiveDamaged) as wrong_hash:
+        read_body(tmp_path, rec.warc_file, rec.offset, hashlib.sha256(b"other").hexdigest(), len(body))
+    assert rec.warc_file in str(wrong_hash.value) and f"offset {rec.offset}" in str(wrong_hash.value)
+    assert "sha256" in str(wrong_hash.value)
+    with pytest.raises(ArchiveDamaged, match="bytes, fetch_log says"):
+        read_body(tmp_path, rec.warc_file, rec.offset, None, len(body) + 1)
+    with pytest.raises(ArchiveDamaged, match="no gzip member starts there"):
+        read_body(tmp_path, rec.warc_file, rec.offset + 1)
+    with pytest.raises(ArchiveDamaged, match="missing"):
+        read_body(tmp_path, "date=2026-01-01/fetch-gone.warc.gz", 0)
+
+
+def test_read_body_detects_a_truncated_file(tmp_path: Path) -> None:
+    records = _archive_of(tmp_path, BODIES)
+    path = tmp_path / records[0].warc_file
+    cut = (records[2].offset + records[3].offset) // 2  # in the middle of record 2
+    os.truncate(path, cut)
+    assert read_body(tmp_path, records[1].warc_file, records[1].offset) == BODIES[1]  # before the cut: intact
+    with pytest.raises(ArchiveDamaged) as cut_record:
+        read_body(tmp_path, records[2].warc_file, records[2].offset)
+    message = str(cut_record.value)
+    assert records[2].warc_file in message and f"offset {records[2].offset}" in message and "truncated" in message
+    assert cut_record.value.warc_file == records[2].warc_file and cut_record.value.offset == records[2].offset
+    with pytest.raises(ArchiveDamaged, match="file ends before this offset"):
+        read_body(tmp_path, records[3].warc_file, records[3].offset)
+
+
+def test_read_body_detects_a_flipped_byte(tmp_path: Path) -> None:
+    records = _archive_of(tmp_path, BODIES)
+    path = tmp_path / records[0].warc_file
+    data = bytearray(path.read_bytes())
+    middle = (records[1].offset + records[2].offset) // 2  # inside record 1's compressed data
+    data[middle] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(ArchiveDamaged) as flipped:  # caught by gzip's CRC (or inflate) even without a hash
+        read_body(tmp_path, records[1].warc_file, records[1].offset)
+    assert records[1].warc_file in str(flipped.value) and f"offset {records[1].offset}" in str(flipped.value)
+    assert read_body(tmp_path, records[2].warc_file, records[2].offset) == BODIES[2]
+
+
+def test_read_body_detects_a_short_warc_block(tmp_path: Path) -> None:
+    # an intact gzip member whose WARC record lost its tail (e.g. written by a buggy tool): not a full record
+    rec = _archive_of(tmp_path, BODIES[:1])[0]
+    path = tmp_path / rec.warc_file
+    record = gzip.decompress(path.read_bytes())
+    path.write_bytes(gzip.compress(record[:-100]))
+    with pytest.raises(ArchiveDamaged, match="shorter than its Content-Length"):
+        read_body(tmp_path, rec.warc_file, rec.offset)
+
+
+def test_salvage_scan_keeps_exactly_the_complete_records_of_a_cut_open_file(tmp_path: Path) -> None:
+    with pytest.raises(KeyboardInterrupt), DayArchive(tmp_path, DAY, "fetch") as archive:
+        records = [archive.add(f"https://ex.com/{i}", 200, [], body) for i, body in enumerate(BODIES)]
+        raise KeyboardInterrupt  # the run is stopped: the file stays .open
+    open_file = tmp_path / (records[0].warc_file + ".open")
+    os.truncate(open_file, records[3].offset + 20)  # a kill in the middle of writing record 3
+    scan = ArchiveScan(open_file)
+    entries = list(scan)
+    assert [e.body for e in entries] == BODIES[:3]
+    assert [e.offset for e in entries] == [r.offset for r in records[:3]]
+    assert scan.good_end == records[3].offset and "truncated" in scan.damage
+    final = publish(open_file, scan.good_end)
+    assert final.name == Path(records[0].warc_file).name and not open_file.exists()
+    assert final.stat().st_size == records[3].offset
+    assert [e.body for e in ArchiveScan(final)] == BODIES[:3]
+    for rec, body in zip(records[:3], BODIES, strict=False):
+        assert read_body(tmp_path, rec.warc_file, rec.offset, hashlib.sha256(body).hexdigest(), len(body)) == body
+
+
+def test_extra_fields_read_back_exactly(tmp_path: Path) -> None:
+    tricky = {"Detail": " two\nlines 100% caf\u00e9\t ", "Reason": "", "Source": "news", "Empty": None}
+    with DayArchive(tmp_path, DAY, "fetch") as archive:
+        rec = archive.add("https://ex.com/p?q=%20", 200, [], b"x", extra=tricky)
+    (entry,) = ArchiveScan(tmp_path / rec.warc_file)
+    assert entry.fields == {k: v for k, v in tricky.items() if v is not None}
+    assert entry.target_uri == "https://ex.com/p?q=%20"
+
+
+def test_a_full_disk_never_leaves_a_final_name(tmp_path: Path) -> None:
+    # A real write failure: the child process may not write files past 20 kB (RLIMIT_FSIZE, SIGXFSZ ignored,
+    # so write() fails with EFBIG as on a full disk). The archive must stay .open with its complete records.
+    script = textwrap.dedent(f"""
+        import os, resource, signal
+        from datetime import date
+        from pathlib import Path
+        from freshdata.crawl.archive import DayArchive
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+        try:
+            with DayArchive(Path({str(tmp_path)!r}), date(2026, 1, 1), "fetch") as archive:
+                for i in range(100):
+                    archive.add(f"https://ex.com/{{i}}", 200, [], os.urandom(3000))
+        except OSError as exc:
+            print("write failed:", exc.errno, exc.filename)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert "write failed: 27 " in out.stdout and ".warc.gz.open" in out.stdout, out.stderr  # EFBIG, naming the file
+    (name,) = _files(tmp_path)
+    assert name.endswith(".warc.gz.open")
+    path = tmp_path / f"date={DAY.isoformat()}" / name
+    scan = ArchiveScan(path)
+    kept = list(scan)
+    assert 0 < len(kept) < 100 and scan.good_end <= path.stat().st_size

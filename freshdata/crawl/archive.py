@@ -2,18 +2,31 @@
 
 Files are written once and never modified (a re-run writes a new file), so later stages can always be
 recomputed from them without the network. DuckDB holds (file, offset) for each record.
+
+Crash safety: a file is written as `<name>.open`, each record flushed to the OS as soon as it is written, and
+published (fsync, rename, fsync of the folder) only when its stage ends normally. A stage that fails or is
+killed leaves its `.open` file, whose complete records the next run of the day can still use (see
+`ArchiveScan` and freshdata.crawl.daily). Every read verifies what it reads: an intact gzip member, a full
+WARC block and, when the caller knows them, the body's length and sha256; anything else raises
+`ArchiveDamaged` naming the file, the offset and what is wrong.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import io
+import os
 import uuid
 import zlib
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import quote, unquote
 
-from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecordLoader
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -25,6 +38,27 @@ _TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 # its own gzip member, so any WARC reader opens the files.
 GZIP_LEVEL = 3
 
+OPEN_SUFFIX = ".open"
+FIELD_PREFIX = "WARC-Freshdata-"
+# Records written with this header carry percent-encoded WARC-Freshdata-* values (any text survives a header
+# line exactly: newlines, '%', non-ASCII, leading spaces); records without it are older and carry raw values.
+FORMAT_HEADER = FIELD_PREFIX + "Format"
+FORMAT = "2"
+# Printable ASCII other than '%' stays readable in the header; everything else is %XX (UTF-8).
+_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in "%")
+_READ_CHUNK = 64 * 1024
+
+
+class ArchiveDamaged(Exception):
+    """A record that cannot be read back as it was written (file named relative to the raw root)."""
+
+    def __init__(self, warc_file: str, offset: int, problem: str) -> None:
+        super().__init__(f"damaged raw archive record: {warc_file} at offset {offset}: {problem}")
+        self.warc_file, self.offset, self.problem = warc_file, offset, problem
+
+    def __reduce__(self):  # picklable across process pools despite the custom __init__
+        return (type(self), (self.warc_file, self.offset, self.problem))
+
 
 @dataclass(frozen=True)
 class ArchivedRecord:
@@ -33,19 +67,60 @@ class ArchivedRecord:
     record_id: str
 
 
+def encode_field(value: str) -> str:
+    """A WARC-Freshdata-* header value that reads back exactly (see FORMAT_HEADER)."""
+    text = quote(value, safe=_SAFE, errors="surrogatepass")
+    if text.startswith(" "):
+        text = "%20" + text[1:]
+    if text.endswith(" "):
+        text = text[:-1] + "%20"
+    return text
+
+
+def decode_field(value: str) -> str:
+    return unquote(value, errors="surrogatepass")
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(path: Path, size: int | None = None) -> Path:
+    """Make an `.open` file final: optionally cut to `size`, fsync it, rename it, fsync its folder."""
+    assert path.name.endswith(OPEN_SUFFIX), path
+    final = path.with_name(path.name[: -len(OPEN_SUFFIX)])
+    with path.open("r+b") as fh:
+        if size is not None:
+            fh.truncate(size)
+        fh.flush()
+        os.fsync(fh.fileno())
+    path.rename(final)
+    _fsync_dir(path.parent)
+    return final
+
+
 class DayArchive:
-    """Append-only writer of one new WARC file for one stage of one day."""
+    """Append-only writer of one new WARC file for one stage of one day.
+
+    Leaving the `with` block normally publishes the file under its final name; leaving it with an exception
+    (or a failed write) keeps it as `<name>.open`, so the next run of the day can salvage its complete records.
+    """
 
     def __init__(self, raw_root: Path, day: date, stage: str) -> None:
         folder = raw_root / f"date={day.isoformat()}"
         folder.mkdir(parents=True, exist_ok=True)
         self._name = f"{stage}-{uuid.uuid4().hex[:12]}.warc.gz"
         self._relative = f"date={day.isoformat()}/{self._name}"
-        self._tmp = folder / (self._name + ".open")
+        self._tmp = folder / (self._name + OPEN_SUFFIX)
         self._final = folder / self._name
         self._fh = self._tmp.open("wb")
         self._record_buffer = io.BytesIO()
         self._writer = WARCWriter(self._record_buffer, gzip=False)
+        self._broken: BaseException | None = None
         self.count = 0
 
     def add(
@@ -54,18 +129,25 @@ class DayArchive:
         status: int,
         headers: list[tuple[str, str]],
         body: bytes,
-        extra: dict[str, str] | None = None,
+        extra: dict[str, str | None] | None = None,
     ) -> ArchivedRecord:
-        """Archive one HTTP response (decoded body, transfer headers replaced)."""
+        """Archive one HTTP response (decoded body, transfer headers replaced).
+
+        `extra` becomes WARC-Freshdata-<key> headers (values encoded to read back exactly; None = no header).
+        The record is flushed to the OS before this returns, so it survives a kill of the process.
+        """
+        if self._broken is not None:
+            raise RuntimeError(f"archive {self._relative} is unusable after a failed write") from self._broken
         kept = [(k, v) for k, v in headers if k.lower() not in _TRANSFER_HEADERS]
         kept.append(("Content-Length", str(len(body))))
         http_headers = StatusAndHeaders(f"{status} -", kept, protocol="HTTP/1.1")
-        warc_headers = {f"WARC-Freshdata-{k}": v for k, v in (extra or {}).items()}
+        warc_headers = {FORMAT_HEADER: FORMAT}
+        warc_headers.update({f"{FIELD_PREFIX}{k}": encode_field(v) for k, v in (extra or {}).items()
+                             if v is not None})
         record = self._writer.create_warc_record(
             url, "response", payload=io.BytesIO(body), http_headers=http_headers,
             warc_headers_dict=warc_headers,
         )
-        offset = self._fh.tell()
         try:
             self._writer.write_record(record)
             compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)  # one gzip member
@@ -73,28 +155,207 @@ class DayArchive:
         finally:  # a failed record must not leak into the next one
             self._record_buffer.seek(0)
             self._record_buffer.truncate()
-        self._fh.write(member)
+        offset = self._fh.tell()
+        try:
+            self._fh.write(member)
+            self._fh.flush()
+        except OSError as exc:  # e.g. a full disk: part of a record may be in the file now
+            self._broken = exc
+            raise OSError(exc.errno, exc.strerror, str(self._tmp)) from exc  # naming the file
+        except BaseException as exc:
+            self._broken = exc
+            raise
         self.count += 1
         return ArchivedRecord(self._relative, offset, record.rec_headers.get_header("WARC-Record-ID"))
 
     def close(self) -> None:
-        """Flush and publish the file under its final name (readers never see a half file)."""
-        self._fh.close()
-        if self.count:
-            self._tmp.rename(self._final)
-        else:
+        """fsync and publish the file under its final name (readers never see a half file)."""
+        if self._broken is not None:
+            self.abandon()
+            return
+        if self._fh.closed:
+            return
+        if not self.count:
+            self._fh.close()
             self._tmp.unlink()
+            return
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        self._tmp.rename(self._final)
+        _fsync_dir(self._final.parent)
+
+    def abandon(self) -> None:
+        """Stop writing without publishing: the `.open` file stays for salvage (removed when empty)."""
+        if self._fh.closed:
+            return
+        with contextlib.suppress(OSError):
+            self._fh.close()
+        if not self.count and self._broken is None:
+            self._tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> DayArchive:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abandon()
+
+
+@dataclass
+class ArchiveEntry:
+    """One complete, verified record of a file, as `ArchiveScan` reads it."""
+
+    offset: int
+    end: int  # offset just after the record's gzip member
+    target_uri: str
+    http_status: int | None
+    http_headers: list[tuple[str, str]]
+    body: bytes
+    fields: dict[str, str] = field(default_factory=dict)  # WARC-Freshdata-<key> headers, decoded
+    warc_date: str | None = None
+    format: str | None = None  # WARC-Freshdata-Format; None for records written before it existed
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((v for k, v in self.http_headers if k.lower() == name), None)
+
+
+def _read_member(fh: BinaryIO, offset: int) -> tuple[bytes, int]:
+    """The decompressed gzip member at `offset` and the offset just after it; ValueError says what is wrong."""
+    fh.seek(offset)
+    first = fh.read(_READ_CHUNK)
+    if not first:
+        raise ValueError("no record there: the file ends before this offset")
+    if not first.startswith(b"\x1f\x8b"):
+        raise ValueError("no gzip member starts there")
+    decompressor = zlib.decompressobj(zlib.MAX_WBITS + 16)
+    out = []
+    consumed = 0
+    chunk = first
+    while True:
+        try:
+            out.append(decompressor.decompress(chunk))
+        except zlib.error as exc:
+            raise ValueError(f"corrupt gzip data ({exc})") from None
+        consumed += len(chunk)
+        if decompressor.eof:
+            break
+        chunk = fh.read(_READ_CHUNK)
+        if not chunk:
+            raise ValueError(f"truncated: the gzip member is incomplete (file ends at {offset + consumed})")
+    return b"".join(out), offset + consumed - len(decompressor.unused_data)
+
+
+def _parse_record(data: bytes, offset: int, end: int) -> ArchiveEntry:
+    """Parse one decompressed WARC record and check its block is whole; ValueError says what is wrong."""
+    try:
+        record = ArcWarcRecordLoader().parse_record_stream(io.BytesIO(data), known_format="warc")
+        body = record.content_stream().read()
+    except Exception as exc:  # noqa: BLE001 - whatever the parser trips on, the record is unreadable
+        raise ValueError(f"not a readable WARC record ({type(exc).__name__}: {exc})") from None
+    remaining = getattr(record.raw_stream, "limit", 0)
+    if remaining:
+        raise ValueError(f"WARC block is {remaining} bytes shorter than its Content-Length")
+    headers = record.rec_headers
+    encoded = headers.get_header(FORMAT_HEADER) is not None
+    fields = {k[len(FIELD_PREFIX):]: decode_field(v) if encoded else v for k, v in headers.headers
+              if k.startswith(FIELD_PREFIX) and k != FORMAT_HEADER}
+    status = None
+    if record.http_headers is not None:
+        code = record.http_headers.get_statuscode()
+        status = int(code) if code and code.isdigit() else None
+    return ArchiveEntry(
+        offset=offset, end=end, target_uri=headers.get_header("WARC-Target-URI") or "",
+        http_status=status, http_headers=list(record.http_headers.headers) if record.http_headers else [],
+        body=body, fields=fields, warc_date=headers.get_header("WARC-Date"),
+        format=headers.get_header(FORMAT_HEADER),
+    )
+
+
+def _check(body: bytes, expected_sha256: str | None, expected_length: int | None) -> None:
+    if expected_length is not None and len(body) != expected_length:
+        raise ValueError(f"body is {len(body)} bytes, fetch_log says {expected_length}")
+    if expected_sha256 is not None and hashlib.sha256(body).hexdigest() != expected_sha256:
+        raise ValueError(f"body sha256 differs from fetch_log's content_hash {expected_sha256[:16]}…")
+
+
+class ArchiveReader:
+    """Reads and verifies records, keeping the last file open (a day's records are read file by file)."""
+
+    def __init__(self, raw_root: Path) -> None:
+        self.raw_root = raw_root
+        self._path: str | None = None
+        self._fh: BinaryIO | None = None
+
+    def entry(self, warc_file: str, offset: int, expected_sha256: str | None = None,
+              expected_length: int | None = None) -> ArchiveEntry:
+        """The verified record at (file, offset); ArchiveDamaged when it is missing, cut or altered."""
+        try:
+            fh = self._open(warc_file)
+            data, end = _read_member(fh, offset)
+            entry = _parse_record(data, offset, end)
+            _check(entry.body, expected_sha256, expected_length)
+        except FileNotFoundError:
+            raise ArchiveDamaged(warc_file, offset, "the file is missing") from None
+        except (ValueError, OSError) as exc:
+            raise ArchiveDamaged(warc_file, offset, str(exc)) from None
+        return entry
+
+    def body(self, warc_file: str, offset: int, expected_sha256: str | None = None,
+             expected_length: int | None = None) -> bytes:
+        return self.entry(warc_file, offset, expected_sha256, expected_length).body
+
+    def _open(self, warc_file: str) -> BinaryIO:
+        if self._path != warc_file or self._fh is None:
+            self.close()
+            self._fh = (self.raw_root / warc_file).open("rb")
+            self._path = warc_file
+        return self._fh
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+        self._fh, self._path = None, None
+
+    def __enter__(self) -> ArchiveReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def read_body(raw_root: Path, warc_file: str, offset: int) -> bytes:
-    """The archived body of the record at (file, offset)."""
-    with (raw_root / warc_file).open("rb") as fh:
-        fh.seek(offset)
-        record = next(iter(ArchiveIterator(fh)))
-        return record.content_stream().read()
+def read_body(raw_root: Path, warc_file: str, offset: int, expected_sha256: str | None = None,
+              expected_length: int | None = None) -> bytes:
+    """The archived body of the record at (file, offset), verified (see ArchiveReader.entry)."""
+    with ArchiveReader(raw_root) as reader:
+        return reader.body(warc_file, offset, expected_sha256, expected_length)
+
+
+class ArchiveScan:
+    """Every complete record of one file, in order, stopping at the first incomplete or damaged one.
+
+    After iterating: `good_end` is the offset just after the last complete record and `damage` says what
+    stopped the scan early (None when the whole file was read).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.good_end = 0
+        self.damage: str | None = None
+
+    def __iter__(self) -> Iterator[ArchiveEntry]:
+        size = self.path.stat().st_size
+        with self.path.open("rb") as fh:
+            offset = 0
+            while offset < size:
+                try:
+                    data, end = _read_member(fh, offset)
+                    entry = _parse_record(data, offset, end)
+                except ValueError as exc:
+                    self.damage = f"offset {offset}: {exc}"
+                    return
+                self.good_end = offset = end
+                yield entry
