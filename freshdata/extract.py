@@ -17,7 +17,9 @@ from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
+from freshdata.crawl.archive import ArchiveDamaged
 from freshdata.crawl.fetch import codec_name, media_type
+from freshdata.faults import crash_point
 from freshdata.workers import worker_context
 
 DEFAULT_TIMEOUT_S = 30.0
@@ -33,14 +35,32 @@ class ArchivedPage:
     offset: int
     encoding: str | None
     content_type: str | None
+    content_hash: str | None = None  # sha256 and length fetch_log recorded: the record is verified against them
+    body_bytes: int | None = None
 
     def load(self) -> str | bytes:
+        """The page as trafilatura's input; ArchiveDamaged when the record does not read back as recorded."""
         from pathlib import Path
 
         from freshdata.crawl.archive import read_body
 
-        return page_input(read_body(Path(self.raw_root), self.warc_file, self.offset), self.encoding,
-                          self.content_type)
+        body = read_body(Path(self.raw_root), self.warc_file, self.offset, self.content_hash, self.body_bytes)
+        return page_input(body, self.encoding, self.content_type)
+
+
+class RawArchiveDamaged(RuntimeError):
+    """Some of a day's fetched pages cannot be read back from the raw archive: the day's extraction is refused
+    (nothing is written) rather than recording those pages as extraction failures."""
+
+    def __init__(self, day: object, damaged: list[ArchiveDamaged]) -> None:
+        files = sorted({d.warc_file for d in damaged})
+        first = damaged[0]
+        super().__init__(
+            f"{day}: {len(damaged)} archived page record(s) are damaged in raw/{', raw/'.join(files)} "
+            f"(first at offset {first.offset}: {first.problem}). Nothing was written for {day}: its earlier "
+            f"extraction, if any, is kept. Re-run the whole day (freshdata run --date {day}): the fetch stage "
+            "verifies the archive and fetches the damaged pages again.")
+        self.day, self.damaged, self.files = day, damaged, files
 
 
 @dataclass(frozen=True)
@@ -55,9 +75,10 @@ class ExtractJob:
 class Extraction:
     key: str
     ok: bool
-    reason: str | None = None  # timeout | no_main_text | worker_crashed | error:<Type>
+    reason: str | None = None  # timeout | no_main_text | worker_crashed | error:<Type> | raw_damaged
     text: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    damage: ArchiveDamaged | None = None  # reason raw_damaged: the page's archived record is unreadable
 
 
 METADATA_FIELDS = ("title", "author", "date", "sitename", "hostname", "description", "categories", "tags")
@@ -71,6 +92,9 @@ def extract_one(job: ExtractJob) -> Extraction:
 
     try:
         html = job.html.load() if isinstance(job.html, ArchivedPage) else job.html
+    except ArchiveDamaged as exc:  # not the page's fault: the caller refuses the day (see extract_day)
+        return Extraction(job.key, False, "raw_damaged", damage=exc)
+    try:
         date_params = dict(KNOWN_DATE_PARAMS) if job.date_known else None
         doc = trafilatura.bare_extraction(html, url=job.url, with_metadata=True,
                                           date_extraction_params=date_params)
@@ -181,13 +205,17 @@ def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout
     by_url = {row[0]: row for row in inputs}
     position = {row[0]: i for i, row in enumerate(inputs)}
     jobs = (
-        ExtractJob(url, ArchivedPage(str(raw_root), warc_file, offset, encoding, content_type),
-                   final_url or url, date_known=pub is not None)
-        for url, final_url, _source, _fetched, encoding, content_type, warc_file, offset, pub in inputs
+        ExtractJob(url, ArchivedPage(str(raw_root), warc_file, offset, encoding, content_type, content_hash,
+                                     body_bytes), final_url or url, date_known=pub is not None)
+        for url, final_url, _source, _fetched, encoding, content_type, warc_file, offset, pub, content_hash,
+        body_bytes in inputs
     )
     results = sorted(extract_many(jobs, workers=workers, timeout_s=timeout_s), key=lambda r: position[r.key])
+    damaged = [r.damage for r in results if r.damage is not None]
+    if damaged:  # never a smaller day: those pages are not extraction failures, their raw data is gone
+        raise RawArchiveDamaged(day, damaged)
     for result in results:  # in input order, so the day's rows are written identically on every run
-        url, final_url, source, fetched_at, _enc, _ctype, _file, _off, published_at = by_url[result.key]
+        url, final_url, source, fetched_at, _enc, _ctype, _file, _off, published_at, *_ = by_url[result.key]
         did = doc_id(url)
         state = "extracted" if result.ok else "extraction_failed"
         counts[state if result.ok else f"{state}:{result.reason}"] += 1
@@ -214,6 +242,7 @@ def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout
         "source_tags": pl.List(pl.Struct({"key": pl.Utf8, "value": pl.Utf8})), "text": pl.Utf8,
     }
     documents = pl.DataFrame(document_rows, schema=document_schema)
+    crash_point("extract:before_commit")
     with store.transaction(con):
         store.run(con, "delete_extraction_partition", {"day": day})
         store.insert_rows(con, "insert_extractions", pl.DataFrame(extraction_rows, schema=extraction_schema))
