@@ -8,6 +8,7 @@ never re-downloads what the partition has; only what is missing or failed transi
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,11 +21,22 @@ import polars as pl
 
 from freshdata import store
 from freshdata.config import SourceConfig, SourcesFile
-from freshdata.crawl.archive import DayArchive, read_body
+from freshdata.crawl.archive import (
+    OPEN_SUFFIX,
+    ArchiveDamaged,
+    ArchiveEntry,
+    ArchiveReader,
+    ArchiveScan,
+    DayArchive,
+    publish,
+)
 from freshdata.crawl.discover import DiscoveryError, Link, parse_feed, parse_seed_page, parse_sitemap
 from freshdata.crawl.fetch import REUSABLE_ROBOTS_MODES, FetchRequest, FetchResult, fetch_many
 from freshdata.crawl.robots import RobotsPolicy, origin_of
 from freshdata.crawl.urls import normalize_url, same_host
+from freshdata.faults import crash_point
+
+log = logging.getLogger(__name__)
 
 MAX_SITEMAP_DEPTH = 3  # index → index → urlset is the deepest we follow
 MAX_CHILD_SITEMAPS = 200  # per source per run
@@ -52,6 +64,8 @@ class StageSummary:
     by_reason: Counter[str] = field(default_factory=Counter)
     network_requests: int = 0
     reused: int = 0
+    salvaged: int = 0  # of `reused`: outcomes taken from the archive of an interrupted run of the day
+    damaged: list[ArchiveDamaged] = field(default_factory=list)  # damaged records found (and not reused)
 
 
 def _header(headers: list[tuple[str, str]], name: str) -> str | None:
@@ -75,15 +89,142 @@ def _log_row(day: date, stage: str, result: FetchResult, archived: tuple[str, in
 
 
 def _archive(archive: DayArchive, result: FetchResult) -> tuple[str, int] | None:
-    """Archive what we received: full responses, and headers-only records for 304s and opt-outs."""
+    """Archive what we received: full responses, and headers-only records for 304s and opt-outs.
+
+    The record's WARC-Freshdata-* headers carry everything its fetch_log row holds beyond the HTTP response
+    (see `_row_from_entry`), so the row can be rebuilt exactly from the archive alone.
+    """
     if result.http_status is None or result.state not in ("fetched", "not_modified", "ai_opt_out"):
         return None
-    record = archive.add(
-        result.final_url or result.url, result.http_status, result.headers, result.body or b"",
-        extra={"Requested-URL": result.url, "Source": result.request.source, "State": result.state,
-               "Encoding": result.encoding or ""},
-    )
+    target = result.final_url or result.url
+    extra: dict[str, str | None] = {  # None values are left out: an absent field reads back as None
+        "Requested-URL": result.url, "Final-URL": result.final_url, "Source": result.request.source,
+        "Kind": result.request.kind, "State": result.state, "Reason": result.reason, "Detail": result.detail,
+        "Encoding": result.encoding, "ETag": result.etag, "Last-Modified": result.last_modified,
+        "Fetched-At": result.fetched_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "Elapsed": repr(float(result.elapsed_s)),
+    }
+    record = archive.add(target, result.http_status, result.headers, result.body or b"", extra=extra)
     return record.warc_file, record.offset
+
+
+def _row_from_entry(day: date, stage: str, warc_file: str, entry: ArchiveEntry) -> dict[str, Any]:
+    """The fetch_log row of an archived record, rebuilt from the record alone (what `_log_row` wrote for it).
+
+    The WARC-Freshdata-* fields hold what the HTTP response does not (an absent field is None); records
+    written before those fields existed get defaults: kind from the source ("robots" or "document"), final URL
+    and validators from the response, fetched_at from WARC-Date, no elapsed time.
+    """
+    fields = entry.fields
+    state = fields.get("State", "fetched")
+    source = fields.get("Source", "")
+    has_body = state == "fetched"  # only fetched results keep their body; 304s and opt-outs archive headers
+    if entry.format is not None:
+        final_url, etag, last_modified = fields.get("Final-URL"), fields.get("ETag"), fields.get("Last-Modified")
+        fetched_at = datetime.fromisoformat(fields["Fetched-At"])
+        elapsed = float(fields["Elapsed"])
+    else:
+        final_url, etag, last_modified = entry.target_uri, entry.header("etag"), entry.header("last-modified")
+        fetched_at = datetime.fromisoformat((entry.warc_date or "1970-01-01T00:00:00Z").replace("Z", "+00:00"))
+        elapsed = None
+    return {
+        "partition_date": day, "stage": stage, "source": source,
+        "kind": fields.get("Kind") or ("robots" if source == "robots" else "document"),
+        "url": fields.get("Requested-URL") or entry.target_uri, "final_url": final_url, "state": state,
+        "reason": fields.get("Reason"), "detail": fields.get("Detail"), "http_status": entry.http_status,
+        "content_type": entry.header("content-type"), "encoding": fields.get("Encoding") or None,
+        "etag": etag, "last_modified": last_modified, "fetched_at": fetched_at, "elapsed_s": elapsed,
+        "body_bytes": len(entry.body) if has_body else None,
+        "content_hash": hashlib.sha256(entry.body).hexdigest() if has_body else None,
+        "warc_file": warc_file, "warc_offset": entry.offset, "n_links": None,
+    }
+
+
+def _report_damage(day: date, stage: str, damaged: list[ArchiveDamaged], summary: StageSummary,
+                   action: str) -> None:
+    """Count damaged records in the summary and log a warning that names their files."""
+    if not damaged:
+        return
+    summary.damaged += damaged
+    summary.by_reason["damaged_record_refetched"] += len(damaged)
+    files = sorted({d.warc_file for d in damaged})
+    log.warning("%s %s: %d damaged raw archive record(s) in %s (first: %s); %s", day, stage, len(damaged),
+                ", ".join(files), damaged[0], action)
+
+
+def _without_damaged(raw_root: Path, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[ArchiveDamaged]]:
+    """The rows whose archived record (if any) reads back intact and matches the row's length and hash."""
+    damaged: dict[int, ArchiveDamaged] = {}
+    with ArchiveReader(raw_root) as reader:  # file by file, in offset order
+        for i, row in sorted(enumerate(rows), key=lambda p: (p[1]["warc_file"] or "", p[1]["warc_offset"] or 0)):
+            if row["warc_file"] is None:
+                continue
+            try:
+                reader.entry(row["warc_file"], row["warc_offset"], row["content_hash"], row["body_bytes"])
+            except ArchiveDamaged as exc:
+                damaged[i] = exc
+    return [row for i, row in enumerate(rows) if i not in damaged], list(damaged.values())
+
+
+def _stage_files(raw_root: Path, day: date, stage: str) -> list[Path]:
+    """The stage's WARC files of the day, final and `.open`, oldest first."""
+    folder = raw_root / f"date={day.isoformat()}"
+    if not folder.is_dir():
+        return []
+    files = [p for p in folder.iterdir()
+             if p.name.startswith(f"{stage}-") and p.name.endswith((".warc.gz", ".warc.gz" + OPEN_SUFFIX))]
+    return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+
+def _unreferenced(con: duckdb.DuckDBPyConnection, raw_root: Path, day: date, stage: str) -> list[tuple[Path, str]]:
+    """(path, final relative name) of the stage's files of the day that no committed fetch_log row references:
+    left by a run that was killed or failed before its transaction committed."""
+    prefix = f"date={day.isoformat()}/"
+    referenced = {f for (f,) in store.run(con, "select_day_warc_files", {"prefix": prefix}).fetchall()}
+    out = []
+    for path in _stage_files(raw_root, day, stage):
+        relative = prefix + path.name.removesuffix(OPEN_SUFFIX)
+        if relative not in referenced:
+            out.append((path, relative))
+    return out
+
+
+def salvage_fetch_archives(con: duckdb.DuckDBPyConnection, day: date, raw_root: Path,
+                           wanted: set[str]) -> list[dict[str, Any]]:
+    """fetch_log rows for the `wanted` URLs taken from fetch-stage files no committed row references.
+
+    Each such file is read in order up to its first incomplete or damaged record. Complete `document`
+    records of wanted URLs become rows (the first record of a URL wins); a used `.open` file is cut after its
+    last complete record and published under its final name, a file nothing is used from is deleted. Runs
+    at the start of the fetch stage, which is the day's only writer (DuckDB pool of one, CLI home lock).
+    """
+    rows: list[dict[str, Any]] = []
+    wanted = set(wanted)
+    for path, relative in _unreferenced(con, raw_root, day, "fetch"):
+        scan = ArchiveScan(path)
+        used = []
+        for entry in scan:
+            row = _row_from_entry(day, "fetch", relative, entry)
+            if row["kind"] == "document" and row["url"] in wanted:
+                wanted.discard(row["url"])
+                used.append(row)
+        if scan.damage:
+            log.warning("%s fetch: interrupted archive %s ends early at %s; its %d complete record(s) are kept",
+                        day, path, scan.damage, len(used))
+        if not used:
+            path.unlink()
+            continue
+        if path.name.endswith(OPEN_SUFFIX):
+            publish(path, scan.good_end)
+        log.info("%s fetch: %d outcome(s) salvaged from %s", day, len(used), relative)
+        rows += used
+    return rows
+
+
+def _remove_unreferenced(con: duckdb.DuckDBPyConnection, raw_root: Path, day: date, stage: str) -> None:
+    """Delete the stage's files of the day that no committed row references (a killed or failed run's)."""
+    for path, _relative in _unreferenced(con, raw_root, day, stage):
+        path.unlink(missing_ok=True)
 
 
 def _replay_row(day: date, stage: str, row: tuple) -> dict[str, Any]:
@@ -103,19 +244,35 @@ def _source_removed_row(day: date, request: FetchRequest) -> dict[str, Any]:
 
 def _archived_row(day: date, archive: DayArchive, result: FetchResult) -> dict[str, Any]:
     """Archive one fetch result and return its fetch_log row; the body is released (the WARC holds it)."""
-    row = _log_row(day, "fetch", result, _archive(archive, result))
+    archived = _archive(archive, result)
+    if archived is not None and result.request.kind == "document":
+        crash_point("fetch:archived")  # the record is in the file (flushed): a kill here loses no page
+    row = _log_row(day, "fetch", result, archived)
     result.body = None
     return row
 
 
-def day_robots(con: duckdb.DuckDBPyConnection, day: date, raw_root: Path) -> dict[str, RobotsPolicy]:
-    """The robots.txt policies the day already received (rebuilt from the archive), by origin."""
+def day_robots(con: duckdb.DuckDBPyConnection, day: date, raw_root: Path,
+               damaged: list[ArchiveDamaged] | None = None) -> dict[str, RobotsPolicy]:
+    """The robots.txt policies the day already received (rebuilt from the archive), by origin.
+
+    A robots.txt whose archived record is damaged is not reused (so it is asked again); it goes to `damaged`.
+    """
     policies: dict[str, RobotsPolicy] = {}
-    for url, status, warc_file, offset in store.run(con, "select_day_robots", {"day": day}).fetchall():
-        body = read_body(raw_root, warc_file, offset) if warc_file else None
-        policy = RobotsPolicy.from_response(status, body)
-        if policy.mode in REUSABLE_ROBOTS_MODES:
-            policies[origin_of(url)] = policy
+    rows = store.run(con, "select_day_robots", {"day": day}).fetchall()
+    with ArchiveReader(raw_root) as reader:
+        for url, status, warc_file, offset, content_hash, body_bytes in rows:
+            body = None
+            if warc_file:
+                try:
+                    body = reader.body(warc_file, offset, content_hash, body_bytes)
+                except ArchiveDamaged as exc:
+                    if damaged is not None:
+                        damaged.append(exc)
+                    continue
+            policy = RobotsPolicy.from_response(status, body)
+            if policy.mode in REUSABLE_ROBOTS_MODES:
+                policies[origin_of(url)] = policy
     return policies
 
 
@@ -137,12 +294,20 @@ def _parse_source_body(kind: str, body: bytes, base: str, encoding: str | None) 
 def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, raw_root: Path) -> StageSummary:
     """Fetch (or replay) every source of the day and record each URL it lists, with its state."""
     summary = StageSummary()
+    _remove_unreferenced(con, raw_root, day, "discovery")  # left by a run killed or failed before it committed
     replayed_rows = store.run(con, "select_discovery_replay", {"day": day}).fetchall()
     replay = {row[2]: row for row in replayed_rows if row[1] != "robots"}
     replayed_robots = [row for row in replayed_rows if row[1] == "robots"]
     live_robots: set[str] = set()
-    policies = day_robots(con, day, raw_root)  # one robots.txt request per origin per day, over every round
     validators = _validators(con, day)
+    replay_bodies, damaged_replays = _verified_replay(raw_root, replay)
+    for url in damaged_replays:  # asked again instead, unconditionally when the replay needed the body
+        if replay.pop(url)[REPLAY_COLUMNS.index("state")] == "fetched":
+            validators.pop(url, None)
+    damaged = list(damaged_replays.values())
+    # one robots.txt request per origin per day, over every round (a damaged one is asked again)
+    policies = day_robots(con, day, raw_root, damaged)
+    _report_damage(day, "discovery", damaged, summary, "asking those sources (or robots.txt) again")
     log_rows: list[dict[str, Any]] = []
     found: dict[str, list[tuple[Link, str]]] = {s.name: [] for s in sources.sources}
     pending = [(s, s.url, {"page": "seed"}.get(s.kind, s.kind), 0) for s in sources.sources]
@@ -169,8 +334,8 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
                 log_rows.append(_log_row(day, "discovery", robots, _archive(archive, robots)))
             next_round = []
             for source, url, kind, depth in pending:
-                links, children, row = _discover_one(day, archive, raw_root, source, url, kind,
-                                                     fetched.get(url), replay.get(url), summary)
+                links, children, row = _discover_one(day, archive, source, url, kind, fetched.get(url),
+                                                     replay.get(url), replay_bodies.get(url), summary)
                 log_rows.append(row)
                 found[source.name].extend((link, url) for link in links)
                 for child in children:
@@ -189,6 +354,7 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
     discovered = _classify(con, day, sources, found)
     for row in discovered:
         summary.counts[row["state"]] += 1
+    crash_point("discovery:before_commit")
     with store.transaction(con):
         store.run(con, "delete_discovery_partition", {"day": day})
         store.insert_rows(con, "insert_fetch_log", staged_log)
@@ -196,14 +362,35 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
     return summary
 
 
-def _discover_one(day: date, archive: DayArchive, raw_root: Path, source: SourceConfig, url: str, kind: str,
-                  result: FetchResult | None, replayed: tuple | None, summary: StageSummary,
-                  ) -> tuple[list[Link], list[Link], dict[str, Any]]:
+def _verified_replay(raw_root: Path, replay: dict[str, tuple],
+                     ) -> tuple[dict[str, bytes], dict[str, ArchiveDamaged]]:
+    """Bodies of the replayable source fetches (REPLAY_COLUMNS rows) that read back intact, and by URL the
+    ones whose record is damaged."""
+    bodies: dict[str, bytes] = {}
+    damaged: dict[str, ArchiveDamaged] = {}
+    rows = {url: dict(zip(REPLAY_COLUMNS, replayed, strict=True)) for url, replayed in replay.items()}
+    with ArchiveReader(raw_root) as reader:
+        for url, row in sorted(rows.items(), key=lambda p: (p[1]["warc_file"] or "", p[1]["warc_offset"] or 0)):
+            if row["warc_file"] is None:
+                continue
+            try:
+                body = reader.body(row["warc_file"], row["warc_offset"], row["content_hash"], row["body_bytes"])
+            except ArchiveDamaged as exc:
+                damaged[url] = exc
+                continue
+            if row["state"] == "fetched":
+                bodies[url] = body
+    return bodies, damaged
+
+
+def _discover_one(day: date, archive: DayArchive, source: SourceConfig, url: str, kind: str,
+                  result: FetchResult | None, replayed: tuple | None, replayed_body: bytes | None,
+                  summary: StageSummary) -> tuple[list[Link], list[Link], dict[str, Any]]:
     """Parse one source document, fresh from the network or replayed from the day's archive."""
     if replayed is not None:
         summary.reused += 1
         row = {"partition_date": day, "stage": "discovery", **dict(zip(REPLAY_COLUMNS, replayed, strict=True))}
-        body = read_body(raw_root, row["warc_file"], row["warc_offset"]) if row["state"] == "fetched" else None
+        body = replayed_body if row["state"] == "fetched" else None
         base, encoding = row["final_url"] or url, row["encoding"]
     else:
         assert result is not None
@@ -261,11 +448,26 @@ def _classify(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile,
 
 
 def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, raw_root: Path) -> StageSummary:
-    """Fetch the day's new URLs once; a re-run reuses every final outcome already recorded for the day."""
+    """Fetch the day's new URLs once; a re-run reuses every final outcome already recorded for the day.
+
+    Before reusing, every reusable outcome's archived record is read back and verified: a damaged one is not
+    reused, so its URL is fetched again into the new file. Outcomes archived by an earlier run of the day that
+    was killed or failed before committing are salvaged from its files instead of being fetched again.
+    """
     summary = StageSummary()
     todo = store.run(con, "select_fetch_todo", {"day": day}).fetchall()
-    reusable = store.fetch_dicts(con, "select_fetch_reusable", {"day": day})
+    reusable, damaged = _without_damaged(raw_root, store.fetch_dicts(con, "select_fetch_reusable", {"day": day}))
+    robots_damaged: list[ArchiveDamaged] = []
+    known_robots = day_robots(con, day, raw_root, robots_damaged)
+    _report_damage(day, "fetch", damaged + robots_damaged, summary,
+                   "fetching those pages (or robots.txt) again")
     reused_urls = {row["url"] for row in reusable}
+    salvaged = salvage_fetch_archives(con, day, raw_root, {url for url, *_ in todo if url not in reused_urls})
+    summary.salvaged = len(salvaged)
+    if salvaged:
+        summary.by_reason["salvaged_from_interrupted_run"] += len(salvaged)
+        reusable += salvaged
+        reused_urls |= {row["url"] for row in salvaged}
     earlier_robots = store.run(con, "select_fetch_robots_replay", {"day": day}).fetchall()
     requests = [FetchRequest(url, source, "document") for url, source, _, _ in todo if url not in reused_urls]
     known_sources = {s.name for s in sources.sources}
@@ -290,7 +492,7 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, r
 
             log_rows += [_source_removed_row(day, r) for r in requests if r.source not in known_sources]
             batch = fetch_many([r for r in requests if r.source in known_sources], sources.crawl, archive_now,
-                               robots=day_robots(con, day, raw_root))
+                               robots=known_robots)
             summary.network_requests = len(batch.results)
             robots = [writer.submit(_archived_row, day, archive, result) for result in batch.robots]  # same writer
             log_rows += [future.result() for future in robots]
@@ -305,6 +507,7 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, r
         summary.counts[state] += 1
         if state != "fetched":
             summary.by_reason[f"{state}:{reason}"] += 1
+    crash_point("fetch:before_commit")
     with store.transaction(con):
         store.run(con, "delete_fetch_partition", {"day": day})
         store.insert_rows(con, "insert_fetch_log", staged)
