@@ -533,5 +533,8 @@ def _decide(
         t_within_day_s=round(t3 - t2, 4),
         t_write_s=round(t4 - t3, 4),
         t_decide_s=round(t4 - t0, 4),
+        # index files found corrupt (checksum mismatch, unreadable, failed probe) and rebuilt this call
+        index_rebuilt=list(cache.rebuilt),
+        index_files_rehashed=cache.rehashed,
     )
     return summary
