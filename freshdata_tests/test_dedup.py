@@ -219,8 +219,10 @@ def test_cache_damage_still_correct(con, tmp_path, damage):
             p.write_bytes(b"garbage")
         for p in idx.glob("bloom-*.npy"):
             p.write_bytes(p.read_bytes()[:100])  # truncated write
-    run_day(con, D2, days[D2], tmp_path)
+    s = run_day(con, D2, days[D2], tmp_path)
     assert decisions(con, D2) == expected
+    # damaged files are reported (a deleted index is a cold cache, not damage)
+    assert bool(s.extra["index_rebuilt"]) == (damage != "delete")
     run_day(con, D3, days[D3], tmp_path)
     d = decisions(con, D3)
     assert d["b-copy"][:2] == ("exact_duplicate", "b") and d["a-edit2"][:2] == ("near_duplicate", "a")
