@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_dedup.py            # full run (~10 min on 2 cores)
     .venv/bin/python benchmarks/bench_dedup.py --quick    # smaller sizes (~1-2 min)
+    .venv/bin/python benchmarks/bench_dedup.py --sections integrity   # index checksum costs (~10 s)
 
 Prints one JSON object per section and a summary; numbers go to benchmarks/README_dedup.md.
 Lookup sizes run in subprocesses so that peak RSS is measured per history size.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gzip
+import hashlib
 import json
 import os
 import random
@@ -256,6 +258,79 @@ def bench_lookup(sizes: list[int], workdir: Path) -> dict:
     }
 
 
+# ---------------------------------------------------------------- 2b. index integrity (checksums)
+def bench_integrity(workdir: Path, mb: int = 100, repeats: int = 5) -> dict:
+    """What the index checksums cost on a Bloom filter of `mb` MB (~3.5M docs of history at 12 bits/key).
+
+    Through IndexCache itself: saving (flush + CRC-32 of the file, once per decided day), loading with an
+    unchanged stat stamp (the daily case: no hashing), loading after the stamp changed (re-hash), and the
+    raw hash rates with a warm and a cold page cache."""
+    from freshdata.dedup.cache import IndexCache, file_crc32
+
+    cfg = DedupConfig()
+    root = workdir / "integrity"
+    shutil.rmtree(root, ignore_errors=True)
+
+    def cache() -> IndexCache:
+        return IndexCache(root, cfg.index_params(), cfg.bloom_bits_per_key, cfg.bands, cfg.rows)
+
+    c = cache()
+    c._new_bloom(mb << 23)
+    assert c._bloom is not None
+    c._bloom[:] = np.random.default_rng(0).integers(0, 256, mb << 20, dtype=np.uint8)
+    path = root / c._meta["file"]
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        return round(min(times), 4)
+
+    save_s = best(c._save_meta)
+    c.close()
+    load_same_stamp_s = best(lambda: cache().close())
+
+    def load_changed_stamp() -> None:
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # same times, new ctime: must re-hash
+        cache().close()
+
+    load_rehash_s = best(load_changed_stamp)
+    crc_warm_s = best(lambda: file_crc32(path))
+
+    def crc_cold() -> None:
+        fd = os.open(path, os.O_RDONLY)
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        os.close(fd)
+        t = time.perf_counter()
+        file_crc32(path)
+        cold.append(time.perf_counter() - t)
+
+    cold: list[float] = []
+    for _ in range(repeats):
+        crc_cold()
+
+    def blake() -> None:
+        with open(path, "rb") as f:
+            hashlib.file_digest(f, "blake2b")
+
+    out = {
+        "section": "integrity",
+        "bloom_mb": mb,
+        "save_flush_and_crc32_s": save_s,
+        "load_unchanged_stamp_s": load_same_stamp_s,
+        "load_changed_stamp_rehash_s": load_rehash_s,
+        "crc32_warm_s": crc_warm_s,
+        "crc32_cold_page_cache_s": round(min(cold), 4),
+        "blake2b_warm_s": best(blake),
+    }
+    shutil.rmtree(root, ignore_errors=True)
+    return out
+
+
 # ---------------------------------------------------------------- 3. quality vs brute force
 TARGET_J = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0)
 
@@ -451,7 +526,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="histories 10k/50k and a smaller quality corpus")
     ap.add_argument("--sizes", default="", help="comma-separated history sizes (multiples of 10000)")
     ap.add_argument("--workdir", type=Path, default=None, help="scratch dir (default: a temp dir, removed)")
-    ap.add_argument("--sections", default="signatures,lookup,quality", help="comma-separated subset to run")
+    ap.add_argument("--sections", default="signatures,lookup,integrity,quality", help="comma-separated subset to run")
     ap.add_argument("--worker", nargs=4, metavar=("KIND", "DB", "INDEX", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
@@ -478,13 +553,15 @@ def main() -> None:
             }
         )
         sections = set(args.sections.split(","))
-        texts, source = corpus_texts()
+        texts, source = corpus_texts() if sections & {"signatures", "quality"} else ([], "")
         if "signatures" in sections:
             sig = bench_signatures(texts[:100] if args.quick else texts, DedupConfig(), 2 if args.quick else 3)
             sig["source"] = source
             log(sig)
         if "lookup" in sections:
             log(bench_lookup(sizes, workdir))
+        if "integrity" in sections:
+            log(bench_integrity(workdir))
         if "quality" in sections:
             log(bench_quality(texts[:150] if args.quick else texts, source, workdir, 3))
     finally:
