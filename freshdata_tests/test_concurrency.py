@@ -77,7 +77,7 @@ def test_query_reads_parquet_while_another_process_holds_the_write_lock(demo):
         result = _freshdata(env, "query", "select count(*) AS n from snapshots", "--format", "json", timeout=120)
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout.strip().splitlines()[-1]) == {"n": kept}
-        assert "pipeline tables unavailable" in result.stderr
+        assert result.stderr == ""  # a query on snapshots alone never even tries the locked database
     finally:
         locker.kill()
         locker.wait(timeout=30)
