@@ -186,12 +186,13 @@ class DayArchive:
         _fsync_dir(self._final.parent)
 
     def abandon(self) -> None:
-        """Stop writing without publishing: the `.open` file stays for salvage (removed when empty)."""
+        """Stop writing without publishing: the `.open` file stays for salvage (removed when it holds no
+        complete record)."""
         if self._fh.closed:
             return
         with contextlib.suppress(OSError):
             self._fh.close()
-        if not self.count and self._broken is None:
+        if not self.count:
             self._tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> DayArchive:
