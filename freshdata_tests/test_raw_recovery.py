@@ -13,7 +13,6 @@ import io
 import json
 import logging
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -34,7 +33,6 @@ from freshdata.crawl.fetch import FetchRequest, FetchResult
 from freshdata.demo.site import DemoSite
 from freshdata.extract import RawArchiveDamaged, extract_day
 from freshdata_tests.pipeline_helpers import (
-    REPO_DAGSTER_YAML,
     REPO_ROOT,
     build_defs,
     read_db,
@@ -415,42 +413,3 @@ def test_truncated_fetch_archive_then_rerun_gives_the_same_snapshot(tmp_path: Pa
         fetch_meta = con.execute("SELECT count(*) FROM fetch_log WHERE partition_date = ? AND stage = 'fetch' "
                                  "AND kind = 'document' AND warc_file = ?", [E2E_DAY, warc]).fetchone()[0]
     assert fetch_meta == len(archived) - len(damaged)  # the damaged records are no longer referenced
-
-
-@pytest.mark.slow
-def test_cli_run_killed_during_fetch_then_rerun_fetches_nothing_twice(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    raw = home / "raw"
-    with DemoSite(days=[E2E_DAY]) as site:
-        sources = write_demo_sources(home, site)
-        env = dict(os.environ, FRESHDATA_HOME=str(home), FRESHDATA_SOURCES=str(sources),
-                   DAGSTER_HOME=str(home / "dagster"), FRESHDATA_LOG_LEVEL="ERROR",
-                   FRESHDATA_CRASH_AT="fetch:archived:4")
-        killed = subprocess.run([FRESHDATA, "run", "--date", E2E_DAY.isoformat()], env=env, cwd=REPO_ROOT,
-                                capture_output=True, text=True, timeout=300, start_new_session=True)
-        assert killed.returncode == -signal.SIGKILL, (killed.returncode, killed.stderr[-3000:])
-        (open_file,) = raw.rglob("fetch-*.warc.gz.open")
-        archived = {urlsplit(e.fields["Requested-URL"]).path for e in ArchiveScan(open_file)}
-        assert len(archived) == 4
-        killed_at = len(site.requests)
-
-        # the same home again, in-process with a fresh Dagster instance (the killed run's stays behind)
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("FRESHDATA_HOME", str(home))
-            mp.setenv("FRESHDATA_SOURCES", str(sources))
-            dagster_home = tmp_path / "dagster-rerun"
-            dagster_home.mkdir()
-            shutil.copyfile(REPO_DAGSTER_YAML, dagster_home / "dagster.yaml")
-            mp.setenv("DAGSTER_HOME", str(dagster_home))
-            defs = build_defs()
-            with dg.instance_for_test() as instance:
-                again = run_day(defs, instance, E2E_DAY)
-        assert again.success, step_failures(again)
-        requested = _document_paths(site.requests[killed_at:])
-    assert requested and not archived & set(requested), (archived, requested)
-    with read_db(home) as con:
-        _assert_raw_clean(raw, _referenced(con))
-        salvaged = con.execute("SELECT count(*) FROM fetch_log WHERE partition_date = ? AND warc_file = ?",
-                               [E2E_DAY, open_file.relative_to(raw).as_posix().removesuffix(".open")]).fetchone()
-        kept = con.execute("SELECT count(*) FROM snapshot_documents WHERE snapshot_date = ?", [E2E_DAY]).fetchone()
-    assert salvaged == (4,) and kept[0] > 0
