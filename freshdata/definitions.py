@@ -9,6 +9,7 @@ from freshdata.defs.dedup import assets as dedup_assets
 from freshdata.defs.jobs import daily_pipeline, daily_schedule
 from freshdata.defs.quality import assets as quality_assets
 from freshdata.defs.resources import default_resources
+from freshdata.defs.sensors import stale_run_recovery
 from freshdata.defs.snapshot import assets as snapshot_assets
 
 ASSET_MODULES = [crawl_assets, dedup_assets, quality_assets, snapshot_assets]
@@ -22,6 +23,7 @@ def build_definitions() -> dg.Definitions:
         asset_checks=checks,
         jobs=[daily_pipeline],
         schedules=[daily_schedule],
+        sensors=[stale_run_recovery],
         resources=default_resources(),
     )
 

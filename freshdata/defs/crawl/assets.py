@@ -44,6 +44,7 @@ def fetched_pages(context: dg.AssetExecutionContext, freshdata: FreshdataResourc
               **dict(sorted(summary.by_reason.items()))}
     return dg.MaterializeResult(metadata=counts_metadata(
         "fetch", counts, network_requests=summary.network_requests, reused_from_partition=summary.reused,
+        damaged_archive_files=dg.MetadataValue.json(sorted({d.warc_file for d in summary.damaged})),
         **{"dagster/partition_row_count": counts["attempted"]}))
 
 

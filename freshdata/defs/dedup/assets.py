@@ -50,4 +50,5 @@ def dedup_decisions(context: dg.AssetExecutionContext, freshdata: FreshdataResou
     return dg.MaterializeResult(metadata=counts_metadata(
         "dedup", counts, dup_rate=dg.MetadataValue.float(round(rate, 4)),
         history_days=summary.history_days, candidates_checked=summary.candidates_checked,
+        index_rebuilt=dg.MetadataValue.json(summary.extra.get("index_rebuilt", [])),
         **{"dagster/partition_row_count": summary.total}))
