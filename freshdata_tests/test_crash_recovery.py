@@ -342,6 +342,7 @@ def test_disk_full_is_one_clear_line_and_the_next_run_recovers(site, reference, 
         lines = [line for line in failed.stderr.splitlines() if line.strip()]
         assert "Traceback" not in failed.stderr, failed.stderr[-3000:]
         assert any("no space left on device" in line and place in line for line in lines), lines
+        assert all(line.startswith("freshdata: ") for line in lines), lines
         ballast.unlink()
         recovered = run_cli(home, sources)
         assert recovered.returncode == 0, recovered.stderr[-3000:]
