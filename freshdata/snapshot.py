@@ -29,6 +29,7 @@ import polars as pl
 
 from freshdata import store
 from freshdata.config import SourcesFile
+from freshdata.durable import fsync_path
 from freshdata.faults import crash_point
 
 PUBLISHED = Path("exports") / "published.json"
@@ -72,21 +73,13 @@ def _quoted(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _copy_to_tmp(con: duckdb.DuckDBPyConnection, name: str, folder: Path, params: dict | None = None) -> Path:
     """COPY … TO a temporary file in `folder`, flushed to disk; the caller renames it into place."""
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f"{TMP_MARK}{os.getpid()}-{name}"  # no .parquet suffix: no glob reader picks it up
     sql = store.load_sql(name).replace("{path}", _quoted(tmp))
     con.execute(sql, params) if params else con.execute(sql)  # one COPY statement per file
-    _fsync(tmp)
+    fsync_path(tmp)
     return tmp
 
 
@@ -174,9 +167,9 @@ def export_tables(con: duckdb.DuckDBPyConnection, home: Path) -> str:
     crash_point("publish:exports_written")
     tmp = exports / f"{TMP_MARK}{os.getpid()}-published.json"
     tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
-    _fsync(tmp)
+    fsync_path(tmp)
     os.replace(tmp, home / PUBLISHED)
-    _fsync(exports)
+    fsync_path(exports)
     crash_point("publish:switched")
     _remove_unpublished(home, state, previous)
     return generation

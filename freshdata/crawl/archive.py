@@ -30,6 +30,8 @@ from warcio.recordloader import ArcWarcRecordLoader
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from freshdata.durable import fsync_path
+
 # Headers that describe the transfer, not the content: the archived body is already decoded.
 _TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
 
@@ -81,14 +83,6 @@ def decode_field(value: str) -> str:
     return unquote(value, errors="surrogatepass")
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def publish(path: Path, size: int | None = None) -> Path:
     """Make an `.open` file final: optionally cut to `size`, fsync it, rename it, fsync its folder."""
     assert path.name.endswith(OPEN_SUFFIX), path
@@ -99,7 +93,7 @@ def publish(path: Path, size: int | None = None) -> Path:
         fh.flush()
         os.fsync(fh.fileno())
     path.rename(final)
-    _fsync_dir(path.parent)
+    fsync_path(path.parent)
     return final
 
 
@@ -183,7 +177,7 @@ class DayArchive:
         os.fsync(self._fh.fileno())
         self._fh.close()
         self._tmp.rename(self._final)
-        _fsync_dir(self._final.parent)
+        fsync_path(self._final.parent)
 
     def abandon(self) -> None:
         """Stop writing without publishing: the `.open` file stays for salvage (removed when it holds no
