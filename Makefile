@@ -3,6 +3,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FRESHDATA_HOME ?= $(CURDIR)/.freshdata
+HOST ?= 127.0.0.1
+PORT ?= 3000
 
 .PHONY: demo test ui lint clean
 
@@ -19,7 +21,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 ui: $(STAMP)
-	$(BIN)/freshdata ui
+	$(BIN)/freshdata ui --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check freshdata freshdata_tests benchmarks

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -14,19 +15,37 @@ from freshdata.runs import prepare_instance, run_days
 REPO_WORKSPACE_YAML = Path(__file__).resolve().parent.parent / "workspace.yaml"
 
 
-def _parse_day(text: str) -> date:
+def _parse_day(text: str, option: str = "--date") -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise SystemExit(f"freshdata: --date must be YYYY-MM-DD, got {text!r}") from None
+        raise SystemExit(f"freshdata: {option} must be YYYY-MM-DD, got {text!r}") from None
+
+
+def run_range(date_text: str, to_text: str | None, today: date | None = None) -> list[date]:
+    """The days of `freshdata run --date D [--to E]`, checked against the daily partitions before Dagster starts:
+    from PARTITIONS_START to yesterday (UTC); a day can be crawled once it has ended. One line on error."""
+    from freshdata.defs.partitions import PARTITIONS_START
+
+    first = date.fromisoformat(PARTITIONS_START)
+    last = (today or datetime.now(UTC).date()) - timedelta(days=1)
+    start = _parse_day(date_text, "--date")
+    end = _parse_day(to_text, "--to") if to_text else start
+    if end < start:
+        raise SystemExit(f"freshdata: --to {end} is before --date {start}; a range runs from --date to --to")
+    for option, day in (("--date", start), ("--to", end)):
+        if day > last:
+            raise SystemExit(f"freshdata: {option} {day} has not ended yet (UTC); the latest day that can run "
+                             f"is {last}")
+        if day < first:
+            raise SystemExit(f"freshdata: {option} {day} is before the first daily partition, {first}")
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     home = data_home()
     sources = Path(args.sources) if args.sources else default_sources_path()
-    start = _parse_day(args.date)
-    end = _parse_day(args.to) if args.to else start
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    days = run_range(args.date, args.to)
     from freshdata.report import print_day_summary
 
     ok = run_days(days, sources, home, after_day=lambda day: print_day_summary(home, day))
@@ -68,30 +87,44 @@ def main(argv: list[str] | None = None) -> int:
 
     run = sub.add_parser("run", help="materialize every asset for one day (or a range) through Dagster")
     run.add_argument("--date", default=(datetime.now(UTC).date() - timedelta(days=1)).isoformat(),
-                     help="UTC day YYYY-MM-DD (default: yesterday)")
-    run.add_argument("--to", help="last day of a range, inclusive (days run in order)")
+                     help="UTC day YYYY-MM-DD, from 2024-01-01 to yesterday (default: yesterday)")
+    run.add_argument("--to", metavar="DATE",
+                     help="last day of a range YYYY-MM-DD, inclusive, not before --date (days run in order)")
     run.add_argument("--sources", help="sources file (default: $FRESHDATA_SOURCES, ./sources.yaml, "
                                        "$FRESHDATA_HOME/sources.yaml)")
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="serve the bundled demo site on loopback and crawl it for 3 days")
-    demo.add_argument("--days", type=int, default=3)
+    demo.add_argument("--days", type=int, default=3,
+                      help="number of simulated days, ending yesterday (default: 3); refuses a data home that "
+                      "holds real runs")
     demo.set_defaults(func=cmd_demo)
 
     query = sub.add_parser("query", help="read-only SQL over the snapshots and pipeline tables")
-    query.add_argument("sql")
-    query.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    query.add_argument("sql", help="one SQL statement, e.g. \"SELECT * FROM latest_snapshot LIMIT 5\"; views: "
+                       "snapshots, latest_snapshot, manifest, funnel, freshness, tag_counts (and pipeline tables)")
+    query.add_argument("--format", choices=["table", "csv", "json"], default="table",
+                       help="table (default, at most 100 rows shown), csv or json (one object per line; all rows)")
     query.set_defaults(func=cmd_query)
 
     ui = sub.add_parser("ui", help="open the Dagster UI (webserver + daemon) on this data home's instance")
-    ui.add_argument("--host", default="127.0.0.1")
-    ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument("--host", default="127.0.0.1", help="address the webserver listens on (default: 127.0.0.1)")
+    ui.add_argument("--port", type=int, default=3000, help="port of the webserver (default: 3000)")
     ui.set_defaults(func=cmd_ui)
 
     for register in _extra_commands():
         register(sub)
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        code = args.func(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `freshdata stats | head`: the reader left. Stop quietly, as Unix tools do (exit 128 + SIGPIPE);
+        # stdout goes to /dev/null so that the interpreter's final flush cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
+    return code
 
 
 def _extra_commands() -> list:

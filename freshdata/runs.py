@@ -380,9 +380,15 @@ def explain_failure(day: date, result, home: Path) -> list[str]:
     return lines
 
 
+DEMO_MARKER = ".freshdata-demo"  # a data home made by `freshdata demo`, which the next demo may wipe
+
+
 def run_days(days: list[date], sources: Path, home: Path, quiet: bool = False,
-             after_day: Callable[[date], None] | None = None) -> bool:
-    """Materialize the whole pipeline for each day, in order, through Dagster with a persistent instance."""
+             after_day: Callable[[date], None] | None = None, demo: bool = False) -> bool:
+    """Materialize the whole pipeline for each day, in order, through Dagster with a persistent instance.
+
+    Any run but the demo's own removes the demo marker first: from then on the home holds real data and
+    `freshdata demo` refuses to wipe it."""
     try:
         load_sources(sources)  # fail early, with the file/source/field, before Dagster starts
         timeout_s = wait_timeout_s()
@@ -390,6 +396,9 @@ def run_days(days: list[date], sources: Path, home: Path, quiet: bool = False,
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return False
+    if not demo:
+        with contextlib.suppress(FileNotFoundError):
+            (home / DEMO_MARKER).unlink()
     label = days[0].isoformat() + (f"..{days[-1].isoformat()}" if len(days) > 1 else "")
     _keep_terminal()
     try:

@@ -8,22 +8,45 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from freshdata import store
+from freshdata.config import ConfigError, wait_timeout_s
+from freshdata.runs import DEMO_MARKER, home_lock
 
-DEMO_MARKER = ".freshdata-demo"
 DEMO_RECIPE = Path(__file__).resolve().parent / "recipe.yaml"
+# What a home may hold and still be wiped without the marker: the Dagster instance (`freshdata ui` prepares it on
+# an empty home) and the run lock. Anything else without the marker is someone's data.
+_HARMLESS = {"dagster", ".run.lock", DEMO_MARKER}
+
+
+def refuse_real_home(home: Path) -> str | None:
+    """Why `freshdata demo` must not wipe `home`, or None. The demo writes the marker; every other
+    `freshdata run` removes it (freshdata.runs.run_days), so a home that ever held a real run is refused."""
+    if not home.exists() or (home / DEMO_MARKER).exists():
+        return None
+    if not any(child.name not in _HARMLESS for child in home.iterdir()):
+        return None
+    return (f"freshdata demo: {home} holds data of real runs (or data not made by the demo), and the demo would "
+            "wipe it; nothing was changed. Choose another data home, e.g. FRESHDATA_HOME=$PWD/.freshdata-demo "
+            "make demo")
 
 
 def _reset_home(home: Path) -> None:
     """Start every demo from an empty data home, but never wipe a home that holds real data."""
+    try:
+        timeout_s = wait_timeout_s()
+    except ConfigError as exc:
+        raise SystemExit(str(exc)) from None
     home.mkdir(parents=True, exist_ok=True)
-    marker = home / DEMO_MARKER
-    if store.db_path(home).exists() and not marker.exists():
-        raise SystemExit(f"freshdata demo: {home} holds non-demo data; set FRESHDATA_HOME to another folder")
-    for child in home.iterdir():
-        if child.name in ("dagster", DEMO_MARKER):  # keep run history so the UI shows every demo run
-            continue
-        shutil.rmtree(child) if child.is_dir() else child.unlink()
-    marker.write_text("this data home was made by `freshdata demo` and is wiped by the next one\n")
+    with home_lock(home, timeout_s):  # no real run may start on it while we decide and wipe
+        why = refuse_real_home(home)
+        if why:
+            raise SystemExit(why)
+        marker = home / DEMO_MARKER
+        marker.write_text("this data home was made by `freshdata demo` and is wiped by the next one; any other "
+                          "`freshdata run` on it removes this file\n")
+        for child in home.iterdir():
+            if child.name in _HARMLESS:  # keep run history so the UI shows every demo run
+                continue
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
 
 
 def run_demo(home: Path, days: int = 3) -> int:
@@ -41,7 +64,7 @@ def run_demo(home: Path, days: int = 3) -> int:
         print(f"freshdata demo: site on {site.base}, data home {home}")
         for number, day in enumerate(dates, start=1):
             site.day = number
-            if not run_days([day], sources, home, quiet=True):
+            if not run_days([day], sources, home, quiet=True, demo=True):
                 return 1
             print_day_summary(home, day)
     from freshdata.report import print_demo_epilogue
