@@ -10,22 +10,65 @@ from pathlib import Path
 import duckdb
 
 from freshdata import store
-from freshdata.snapshot import published_state
+from freshdata.snapshot import SnapshotMismatch, published_state, verify_published
 
 
 def _sql_text(value: str | Path) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def open_reader(home: Path, attach_pipeline: bool = False) -> duckdb.DuckDBPyConnection:
+class Refused(Exception):
+    """A reader request that is not allowed, or cannot be answered; the message is one line for the user."""
+
+
+READER_VIEWS = ("snapshots", "latest_snapshot", "freshness", "tag_counts", "manifest", "funnel")
+
+
+def single_select(sql: str) -> str:
+    """The text of exactly one SELECT statement (DuckDB's own parser decides), else Refused: no ATTACH,
+    DETACH, COPY, INSTALL/LOAD, SET/RESET, PRAGMA, EXPORT, CREATE, CALL, nor a `;`-chained second statement."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise Refused(_first_line(exc)) from None
+    if len(statements) != 1:
+        raise Refused(f"exactly one statement is allowed, got {len(statements)}")
+    kind = statements[0].type
+    if kind != duckdb.StatementType.SELECT:
+        raise Refused(f"only a SELECT is allowed, not {kind.name}")
+    return sql
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def open_reader(home: Path, attach_pipeline: bool = False, verify: bool = False) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB over what is published (exports/published.json): views snapshots,
     latest_snapshot, freshness, tag_counts, manifest, funnel. It holds no lock on the pipeline database;
     with attach_pipeline (only for queries that name pipeline tables) that database is attached read-only
-    as `pipeline`, when no run holds its write lock."""
-    con = duckdb.connect()
+    as `pipeline`, when no run holds its write lock.
+
+    The connection can read only those files (allowed_paths, enable_external_access = false: no other file,
+    no URL, no extension install/load) and its configuration is locked before it is returned, so no
+    statement can widen that. With verify, every published file is checked against published.json first
+    (SnapshotMismatch)."""
     state = published_state(home)
+    if verify and state is not None:
+        verify_published(home, state)
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    files: list[Path] = []
+    allowed: list[Path] = []
     if state is not None:
         files = [home / e["path"] for e in state["snapshots"]]
+        allowed = [*files, home / state["manifest"], home / state["funnel"]]
+    database = store.db_path(home)
+    attach = attach_pipeline and database.exists()
+    if attach:
+        allowed += [database, database.with_name(database.name + ".wal")]
+    con.execute(f"SET allowed_paths = [{', '.join(map(_sql_text, allowed))}]")
+    con.execute("SET enable_external_access = false")
+    if state is not None:
         fill = {"{home}": str(home).replace("'", "''"), "{files}": "[" + ", ".join(map(_sql_text, files)) + "]",
                 "{manifest}": str(home / state["manifest"]).replace("'", "''"),
                 "{funnel}": str(home / state["funnel"]).replace("'", "''")}
@@ -35,32 +78,43 @@ def open_reader(home: Path, attach_pipeline: bool = False) -> duckdb.DuckDBPyCon
             for key, value in fill.items():
                 sql = sql.replace(key, value)
             con.execute(sql)
-    database = store.db_path(home)
-    if attach_pipeline and database.exists():
+    if attach:
         try:
             con.execute(f"ATTACH {_sql_text(database)} AS pipeline (READ_ONLY)")
             con.execute("SET search_path = 'memory.main,pipeline.main'")
         except duckdb.Error as exc:  # a run holds the write lock: the Parquet views still answer
-            print(f"freshdata: pipeline tables unavailable ({str(exc).splitlines()[0]}); "
+            print(f"freshdata: pipeline tables unavailable ({_first_line(exc)}); "
                   "querying snapshots only", file=sys.stderr)
+    con.execute("SET lock_configuration = true")
     return con
+
+
+def _nothing_published(home: Path, exc: duckdb.Error) -> bool:
+    state = published_state(home)
+    if state is not None and state.get("snapshots"):
+        return False
+    message = str(exc)
+    return any(f"name {view} does not exist" in message for view in READER_VIEWS)
+
+
+def _nothing_published_line(home: Path) -> str:
+    return f"nothing is published yet in {home} (run `freshdata run` or `freshdata demo` first)"
 
 
 def run_query(home: Path, sql: str, fmt: str = "table") -> int:
     """Answer from the published snapshots alone when the query allows; attach the pipeline database
-    (read-only, which blocks a run's writes while the query lasts) only for queries naming its tables."""
+    (read-only, which blocks a run's writes while the query lasts) only for queries naming its tables.
+    Only one SELECT is run, on a connection that cannot write or read outside the published files."""
+    con = None
     try:
-        con = open_reader(home)
+        sql = single_select(sql)
+        con = open_reader(home, verify=True)
         try:
             relation = con.sql(sql)
         except duckdb.CatalogException:
             con.close()
             con = open_reader(home, attach_pipeline=True)
             relation = con.sql(sql)
-    except duckdb.Error as exc:
-        print(f"freshdata query: {exc}", file=sys.stderr)
-        return 1
-    try:
         if relation is None:
             return 0
         if fmt == "table":
@@ -70,8 +124,22 @@ def run_query(home: Path, sql: str, fmt: str = "table") -> int:
         else:
             for row in relation.pl().iter_rows(named=True):
                 print(json.dumps(row, default=str, ensure_ascii=False))
+    except (Refused, SnapshotMismatch) as exc:
+        print(f"freshdata query: refused: {exc}", file=sys.stderr)
+        return 1
+    except duckdb.PermissionException as exc:
+        print(f"freshdata query: refused: {_first_line(exc)}", file=sys.stderr)
+        return 1
+    except duckdb.CatalogException as exc:
+        line = _nothing_published_line(home) if _nothing_published(home, exc) else _first_line(exc)
+        print(f"freshdata query: {line}", file=sys.stderr)
+        return 1
+    except duckdb.Error as exc:
+        print(f"freshdata query: {_first_line(exc)}", file=sys.stderr)
+        return 1
     finally:
-        con.close()
+        if con is not None:
+            con.close()
     return 0
 
 

@@ -160,7 +160,9 @@ def export_tables(con: duckdb.DuckDBPyConnection, home: Path) -> str:
         tmp = _copy_to_tmp(con, f"export_{name}_parquet", exports)
         files[name] = exports / f"{name}-{generation}.parquet"
         os.replace(tmp, files[name])
-    snapshots = [{"snapshot_date": d.isoformat(), "path": path, "content_hash": h, "n_documents": n}
+    recorded = {e["path"]: e for e in previous.get("snapshots", [])}
+    snapshots = [{"snapshot_date": d.isoformat(), "path": path, "content_hash": h, "n_documents": n,
+                  **_recorded_stat(home, path, h, recorded.get(path))}
                  for d, path, h, n in store.run(con, "select_published_snapshots").fetchall()]
     state = {"generation": generation, "manifest": str(files["manifest"].relative_to(home)),
              "funnel": str(files["funnel"].relative_to(home)), "snapshots": snapshots}
@@ -173,6 +175,55 @@ def export_tables(con: duckdb.DuckDBPyConnection, home: Path) -> str:
     crash_point("publish:switched")
     _remove_unpublished(home, state, previous)
     return generation
+
+
+def file_stat(path: Path) -> dict[str, int]:
+    """What readers compare before trusting a published file without re-hashing it."""
+    st = path.stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _recorded_stat(home: Path, path: str, content_hash: str, previous: dict | None) -> dict[str, int]:
+    """The size and mtime_ns published.json records for a day's file. A file unchanged since the previous
+    publication keeps its record; a file whose stat changed is re-hashed, and only a file whose content still
+    matches its manifest hash gets its new stat recorded (a tampered file keeps the old record, so readers
+    keep refusing it)."""
+    target = home / path
+    current = file_stat(target)
+    if previous and previous.get("content_hash") == content_hash and "size" in previous:
+        old = {"size": previous["size"], "mtime_ns": previous["mtime_ns"]}
+        if old == current or file_hash(target) != content_hash:
+            return old
+        return current
+    if file_hash(target) != content_hash:  # never seen with a stat (new file, or an older published.json)
+        return {"size": -1, "mtime_ns": -1}
+    return current
+
+
+class SnapshotMismatch(Exception):
+    """A published file no longer matches its manifest; the message is one line naming the day."""
+
+
+def verify_published(home: Path, state: dict) -> None:
+    """Check every published day's file against published.json: its stat, and its sha256 only when the stat
+    changed (or was never recorded). Raises SnapshotMismatch naming the first day that does not match."""
+    for entry in state.get("snapshots", []):
+        day, target = entry["snapshot_date"], home / entry["path"]
+        try:
+            current = file_stat(target)
+        except OSError as exc:
+            raise SnapshotMismatch(f"snapshot {day} no longer matches its manifest (file {entry['path']} "
+                                   f"unreadable: {exc.strerror}); re-run the day to republish it") from None
+        if "size" in entry and current == {"size": entry["size"], "mtime_ns": entry["mtime_ns"]}:
+            continue
+        try:
+            actual = file_hash(target)
+        except OSError as exc:
+            raise SnapshotMismatch(f"snapshot {day} no longer matches its manifest (file {entry['path']} "
+                                   f"unreadable: {exc.strerror}); re-run the day to republish it") from None
+        if actual != entry["content_hash"]:
+            raise SnapshotMismatch(f"snapshot {day} no longer matches its manifest (sha256 {actual[:16]}… "
+                                   f"!= {entry['content_hash'][:16]}…); re-run the day to republish it")
 
 
 def _remove_unpublished(home: Path, state: dict, previous: dict) -> None:
