@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -197,35 +199,64 @@ def print_demo_epilogue(home: Path, days: list[date]) -> None:
 
 def export_mix(home: Path, date_from: date, date_to: date, where: str, fmt: str, out: Path,
                per_source: int | None = None, progress: bool = True) -> int:
-    """Write the snapshots' rows matching `where` between two days to JSONL or Parquet; returns the count."""
+    """Write the snapshots' rows matching `where` between two days to JSONL or Parquet; returns the count.
+
+    `where` is applied as one filter expression (DuckDB's relational API parses it alone: a `)` closing the
+    query, a UNION or a second statement is a parse error), on the locked reader connection. The file is
+    written under a temporary name next to `out` and renamed at the end; on any failure nothing is left."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
     from tqdm import tqdm
 
-    con = open_reader(home)
-    sql = store.load_sql("export_mix").replace("{where}", where or "true")
-    params = {"date_from": date_from, "date_to": date_to, "per_source": per_source or 2**62}
-    total = con.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()[0][0]
-    relation = con.sql(sql, params=params)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    written = 0
-    with tqdm(total=total, unit="doc", disable=not progress, desc=f"export {out.name}") as bar:
-        reader = relation.to_arrow_reader(batch_size=2048)
-        if fmt == "parquet":
-            with pq.ParquetWriter(tmp, reader.schema, compression="zstd") as writer:
-                for batch in reader:
-                    writer.write_batch(batch)
-                    written += batch.num_rows
-                    bar.update(batch.num_rows)
-        else:
-            with tmp.open("w", encoding="utf-8") as fh:
-                for batch in reader:
-                    for row in batch.to_pylist():
-                        fh.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")
-                    written += batch.num_rows
-                    bar.update(batch.num_rows)
-    tmp.replace(out)
+    out = Path(out)
+    if out.is_dir():
+        raise Refused(f"cannot write {out}: it is a directory")
+    con = open_reader(home, verify=True)
+    try:
+        rows = con.table("snapshots") if "snapshots" in _views(con) else None
+        if rows is None:
+            raise Refused(_nothing_published_line(home))
+        rows = rows.filter(f"snapshot_date BETWEEN DATE '{date_from.isoformat()}' AND DATE '{date_to.isoformat()}'")
+        try:
+            rows = rows.filter(where or "true")
+        except duckdb.Error as exc:
+            raise Refused(f"--where must be one SQL expression on snapshot columns: {_first_line(exc)}") from None
+        cap = int(per_source) if per_source is not None else 2**62
+        relation = rows.query("matching", store.load_sql("export_mix").replace("{per_source}", str(cap)))
+        total = relation.aggregate("count(*)").fetchall()[0][0]
+        tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+        written = 0
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with tqdm(total=total, unit="doc", disable=not progress, desc=f"export {out.name}") as bar:
+                reader = relation.to_arrow_reader(batch_size=2048)
+                if fmt == "parquet":
+                    with pq.ParquetWriter(tmp, reader.schema, compression="zstd") as writer:
+                        for batch in reader:
+                            writer.write_batch(batch)
+                            written += batch.num_rows
+                            bar.update(batch.num_rows)
+                else:
+                    with tmp.open("w", encoding="utf-8") as fh:
+                        for batch in reader:
+                            for row in batch.to_pylist():
+                                fh.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")
+                            written += batch.num_rows
+                            bar.update(batch.num_rows)
+            tmp.replace(out)
+        except (OSError, pa.ArrowException) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _first_line(exc)
+            raise Refused(f"cannot write {out}: {reason}") from None
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+    finally:
+        con.close()
     return written
+
+
+def _views(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {name for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
 
 
 def print_stats(home: Path, day: date | None) -> int:
@@ -275,8 +306,14 @@ def _cmd_export(args) -> int:
     try:
         n = export_mix(_home(), args.date_from, args.date_to, args.where, args.format, args.out,
                        args.sample_per_source)
+    except (Refused, SnapshotMismatch) as exc:
+        print(f"freshdata export: refused: {exc}", file=sys.stderr)
+        return 1
+    except duckdb.PermissionException as exc:
+        print(f"freshdata export: refused: {_first_line(exc)}", file=sys.stderr)
+        return 1
     except duckdb.Error as exc:
-        print(f"freshdata export: {exc}", file=sys.stderr)
+        print(f"freshdata export: {_first_line(exc)}", file=sys.stderr)
         return 1
     print(f"wrote {n} documents to {args.out}")
     return 0

@@ -1,9 +1,9 @@
--- A training-mix export: {where} is the user's predicate on snapshot columns, {sample} an optional
--- per-source cap. Ordered for reproducible output.
+-- A training mix: `matching` is the snapshots' rows between the two days that pass the user's --where, applied
+-- by freshdata.report as one filter expression of DuckDB's relational API (never spliced into this text).
+-- {per_source} (an integer) caps the documents per source with a stable sample; ordered for reproducible output.
 SELECT * EXCLUDE (rank_in_source) FROM (
     SELECT *, row_number() OVER (PARTITION BY source ORDER BY hash(doc_id), doc_id) AS rank_in_source
-    FROM snapshots
-    WHERE snapshot_date BETWEEN $date_from AND $date_to AND ({where})
+    FROM matching
 )
-WHERE rank_in_source <= $per_source
+WHERE rank_in_source <= {per_source}
 ORDER BY snapshot_date, source, doc_id
