@@ -259,19 +259,44 @@ def _views(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {name for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
 
 
+STATS_COLUMNS = ["discovered", "new", "fetched", "failed", "extracted", "exact_duplicate", "near_duplicate",
+                 "fresh", "rejected", "kept"]
+
+
 def print_stats(home: Path, day: date | None) -> int:
-    con = open_reader(home)
+    """The funnel of every day that ran (from the funnel export, plus days the pipeline database knows from
+    fetch_log that the last publication did not cover, e.g. a day no source answered), then freshness."""
+    con = open_reader(home, attach_pipeline=True)
     try:
-        con.sql("SELECT 1 FROM funnel LIMIT 1")
-    except duckdb.Error:
-        print("freshdata stats: no snapshot published yet", file=sys.stderr)
+        views = _views(con)
+        pipeline = bool(con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'pipeline'")
+                        .fetchall()[0][0])
+        day_sources = (["SELECT partition_date FROM memory.main.funnel"] if "funnel" in views else []) + (
+            ["SELECT DISTINCT partition_date FROM pipeline.main.fetch_log"] if pipeline else [])
+        if not day_sources:
+            print("freshdata stats: no day has run yet", file=sys.stderr)
+            return 1
+        known = (["SELECT * FROM memory.main.funnel"] if "funnel" in views else []) + (
+            ["SELECT * FROM pipeline.main.day_funnel WHERE partition_date IN (SELECT partition_date FROM days "
+             + ("EXCEPT SELECT partition_date FROM memory.main.funnel" if "funnel" in views else "") + ")"]
+            if pipeline else [])
+        where = f"WHERE d.partition_date = DATE '{day.isoformat()}'" if day else ""
+        columns = ", ".join(f"coalesce(k.{c}, 0) AS {c}" for c in STATS_COLUMNS)
+        sql = (f"WITH days AS ({' UNION '.join(day_sources)}), known AS ({' UNION ALL BY NAME '.join(known)}) "
+               f"SELECT d.partition_date, {columns} FROM days d LEFT JOIN known k USING (partition_date) "
+               f"{where} ORDER BY d.partition_date")
+        print("Funnel per day (discovered → new → fetched → extracted → duplicates → fresh → rejected → kept):")
+        con.sql(sql).show(max_width=250, max_rows=10_000)
+        if "freshness" in views:
+            print("Freshness per source:")
+            con.sql("SELECT * FROM freshness").show()
+        else:
+            print("Freshness per source: nothing published yet")
+    except duckdb.Error as exc:
+        print(f"freshdata stats: {_first_line(exc)}", file=sys.stderr)
         return 1
-    where = f"WHERE partition_date = DATE '{day.isoformat()}'" if day else ""
-    print("Funnel per day (discovered → new → fetched → extracted → duplicates → fresh → rejected → kept):")
-    con.sql(f"SELECT partition_date, discovered, new, fetched, failed, extracted, exact_duplicate, "
-            f"near_duplicate, fresh, rejected, kept FROM funnel {where} ORDER BY partition_date").show()
-    print("Freshness per source:")
-    con.sql("SELECT * FROM freshness").show()
+    finally:
+        con.close()
     return 0
 
 
