@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import sys
@@ -55,6 +56,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from freshdata.demo.runner import run_demo
 
+    if args.days < 1:
+        raise SystemExit(f"freshdata: --days must be at least 1, got {args.days}")
     return run_demo(data_home(), days=args.days)
 
 
@@ -81,7 +84,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return 1  # not reached: exec replaces this process
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="freshdata", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -114,13 +117,20 @@ def main(argv: list[str] | None = None) -> int:
 
     for register in _extra_commands():
         register(sub)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         code = args.func(args)
         sys.stdout.flush()
-    except BrokenPipeError:
+    except OSError as exc:
         # `freshdata stats | head`: the reader left. Stop quietly, as Unix tools do (exit 128 + SIGPIPE);
-        # stdout goes to /dev/null so that the interpreter's final flush cannot fail again.
+        # stdout goes to /dev/null so that the interpreter's final flush cannot fail again. Polars raises a
+        # plain OSError ("Broken pipe (os error 32)"), not BrokenPipeError.
+        if not (isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE or "os error 32" in str(exc)):
+            raise
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 128 + signal.SIGPIPE
