@@ -52,22 +52,28 @@ def open_reader(home: Path, attach_pipeline: bool = False, verify: bool = False)
     as `pipeline`, when no run holds its write lock.
 
     The connection can read only those files (allowed_paths, enable_external_access = false: no other file,
-    no URL, no extension install/load) and its configuration is locked before it is returned, so no
-    statement can widen that. With verify, every published file is checked against published.json first
+    no URL, no extension install/load, no COPY target) and its configuration is locked before it is returned,
+    so no SET can widen that. The pipeline database is attached before access is restricted, so it is not in
+    allowed_paths either. DuckDB still lets a DETACH + ATTACH of an already opened file through: callers run
+    user text only after single_select. With verify, every published file is checked against published.json first
     (SnapshotMismatch)."""
     state = published_state(home)
     if verify and state is not None:
         verify_published(home, state)
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    database = store.db_path(home)
+    if attach_pipeline and database.exists():  # before access is restricted: the file is not in allowed_paths
+        try:
+            con.execute(f"ATTACH {_sql_text(database)} AS pipeline (READ_ONLY)")
+            con.execute("SET search_path = 'memory.main,pipeline.main'")
+        except duckdb.Error as exc:  # a run holds the write lock: the Parquet views still answer
+            print(f"freshdata: pipeline tables unavailable ({_first_line(exc)}); "
+                  "querying snapshots only", file=sys.stderr)
     files: list[Path] = []
     allowed: list[Path] = []
     if state is not None:
         files = [home / e["path"] for e in state["snapshots"]]
         allowed = [*files, home / state["manifest"], home / state["funnel"]]
-    database = store.db_path(home)
-    attach = attach_pipeline and database.exists()
-    if attach:
-        allowed += [database, database.with_name(database.name + ".wal")]
     con.execute(f"SET allowed_paths = [{', '.join(map(_sql_text, allowed))}]")
     con.execute("SET enable_external_access = false")
     if state is not None:
@@ -80,13 +86,6 @@ def open_reader(home: Path, attach_pipeline: bool = False, verify: bool = False)
             for key, value in fill.items():
                 sql = sql.replace(key, value)
             con.execute(sql)
-    if attach:
-        try:
-            con.execute(f"ATTACH {_sql_text(database)} AS pipeline (READ_ONLY)")
-            con.execute("SET search_path = 'memory.main,pipeline.main'")
-        except duckdb.Error as exc:  # a run holds the write lock: the Parquet views still answer
-            print(f"freshdata: pipeline tables unavailable ({_first_line(exc)}); "
-                  "querying snapshots only", file=sys.stderr)
     con.execute("SET lock_configuration = true")
     return con
 

@@ -11,7 +11,14 @@ from freshdata.defs.partitions import daily_partitions
 from freshdata.defs.quality.assets import quality_results
 from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, connection
 from freshdata.quality import has_email_or_card, load_recipe
-from freshdata.snapshot import funnel_adds_up, publish_snapshot, read_rows, stage_snapshot
+from freshdata.snapshot import (
+    file_hash,
+    funnel_adds_up,
+    publish_snapshot,
+    published_state,
+    read_rows,
+    stage_snapshot,
+)
 
 TRAILING_DAYS = 7
 RATE_ALERT_FACTOR = 2.0  # WARN when a rate is more than twice (or under half) its trailing average
@@ -162,3 +169,41 @@ def sources_answered(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResou
         return _check(False, f"no source answered today: all {len(rows)} returned nothing", silent)
     return _check(not silent, f"{len(silent)} of {len(rows)} sources returned nothing today", silent,
                   severity=dg.AssetCheckSeverity.WARN)
+
+
+def _published_check(name: str, description: str, blocking: bool = True):
+    return dg.asset_check(asset=published_snapshot, name=name, description=description, blocking=blocking,
+                          partitions_def=daily_partitions, pool=DUCKDB_POOL)
+
+
+@_published_check("published_file_matches_manifest", "The day's published Parquet file hashes (sha256) to the "
+                  "content_hash of its manifest row, and exports/published.json lists that file and hash. Blocking: "
+                  "nothing is downstream, but a mismatch fails the run, so `freshdata run` says so.")
+def published_file_matches_manifest(context: dg.AssetCheckExecutionContext, freshdata: FreshdataResource,
+                                    duckdb: DuckDBResource):
+    day = day_of(context)
+    home = freshdata.home_dir
+    with connection(duckdb) as con:
+        rows = [r for r in store.fetch_dicts(con, "select_published_snapshots") if r["snapshot_date"] == day]
+    listed = [e for e in (published_state(home) or {}).get("snapshots", []) if e["snapshot_date"] == day.isoformat()]
+    problems = []
+    if not rows:
+        problems.append({"problem": "no manifest row for the day"})
+    if not listed:
+        problems.append({"problem": "exports/published.json does not list the day"})
+    for row in rows:
+        if listed and (listed[0]["path"], listed[0]["content_hash"]) != (row["export_path"], row["content_hash"]):
+            problems.append({"problem": "published.json and the manifest name different files",
+                             "published": listed[0]["path"], "manifest": row["export_path"]})
+        try:
+            actual = file_hash(home / row["export_path"])
+        except OSError as exc:
+            problems.append({"problem": f"file unreadable: {exc.strerror}", "path": row["export_path"]})
+            continue
+        if actual != row["content_hash"]:
+            problems.append({"problem": "sha256 differs from the manifest", "path": row["export_path"],
+                             "sha256": actual, "content_hash": row["content_hash"]})
+    description = (f"snapshot {day} matches its manifest" if not problems else
+                   f"snapshot {day} no longer matches its manifest: {problems[0]['problem']}; "
+                   "re-run the day to republish it")
+    return _check(not problems, description, problems)
