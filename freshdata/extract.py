@@ -193,7 +193,7 @@ def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout
 
     import polars as pl
 
-    from freshdata import store
+    from freshdata import progress, store
     from freshdata.crawl.discover import parse_date
     from freshdata.crawl.urls import doc_id
 
@@ -210,7 +210,10 @@ def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout
         for url, final_url, _source, _fetched, encoding, content_type, warc_file, offset, pub, content_hash,
         body_bytes in inputs
     )
-    results = sorted(extract_many(jobs, workers=workers, timeout_s=timeout_s), key=lambda r: position[r.key])
+    progress.start("extracted_documents", len(inputs), "documents")
+    results = sorted(progress.counted(extract_many(jobs, workers=workers, timeout_s=timeout_s)),
+                     key=lambda r: position[r.key])
+    progress.finish()
     damaged = [r.damage for r in results if r.damage is not None]
     if damaged:  # never a smaller day: those pages are not extraction failures, their raw data is gone
         raise RawArchiveDamaged(day, damaged)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from freshdata import progress
 from freshdata.config import ConfigError, load_sources, wait_timeout_s
 
 REPO_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
@@ -56,7 +57,43 @@ def say(message: str) -> None:
     Written to the stderr this process started with: while a step runs, Dagster's compute-log capture
     redirects file descriptors 1 and 2 through `tail` processes of its own."""
     out = _terminal.get("stderr") or sys.stderr
+    _LIVE.clear()
     print(f"freshdata: {message}", file=out, flush=True)
+
+
+class LiveLine:
+    """One updating progress line on a terminal's stderr ("\r", erase line); nothing at all when stderr is not
+    a terminal (a log file or a pipe gets the one-line messages and the day summaries only)."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def enabled(self) -> bool:
+        out = _terminal.get("stderr") or sys.stderr
+        try:
+            return out.isatty()
+        except (AttributeError, ValueError, OSError):
+            return False
+
+    def show(self, text: str) -> None:
+        if not self.enabled():
+            return
+        out = _terminal.get("stderr") or sys.stderr
+        width = shutil.get_terminal_size((100, 20)).columns - 1
+        out.write("\r\033[K" + text[:width])
+        out.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            out = _terminal.get("stderr") or sys.stderr
+            with contextlib.suppress(OSError, ValueError):
+                out.write("\r\033[K")
+                out.flush()
+            self.shown = False
+
+
+_LIVE = LiveLine()
 
 
 def _keep_terminal() -> None:
@@ -260,8 +297,30 @@ def _pool_holders(instance, run_id: str) -> str | None:
     return ", ".join(holders) or "another run"
 
 
+def _running_step(instance, run_id: str) -> tuple[str, float] | None:
+    """The step the run started last and how long ago (from Dagster's event log), or None before the first."""
+    import dagster as dg
+
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_START, limit=1,
+                                           ascending=False).records
+    if not records:
+        return None
+    entry = records[0].event_log_entry
+    return entry.step_key or "", time.time() - entry.timestamp
+
+
+def progress_line(day: date, step: tuple[str, float] | None, current: progress.Progress | None) -> str | None:
+    """`2026-11-21 fetched_pages: 37/120 pages (12 s)`: the stage's own count when it reports one, else the step."""
+    if current is not None and (step is None or current.stage == step[0]):
+        return f"{day} {current.line()} ({current.elapsed_s:.0f} s)"
+    if step is not None:
+        return f"{day} {step[0]} ({step[1]:.0f} s)"
+    return None
+
+
 def execute_day(job, instance, day: date, run_config: dict, timeout_s: float, tell: Say = say):
-    """execute_in_process on a worker thread, watched from here: pool waits, timeout, Ctrl-C/SIGTERM."""
+    """execute_in_process on a worker thread, watched from here: pool waits, timeout, Ctrl-C/SIGTERM, and the
+    live progress line on a terminal."""
     from dagster._core.utils import make_new_run_id
 
     run_id = make_new_run_id()
@@ -278,6 +337,8 @@ def execute_day(job, instance, day: date, run_config: dict, timeout_s: float, te
     worker = threading.Thread(target=target, name=f"freshdata-run-{day}", daemon=True)
     waiting_since: float | None = None
     told = 0.0
+    live = _LIVE.enabled()
+    progress.finish()
     try:
         worker.start()
         while worker.is_alive():
@@ -285,6 +346,11 @@ def execute_day(job, instance, day: date, run_config: dict, timeout_s: float, te
             holders = _pool_holders(instance, run_id) if worker.is_alive() else None
             if holders is None:
                 waiting_since = None
+                if live and worker.is_alive():
+                    with contextlib.suppress(Exception):  # a busy event log: no line this time
+                        line = progress_line(day, _running_step(instance, run_id), progress.current())
+                        if line:
+                            _LIVE.show(line)
                 continue
             now = time.monotonic()
             waiting_since = waiting_since or now
@@ -299,6 +365,9 @@ def execute_day(job, instance, day: date, run_config: dict, timeout_s: float, te
     except Interrupted as exc:
         abandon_run(instance, run_id, f"{day}: stopped by {exc} (the next run resumes this day)",
                     128 + exc.signum)
+    finally:
+        _LIVE.clear()
+        progress.finish()
     if "error" in outcome:
         raise outcome["error"]
     return outcome["result"]

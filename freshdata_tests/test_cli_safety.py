@@ -4,21 +4,25 @@ a traceback; a closed pipe ends a command quietly; every option says what it doe
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import pty
+import re
 import subprocess
 import sys
+import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from freshdata import store
+from freshdata import progress, store
 from freshdata.cli import build_parser, run_range
 from freshdata.demo.runner import refuse_real_home
 from freshdata.demo.site import DemoSite
-from freshdata.runs import DEMO_MARKER
+from freshdata.runs import DEMO_MARKER, progress_line
 from freshdata.snapshot import published_state
 from freshdata_tests.pipeline_helpers import REPO_ROOT, write_demo_sources
 
@@ -75,6 +79,7 @@ def real_home(tmp_path_factory):
         private = write_demo_sources(home.parent / "private", site)
         real = cli(home, "run", "--date", REAL_DAY.isoformat(), "--sources", str(private))
     assert real.returncode == 0, real.stderr
+    assert "\r" not in real.stderr and "\x1b[" not in real.stderr  # not a terminal: no progress line
     return home
 
 
@@ -161,3 +166,54 @@ def test_every_option_of_run_demo_query_ui_has_help():
                for action in subparsers[name]._actions
                if action.dest != "help" and not (action.help or "").strip()]
     assert not missing
+
+
+@pytest.mark.slow
+def test_run_on_a_terminal_shows_one_updating_progress_line(real_home, tmp_path):
+    day = REAL_DAY - timedelta(days=1)
+    master, slave = pty.openpty()
+    seen = bytearray()
+
+    def read() -> None:
+        with contextlib.suppress(OSError):
+            while chunk := os.read(master, 4096):
+                seen.extend(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    with DemoSite(days=[day]) as site:
+        site.day = 1
+        sources = write_demo_sources(tmp_path / "src", site)
+        proc = subprocess.run([FRESHDATA, "run", "--date", day.isoformat(), "--sources", str(sources)],
+                              env=_env(real_home), cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=slave,
+                              text=True, timeout=300)
+    os.close(slave)
+    reader.join(5)
+    os.close(master)
+    assert proc.returncode == 0
+    assert f"{day}: run " in proc.stdout and "\x1b[" not in proc.stdout  # stdout keeps its plain lines
+    text = seen.decode(errors="replace")
+    updates = [u for u in text.split("\r\x1b[K") if u]
+    assert updates and all("\n" not in u for u in updates), text  # one line, rewritten in place
+    assert any(re.fullmatch(rf"{day} fetched_pages: \d+/\d+ pages \(\d+ s\)", u) for u in updates), updates
+    assert any(re.fullmatch(rf"{day} extracted_documents: \d+/\d+ documents \(\d+ s\)", u) for u in updates)
+    assert text.endswith("\r\x1b[K")  # erased before the summary
+
+
+def test_progress_registry_and_line():
+    progress.start("fetched_pages", 120, "pages")
+    for _ in progress.counted(range(37)):
+        pass
+    now = progress.current()
+    assert (now.done, now.total) == (37, 120)
+    assert progress_line(date(2026, 11, 21), ("fetched_pages", 3.0), now).startswith(
+        "2026-11-21 fetched_pages: 37/120 pages (")
+    assert progress_line(date(2026, 11, 21), ("dedup_decisions", 2.4), now) == "2026-11-21 dedup_decisions (2 s)"
+    progress.finish()
+    assert progress.current() is None
+
+
+def test_stages_report_progress_without_importing_dagster():
+    code = ("import sys, freshdata.progress, freshdata.extract, freshdata.crawl.daily; "
+            "sys.exit('dagster' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, timeout=60).returncode == 0

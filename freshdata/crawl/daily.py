@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from freshdata import store
+from freshdata import progress, store
 from freshdata.config import SourceConfig, SourcesFile
 from freshdata.crawl.archive import (
     OPEN_SUFFIX,
@@ -319,6 +319,7 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
     seen = {url for _, url, _, _ in pending}
     child_budget: Counter[str] = Counter()
 
+    progress.start("discovered_urls", len(pending), "sources and sitemaps")
     with DayArchive(raw_root, day, "discovery") as archive:
         while pending:
             to_fetch = [p for p in pending if p[1] not in replay]
@@ -345,12 +346,15 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
                         child_budget[source.name] += 1
                         seen.add(child.url)
                         next_round.append((source, child.url, "sitemap", depth + 1))
+                progress.advance()
+            progress.advance(0, more_total=len(next_round))
             pending = next_round
         for row in replayed_robots:  # robots.txt the day already fetched and this run did not fetch again
             if row[2] not in live_robots:
                 log_rows.append(_replay_row(day, "discovery", row))
         staged_log = pl.DataFrame(log_rows, schema=FETCH_LOG_SCHEMA)
 
+    progress.finish()
     discovered = _classify(con, day, sources, found)
     for row in discovered:
         summary.counts[row["state"]] += 1
@@ -485,18 +489,21 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, r
                 future = writer.submit(_archived_row, day, archive, result)
                 future.add_done_callback(note_failure)
                 archived[id(result)] = future
+                progress.advance()
 
             def note_failure(future: Future[dict[str, Any]]) -> None:
                 if future.exception() is not None:
                     failures.append(future.exception())
 
             log_rows += [_source_removed_row(day, r) for r in requests if r.source not in known_sources]
+            progress.start("fetched_pages", sum(r.source in known_sources for r in requests), "pages")
             batch = fetch_many([r for r in requests if r.source in known_sources], sources.crawl, archive_now,
                                robots=known_robots)
             summary.network_requests = len(batch.results)
             robots = [writer.submit(_archived_row, day, archive, result) for result in batch.robots]  # same writer
             log_rows += [future.result() for future in robots]
             log_rows += [archived[id(result)].result() for result in batch.results]
+            progress.finish()
     asked = {row["url"] for row in log_rows if row["kind"] == "robots"}
     # robots.txt reused from earlier today (so not asked again): keep its record
     log_rows += [_replay_row(day, "fetch", row) for row in earlier_robots if row[2] not in asked]
