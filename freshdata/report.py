@@ -53,9 +53,9 @@ def open_reader(home: Path, attach_pipeline: bool = False, verify: bool = False)
 
     The connection can read only those files (allowed_paths, enable_external_access = false: no other file,
     no URL, no extension install/load, no COPY target) and its configuration is locked before it is returned,
-    so no SET can widen that. The pipeline database is attached before access is restricted, so it is not in
-    allowed_paths either. DuckDB still lets a DETACH + ATTACH of an already opened file through: callers run
-    user text only after single_select. With verify, every published file is checked against published.json first
+    so no SET can widen that. The pipeline database is attached (read-only) before access is restricted; DuckDB
+    still lets a DETACH + ATTACH of that already opened file through, so callers run user text only after
+    single_select. With verify, every published file is checked against published.json first
     (SnapshotMismatch)."""
     state = published_state(home)
     if verify and state is not None:
@@ -227,21 +227,22 @@ def export_mix(home: Path, date_from: date, date_to: date, where: str, fmt: str,
         written = 0
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            with tqdm(total=total, unit="doc", disable=not progress, desc=f"export {out.name}") as bar:
-                reader = relation.to_arrow_reader(batch_size=2048)
+            reader = relation.to_arrow_reader(batch_size=2048)
+            with contextlib.ExitStack() as stack:  # the file is opened before the bar shows: errors come alone
                 if fmt == "parquet":
-                    with pq.ParquetWriter(tmp, reader.schema, compression="zstd") as writer:
-                        for batch in reader:
-                            writer.write_batch(batch)
-                            written += batch.num_rows
-                            bar.update(batch.num_rows)
+                    writer = stack.enter_context(pq.ParquetWriter(tmp, reader.schema, compression="zstd"))
                 else:
-                    with tmp.open("w", encoding="utf-8") as fh:
-                        for batch in reader:
-                            for row in batch.to_pylist():
-                                fh.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")
-                            written += batch.num_rows
-                            bar.update(batch.num_rows)
+                    fh = stack.enter_context(tmp.open("w", encoding="utf-8"))
+                bar = stack.enter_context(tqdm(total=total, unit="doc", disable=not progress,
+                                               desc=f"export {out.name}"))
+                for batch in reader:
+                    if fmt == "parquet":
+                        writer.write_batch(batch)
+                    else:
+                        for row in batch.to_pylist():
+                            fh.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")
+                    written += batch.num_rows
+                    bar.update(batch.num_rows)
             tmp.replace(out)
         except (OSError, pa.ArrowException) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _first_line(exc)
