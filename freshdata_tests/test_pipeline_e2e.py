@@ -34,7 +34,8 @@ pytestmark = pytest.mark.slow
 DAYS = [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)]
 D1, D2, D3 = DAYS
 BLOCKING_CHECKS = {"funnel_adds_up", "no_document_in_two_snapshots", "no_kept_duplicate",
-                   "required_tags_present", "no_email_or_card_left", "sources_answered"}
+                   "required_tags_present", "no_email_or_card_left", "sources_answered",
+                   "published_file_matches_manifest"}
 WARN_CHECKS = {"rates_near_trailing_average", "no_silent_source"}
 TRANSIENT_REASONS = {"timeout", "connect_error", "dns_error", "network_error", "protocol_error", "tls_error",
                      "http_429", "retry_after_too_long"}

@@ -34,7 +34,8 @@ BACKFILL_DAYS = [DAY + timedelta(days=1), DAY + timedelta(days=2)]
 ASSETS = {"discovered_urls", "fetched_pages", "extracted_documents", "dedup_decisions", "quality_results",
           "daily_snapshot", "published_snapshot"}
 CHECKS = {"funnel_adds_up", "no_document_in_two_snapshots", "no_kept_duplicate", "required_tags_present",
-          "no_email_or_card_left", "rates_near_trailing_average", "no_silent_source", "sources_answered"}
+          "no_email_or_card_left", "rates_near_trailing_average", "no_silent_source", "sources_answered",
+          "published_file_matches_manifest"}
 BLOCKING_CHECKS = CHECKS - {"rates_near_trailing_average", "no_silent_source"}
 STARTUP_TIMEOUT_S = 120
 RUN_TIMEOUT_S = 240
