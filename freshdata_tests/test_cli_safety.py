@@ -169,8 +169,8 @@ def test_every_option_of_run_demo_query_ui_has_help():
 
 
 @pytest.mark.slow
-def test_run_on_a_terminal_shows_one_updating_progress_line(real_home, tmp_path):
-    day = REAL_DAY - timedelta(days=1)
+def test_range_on_a_terminal_shows_one_updating_progress_line_and_each_summary_when_its_day_ends(real_home, tmp_path):
+    first, last = REAL_DAY - timedelta(days=2), REAL_DAY - timedelta(days=1)
     master, slave = pty.openpty()
     seen = bytearray()
 
@@ -181,23 +181,25 @@ def test_run_on_a_terminal_shows_one_updating_progress_line(real_home, tmp_path)
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    with DemoSite(days=[day]) as site:
+    with DemoSite(days=[first, last]) as site:
         site.day = 1
         sources = write_demo_sources(tmp_path / "src", site)
-        proc = subprocess.run([FRESHDATA, "run", "--date", day.isoformat(), "--sources", str(sources)],
-                              env=_env(real_home), cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=slave,
-                              text=True, timeout=300)
+        proc = subprocess.run([FRESHDATA, "run", "--date", first.isoformat(), "--to", last.isoformat(),
+                               "--sources", str(sources)], env=_env(real_home), cwd=REPO_ROOT, stdout=slave,
+                              stderr=slave, timeout=300)
     os.close(slave)
     reader.join(5)
     os.close(master)
     assert proc.returncode == 0
-    assert f"{day}: run " in proc.stdout and "\x1b[" not in proc.stdout  # stdout keeps its plain lines
-    text = seen.decode(errors="replace")
-    updates = [u for u in text.split("\r\x1b[K") if u]
-    assert updates and all("\n" not in u for u in updates), text  # one line, rewritten in place
-    assert any(re.fullmatch(rf"{day} fetched_pages: \d+/\d+ pages \(\d+ s\)", u) for u in updates), updates
-    assert any(re.fullmatch(rf"{day} extracted_documents: \d+/\d+ documents \(\d+ s\)", u) for u in updates)
-    assert text.endswith("\r\x1b[K")  # erased before the summary
+    text = seen.decode(errors="replace").replace("\r\n", "\n")  # the pty turns \n into \r\n
+    updates = [u for u in text.split("\r\x1b[K") if u and "\n" not in u]
+    assert any(re.fullmatch(rf"{first} fetched_pages: \d+/\d+ pages \(\d+ s\)", u) for u in updates), text
+    assert any(re.fullmatch(rf"{first} extracted_documents: \d+/\d+ documents \(\d+ s\)", u) for u in updates)
+    # a progress line is always erased, never ended by a newline that would leave it in the scrollback
+    assert not any(re.match(r"\d{4}-\d\d-\d\d \w+(: \d+/\d+ \w+)? \(\d+ s\)\n", part)
+                   for part in text.split("\r\x1b[K")), text
+    # the first day's summary is out before the second day starts
+    assert text.index(f"=== {first} ===") < text.index(f"{last} discovered_urls") < text.index(f"=== {last} ===")
 
 
 def test_progress_registry_and_line():
