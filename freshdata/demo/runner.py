@@ -72,6 +72,8 @@ def run_demo(home: Path, days: int = 3) -> int:
     print_demo_epilogue(home, dates)
     print(f"\nDuckDB file: {store.db_path(home)}")
     print(f"Raw WARC archive: {home / 'raw'}")
-    print(f"Dagster instance: {home / 'dagster'}   (open the UI with: make ui)")
+    default = Path(".freshdata").resolve() == home
+    print(f"Dagster instance: {home / 'dagster'}   (open the UI with: "
+          f"{'make ui' if default else f'FRESHDATA_HOME={home} make ui'})")
     print(f"Demo finished in {time.monotonic() - started:.0f} s")
     return 0
