@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -304,20 +305,26 @@ def register_commands(sub) -> None:
     """`freshdata export` and `freshdata stats`."""
 
     def parse_day(text: str) -> date:
-        return date.fromisoformat(text)
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a day YYYY-MM-DD: {text!r}") from None
 
     export = sub.add_parser("export", help="export a training mix from the snapshots by dates and tags")
-    export.add_argument("--from", dest="date_from", type=parse_day, default=date(1970, 1, 1))
-    export.add_argument("--to", dest="date_to", type=parse_day, default=date(9999, 12, 31))
+    export.add_argument("--from", dest="date_from", type=parse_day, default=date(1970, 1, 1),
+                        help="first day YYYY-MM-DD, inclusive (default: every published day)")
+    export.add_argument("--to", dest="date_to", type=parse_day, default=date(9999, 12, 31),
+                        help="last day YYYY-MM-DD, inclusive")
     export.add_argument("--where", default="true", help="SQL predicate on snapshot columns, e.g. "
                         "\"language = 'en' AND topic = 'Health' AND quality_score > 0.8\"")
-    export.add_argument("--format", choices=["jsonl", "parquet"], default="jsonl")
+    export.add_argument("--format", choices=["jsonl", "parquet"], default="jsonl",
+                        help="jsonl (one document per line) or parquet")
     export.add_argument("--sample-per-source", type=int, help="at most N documents per source (stable sample)")
-    export.add_argument("--out", required=True, type=Path)
+    export.add_argument("--out", required=True, type=Path, help="output file (written whole, then renamed)")
     export.set_defaults(func=_cmd_export)
 
     stats = sub.add_parser("stats", help="the funnel and freshness figures in the terminal")
-    stats.add_argument("--date", type=parse_day)
+    stats.add_argument("--date", type=parse_day, help="one day YYYY-MM-DD (default: every day)")
     stats.set_defaults(func=lambda args: print_stats(_home(), args.date))
 
 
