@@ -25,6 +25,7 @@ def build_definitions() -> dg.Definitions:
         schedules=[daily_schedule],
         sensors=[stale_run_recovery],
         resources=default_resources(),
+        executor=dg.in_process_executor,  # asset backfills too (see defs/jobs.py)
     )
 
 

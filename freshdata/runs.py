@@ -143,7 +143,7 @@ def home_lock(home: Path, timeout_s: float, tell: Say = say) -> Iterator[None]:
             except BlockingIOError:
                 waited = time.monotonic() - started
                 if waited >= timeout_s:
-                    raise WaitTimeout(f"gave up after {waited:.0f} s waiting for the run lock on {home} "
+                    raise WaitTimeout(f"gave up after {timeout_s:.0f} s waiting for the run lock on {home} "
                                       f"({_lock_holder(fh)}); set FRESHDATA_WAIT_TIMEOUT to wait longer") from None
                 if not told or time.monotonic() - told >= REMIND_EVERY_S:
                     tell(f"waiting for another run on {home} to finish ({_lock_holder(fh)}); "
@@ -355,7 +355,7 @@ def execute_day(job, instance, day: date, run_config: dict, timeout_s: float, te
             now = time.monotonic()
             waiting_since = waiting_since or now
             if now - waiting_since >= timeout_s:
-                abandon_run(instance, run_id, f"{day}: gave up after {now - waiting_since:.0f} s waiting for "
+                abandon_run(instance, run_id, f"{day}: gave up after {timeout_s:.0f} s waiting for "
                             f"Dagster pool '{DUCKDB_POOL}' held by {holders}; set FRESHDATA_WAIT_TIMEOUT to wait "
                             "longer", EXIT_WAIT_TIMEOUT)
             if not told or now - told >= REMIND_EVERY_S:

@@ -52,7 +52,7 @@ def connect_waiting(database: str, config: dict, timeout_s: float, poll_s: float
             match = re.search(r"lock is held in (.*?\(PID \d+\))", str(exc))
             holder = match.group(1) if match else "another process"
             if waited >= timeout_s:
-                raise TimeoutError(f"gave up after {waited:.0f} s waiting for the DuckDB write lock on {database}, "
+                raise TimeoutError(f"gave up after {timeout_s:.0f} s waiting for the DuckDB write lock on {database}, "
                                    f"held by {holder}; set FRESHDATA_WAIT_TIMEOUT to wait longer") from None
             if not told or time.monotonic() - told >= 60:
                 print(f"freshdata: waiting for the DuckDB write lock on {database}, held by {holder} "

@@ -64,7 +64,7 @@ class FiveDaySite(DemoSite):
 # (dagster._core.launcher.sync_in_memory_run_launcher.SyncInMemoryRunLauncher) does not work here: the run
 # executes inside the backfill iteration, whose event-log cursor then skips the run's own materializations,
 # so the backfill never sees day 1 done and never requests day 2 (stays REQUESTED forever).
-IN_PROCESS_RUN_CONFIG = {"execution": {"config": {"in_process": {}}}}
+IN_PROCESS_RUN_CONFIG: dict = {}  # the job and the asset backfills run in-process by default (defs/jobs.py)
 # Submitted runs launch at once (no queue daemon in this test).
 IMMEDIATE_LAUNCH = {"run_coordinator": {"module": "dagster._core.run_coordinator",
                                         "class": "DefaultRunCoordinator"}}

@@ -296,10 +296,9 @@ def test_scheduled_run_and_backfill_started_together_both_succeed(ui):
         "partitionNames": [d.isoformat() for d in BACKFILL_DAYS],
         "assetSelection": [{"path": [a]} for a in sorted(ASSETS)],
         "title": "concurrency test backfill",
-        # Runtime only: the default multiprocess executor spends ~5 s starting a process per step (39 steps
-        # in the backfill's 4 runs); in-process steps claim the same "duckdb" pool slots. The scheduled
-        # run keeps the schedule's (empty) run config, so it runs exactly as a schedule tick would.
-        "runConfigData": {"execution": {"config": {"in_process": {}}}},
+        # The job and asset backfills run in-process (freshdata/defs/jobs.py), claiming the same "duckdb"
+        # pool slots; the scheduled run keeps the schedule's (empty) run config, as a schedule tick would.
+        "runConfigData": {},
     }
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=2) as pool:  # both requests in flight at the same moment
