@@ -110,16 +110,20 @@ def test_refuse_real_home_rules(tmp_path):
     assert refuse_real_home(tmp_path) is None
 
 
+TODAY = "{today}"  # filled in when the test runs, not when it is collected (a suite may cross midnight UTC)
+
+
 @pytest.mark.parametrize(("args", "expected"), [
-    (["--date", datetime.now(UTC).date().isoformat()], "has not ended yet"),
+    (["--date", TODAY], "has not ended yet"),
     (["--date", (datetime.now(UTC).date() + timedelta(days=30)).isoformat()], "has not ended yet"),
     (["--date", "2023-12-31"], "before the first daily partition, 2024-01-01"),
     (["--date", "2026-11-21", "--to", "2026-11-01"], "--to 2026-11-01 is before --date 2026-11-21"),
-    (["--date", "2026-11-21", "--to", datetime.now(UTC).date().isoformat()], "--to"),
+    (["--date", "2026-11-21", "--to", TODAY], "--to"),
     (["--date", "21.11.2026"], "YYYY-MM-DD"),
 ])
 def test_bad_run_dates_give_one_line_before_dagster_starts(tmp_path, args, expected):
     home = tmp_path / "home"
+    args = [datetime.now(UTC).date().isoformat() if a == TODAY else a for a in args]
     one_line(cli(home, "run", *args, timeout=60), "freshdata:", expected)
     assert not (home / "dagster").exists()
 
