@@ -42,6 +42,15 @@ def single_select(sql: str) -> str:
     return sql
 
 
+def reader_error(exc: Exception) -> str:
+    """The one line a reader command prints for a refused or failed request."""
+    if isinstance(exc, Refused | SnapshotMismatch):
+        return f"refused: {exc}"
+    if isinstance(exc, duckdb.PermissionException):
+        return f"refused: {_first_line(exc)}"
+    return _first_line(exc)
+
+
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
@@ -126,18 +135,12 @@ def run_query(home: Path, sql: str, fmt: str = "table") -> int:
         else:
             for row in relation.pl().iter_rows(named=True):
                 print(json.dumps(row, default=str, ensure_ascii=False))
-    except (Refused, SnapshotMismatch) as exc:
-        print(f"freshdata query: refused: {exc}", file=sys.stderr)
-        return 1
-    except duckdb.PermissionException as exc:
-        print(f"freshdata query: refused: {_first_line(exc)}", file=sys.stderr)
-        return 1
     except duckdb.CatalogException as exc:
         line = _nothing_published_line(home) if _nothing_published(home, exc) else _first_line(exc)
         print(f"freshdata query: {line}", file=sys.stderr)
         return 1
-    except duckdb.Error as exc:
-        print(f"freshdata query: {_first_line(exc)}", file=sys.stderr)
+    except (Refused, SnapshotMismatch, duckdb.Error) as exc:
+        print(f"freshdata query: {reader_error(exc)}", file=sys.stderr)
         return 1
     finally:
         if con is not None:
@@ -338,14 +341,8 @@ def _cmd_export(args) -> int:
     try:
         n = export_mix(_home(), args.date_from, args.date_to, args.where, args.format, args.out,
                        args.sample_per_source)
-    except (Refused, SnapshotMismatch) as exc:
-        print(f"freshdata export: refused: {exc}", file=sys.stderr)
-        return 1
-    except duckdb.PermissionException as exc:
-        print(f"freshdata export: refused: {_first_line(exc)}", file=sys.stderr)
-        return 1
-    except duckdb.Error as exc:
-        print(f"freshdata export: {_first_line(exc)}", file=sys.stderr)
+    except (Refused, SnapshotMismatch, duckdb.Error) as exc:
+        print(f"freshdata export: {reader_error(exc)}", file=sys.stderr)
         return 1
     print(f"wrote {n} documents to {args.out}")
     return 0

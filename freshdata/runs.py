@@ -27,7 +27,6 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -278,12 +277,6 @@ def abandon_run(instance, run_id: str, why: str, exit_code: int) -> None:
     os._exit(exit_code)
 
 
-@dataclass
-class DayOutcome:
-    ok: bool
-    lines: list[str]
-
-
 def _pool_holders(instance, run_id: str) -> str | None:
     """Who holds the pool slot our run waits for, or None when it does not wait."""
     info = instance.event_log_storage.get_concurrency_info(DUCKDB_POOL)
@@ -411,10 +404,9 @@ def explain_exception(day: date | str, exc: BaseException, home: Path) -> str:
 
 
 def _still_visible(home: Path, day: date) -> str:
-    from freshdata.snapshot import published_state
+    from freshdata.snapshot import published_entry
 
-    state = published_state(home) or {}
-    entry = next((e for e in state.get("snapshots", []) if e["snapshot_date"] == day.isoformat()), None)
+    entry = published_entry(home, day)
     if entry is None:
         return "readers see no snapshot of this day"
     return f"readers still see its previous publication ({entry['n_documents']} documents)"

@@ -62,10 +62,15 @@ def published_state(home: Path) -> dict | None:
         return None
 
 
+def published_entry(home: Path, day: date) -> dict | None:
+    """The day's entry in exports/published.json (path, content_hash, n_documents, …), or None."""
+    state = published_state(home) or {}
+    return next((e for e in state.get("snapshots", []) if e["snapshot_date"] == day.isoformat()), None)
+
+
 def snapshot_path(home: Path, day: date) -> Path | None:
     """The published Parquet file of a day, or None when the day is not published."""
-    state = published_state(home) or {}
-    entry = next((e for e in state.get("snapshots", []) if e["snapshot_date"] == day.isoformat()), None)
+    entry = published_entry(home, day)
     return home / entry["path"] if entry else None
 
 
