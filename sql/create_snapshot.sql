@@ -29,8 +29,10 @@ CREATE TABLE IF NOT EXISTS snapshot_documents (
     page_tags         VARCHAR[],
     source_tags       MAP(VARCHAR, VARCHAR),
     stats             MAP(VARCHAR, DOUBLE),
+    script            VARCHAR,            -- ISO 15924 script; language is 'und' when language id is unsure
     PRIMARY KEY (snapshot_date, doc_id)
 );
+ALTER TABLE snapshot_documents ADD COLUMN IF NOT EXISTS script VARCHAR;
 
 CREATE TABLE IF NOT EXISTS snapshot_manifest (
     snapshot_date      DATE PRIMARY KEY,

@@ -22,7 +22,7 @@ _INT_TAGS = (
     "pii_ssn",
 )
 _FLOAT_TAGS = ("language_score", "fetch_lag_hours", "quality_score", "topic_score", "format_score")
-_STR_TAGS = ("language", "source", "registered_domain", "topic", "format")
+_STR_TAGS = ("language", "script", "source", "registered_domain", "topic", "format")
 
 
 def _num(v, cast):

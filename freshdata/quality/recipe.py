@@ -119,6 +119,7 @@ class Recipe:
         tags = ctx.tags
         tags.setdefault("language", None)
         tags.setdefault("language_score", None)
+        tags.setdefault("script", None)
         tags["source"] = doc.source
         tags["registered_domain"] = registered_domain(doc.url)
         tags["url_path_depth"] = url_path_depth(doc.url)
