@@ -1,5 +1,6 @@
 """Quality stage core: named filter/tagger operators driven by a YAML recipe (no Dagster here)."""
 
+from . import boilerplate
 from .db import outcomes_table, write_quality_day
 from .pii import CARD_CANDIDATE_RE, EMAIL_RE, has_email_or_card
 from .recipe import DEFAULT_RECIPE, Recipe, RecipeError, load_recipe, recipe_from_dict
@@ -7,6 +8,7 @@ from .registry import REGISTRY, Operator, Params, register
 from .types import QualityDoc, QualityOutcome
 
 __all__ = [
+    "boilerplate",
     "CARD_CANDIDATE_RE",
     "DEFAULT_RECIPE",
     "EMAIL_RE",

@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from freshdata.store import run
 
+from .boilerplate import LineStats, write_line_stats
 from .types import QualityOutcome
 
 _INT_TAGS = (
@@ -57,9 +58,19 @@ def outcomes_table(outcomes: list[QualityOutcome]) -> pa.Table:
     return pa.table(arrays)
 
 
-def write_quality_day(con: duckdb.DuckDBPyConnection, day: date, outcomes: list[QualityOutcome]) -> int:
-    """Delete the day's rows and insert these outcomes. Call inside the caller's open transaction."""
+def write_quality_day(
+    con: duckdb.DuckDBPyConnection,
+    day: date,
+    outcomes: list[QualityOutcome],
+    line_stats: LineStats | None = None,
+) -> int:
+    """Delete the day's rows and insert these outcomes. Call inside the caller's open transaction.
+
+    The day's boilerplate line statistics are replaced too (deleted when `line_stats` is None), so the
+    lines later days learn from always match the stored quality results of this day.
+    """
     run(con, "delete_quality_partition", {"day": day})
+    write_line_stats(con, day, line_stats)
     if not outcomes:
         return 0
     con.register("quality_batch", outcomes_table(outcomes))

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from freshdata.workers import PARALLEL_MIN_ITEMS, worker_context
 
-from . import filters, pii, taggers  # noqa: F401  (import registers the operators)
+from . import boilerplate, filters, pii, taggers  # noqa: F401  (import registers the operators)
 from .registry import REGISTRY, Operator
 from .taggers import fetch_lag_hours, registered_domain, url_path_depth
 from .text import DocContext
@@ -82,6 +82,10 @@ class Recipe:
                 raise RecipeError(f"{where}: operator {name!r}: {errs}") from None
             except (ValueError, OSError) as e:
                 raise RecipeError(f"{where}: operator {name!r}: {e}") from None
+
+    def operator(self, name: str) -> Operator | None:
+        """The recipe's operator of that name (each is listed at most once), or None."""
+        return next((op for op in self.ops if op.name == name), None)
 
     # ------------------------------------------------------------------ identity
     def effective_config(self) -> list[dict[str, Any]]:

@@ -19,6 +19,9 @@ class QualityDoc:
     published_at: datetime | None
     fetched_at: datetime
     source_tags: dict[str, str] = field(default_factory=dict)
+    # hashes (boilerplate.line_hash) of the lines its source repeats on many pages, learned from the
+    # days before this one; the `boilerplate` operator removes them (empty: nothing learned)
+    boilerplate_lines: frozenset[int] = frozenset()
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ from freshdata.defs.metadata import counts_metadata, day_of
 from freshdata.defs.partitions import daily_partitions
 from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, connection
 from freshdata.faults import crash_point
-from freshdata.quality import QualityDoc, load_recipe, write_quality_day
+from freshdata.quality import QualityDoc, boilerplate, load_recipe, write_quality_day
 
 
 @dg.asset(
@@ -28,9 +28,10 @@ def quality_results(context: dg.AssetExecutionContext, freshdata: FreshdataResou
         docs = [QualityDoc(doc_id, url, source, text, published_at, fetched_at,
                            {e["key"]: e["value"] for e in (tags or [])})
                 for doc_id, url, source, text, published_at, fetched_at, tags in rows]
+        docs, line_stats = boilerplate.prepare_day(con, day, docs, recipe)
         outcomes = recipe.apply_many(docs)
         with store.transaction(con):
-            write_quality_day(con, day, outcomes)
+            write_quality_day(con, day, outcomes, line_stats)
             crash_point("quality:before_commit")
     kept = sum(o.kept for o in outcomes)
     reasons = Counter(f"rejected:{o.reason}" for o in outcomes if not o.kept)
@@ -38,7 +39,8 @@ def quality_results(context: dg.AssetExecutionContext, freshdata: FreshdataResou
     topics = Counter(f"topic:{o.tags.get('topic')}" for o in outcomes if o.kept)
     pii = {f"redacted:{kind}": sum(int(o.tags.get(f"pii_{kind}") or 0) for o in outcomes)
            for kind in ("email", "phone", "card", "ip", "ssn")}
-    counts = {"fresh": len(outcomes), "kept": kept, "rejected": len(outcomes) - kept, **pii,
+    removed = boilerplate.removed_counts(outcomes, line_stats)
+    counts = {"fresh": len(outcomes), "kept": kept, "rejected": len(outcomes) - kept, **pii, **removed,
               **dict(sorted(reasons.items())), **dict(sorted(languages.items())), **dict(sorted(topics.items()))}
     return dg.MaterializeResult(metadata=counts_metadata(
         "quality", counts, reject_rate=dg.MetadataValue.float(round(1 - kept / len(outcomes), 4) if outcomes else 0.0),
