@@ -98,17 +98,19 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
-def statements(name: str) -> list[str]:
-    """The statements of a named SQL file (DuckDB binds parameters to one statement at a time)."""
-    parts = re.split(r";[ \t]*(?:--[^\n]*)?\n", load_sql(name) + "\n")
-    return [p.strip() for p in parts if re.sub(r"--[^\n]*", "", p).strip()]
+@cache
+def statements(name: str) -> tuple[duckdb.Statement, ...]:
+    """The statements of a named SQL file, split by DuckDB's own parser (a ';' inside a string or a comment
+    stays where it is). DuckDB binds parameters to one statement at a time."""
+    return tuple(duckdb.extract_statements(load_sql(name)))
 
 
 def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> duckdb.DuckDBPyConnection:
     """Execute every statement of a named SQL file; returns the cursor of the last one."""
     for statement in statements(name):
-        # DuckDB refuses parameters a statement does not use: give each one only its own.
-        used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", statement)}
+        # DuckDB refuses parameters a statement does not use: give each one only its own (parser-reported).
+        wanted = statement.named_parameters
+        used = {k: v for k, v in (params or {}).items() if k in wanted}
         cursor = con.execute(statement, used) if used else con.execute(statement)
     return cursor
 
