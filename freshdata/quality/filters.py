@@ -37,6 +37,7 @@ FINEWEB_STOP_CHARS = (".", "'", '"', "!", "?", "”", "’", "…", *OTHER_SENTE
 # a whitespace-delimited token that contains no letter ([^\W\d_] = letters in any script)
 NO_LETTER_TOKEN_RE = re.compile(r"(?<!\S)(?:(?!\s)[\W\d_])+(?!\S)")
 LETTER_RE = re.compile(r"[^\W\d_]")
+ALNUM_RE = re.compile(r"[^\W_]")
 # Latin-style terminals count before a space, quote or the end; other scripts' full stops always.
 SENTENCE_END_RE = re.compile(rf"[.!?]+(?=\s|$|[\"'”’)])|[{OTHER_SENTENCE_ENDS}]+")
 # Same count as SENTENCE_END_RE (only the last char of a run of terminals can be followed by a
@@ -51,6 +52,14 @@ def count_no_letter_tokens(tokens: list[str]) -> int:
     """
     search = LETTER_RE.search
     return sum(1 for t in filterfalse(str.isalpha, tokens) if search(t) is None)
+
+
+def count_symbol_tokens(tokens: list[str]) -> tuple[int, int]:
+    """(tokens without a letter, of which tokens without a letter or digit: '|', '-', '•', '★')."""
+    search = LETTER_RE.search
+    no_letter = [t for t in filterfalse(str.isalpha, tokens) if search(t) is None]
+    alnum = ALNUM_RE.search
+    return len(no_letter), sum(1 for t in no_letter if alnum(t) is None)
 
 
 def _duplicates(elements: list[str]) -> tuple[int, int]:
@@ -91,8 +100,9 @@ class LanguageParams(Params):
     The operator's own parameters are the English (datatrove) values. For any other language the table
     (`language_table`, default the packaged FineWeb-2 table; `per_language: false` ignores it) supplies
     that language's values for the detected script, or the script-generic `und` values when the language
-    is unknown or not in the table. `overrides` then wins: keys are a language (`ko`), a language and
-    script (`sr_Latn`), `und` or `und_<Script>`, values are this operator's parameters.
+    is unknown or not in the table. `overrides` then wins: keys are `*` (every document, English
+    included), a language (`ko`), a language and script (`sr_Latn`), `und` or `und_<Script>` (more
+    specific keys win), values are this operator's parameters.
     """
 
     per_language: bool = True
@@ -117,7 +127,7 @@ class LanguageAwareOperator(Operator):
                 raise ValueError(f"overrides.{key}: unknown parameter(s) {sorted(unknown)}")
         self._fields = fields
         for key in params.overrides:
-            lang, _, script = key.partition("_")
+            lang, _, script = key.partition("_") if key != "*" else ("en", "", "")
             self.params_for(lang, script or "Zyyy")
 
     def data_files(self) -> list[Path]:
@@ -138,7 +148,7 @@ class LanguageAwareOperator(Operator):
                 und = self.table["und"]
                 entry = und.get(script) or und["*"]
             values.update(_table_values(entry, self._fields))
-        for name in (lang, f"{lang}_{script}"):
+        for name in ("*", lang, f"{lang}_{script}"):
             values.update(self.params.overrides.get(name, {}))
         if not values:
             resolved = self.params
@@ -198,6 +208,7 @@ class GopherQuality(LanguageAwareOperator):
         n_tokens = max(len(tokens), 1)
         n_lines = max(len(lines), 1)
         stop_set = self._stop_set(self.doc_params(ctx))
+        no_letter, symbols = count_symbol_tokens(tokens)
         if stop_set:
             counts = ctx.word_counts
             stop = sum(counts[w] for w in stop_set.intersection(counts))
@@ -210,7 +221,9 @@ class GopherQuality(LanguageAwareOperator):
             "ellipsis_ratio": (text.count("...") + text.count("…")) / n_tokens,
             "bullet_lines_ratio": sum(1 for ln in lines if ln.startswith(BULLETS)) / n_lines,
             "ellipsis_lines_ratio": sum(1 for ln in lines if ln.endswith(ELLIPSES)) / n_lines,
-            "alpha_words_ratio": (len(tokens) - count_no_letter_tokens(tokens)) / n_tokens,
+            # over tokens with a letter or digit: a table's '|' separators (trafilatura renders tables
+            # as markdown) and list dashes are layout, not words; numbers still count against it
+            "alpha_words_ratio": (len(tokens) - no_letter) / max(len(tokens) - symbols, 1),
             "stop_words": float(stop),
         }
 
