@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from freshdata import store
-from freshdata.quality import QualityDoc, boilerplate, recipe_from_dict, write_quality_day
+from freshdata.quality import QualityDoc, RecipeError, boilerplate, recipe_from_dict, write_quality_day
 from freshdata.quality.recipe import Recipe
 
 FETCHED = datetime(2025, 3, 1, 12, 0)
@@ -118,6 +118,12 @@ def test_line_hash_stable_and_normalized():
     assert h == boilerplate.line_hash(boilerplate.normalize_line(" Community \t Guidelines "))
     assert h == 5629499534213120 | (h & ((1 << 48) - 1))  # length 20 in the top bits
     assert 0 < h < 2**63  # fits a BIGINT
+
+
+@pytest.mark.parametrize("params", [{"min_pages": 1}, {"min_share": 1.5}, {"max_line_chars": 2}, {"window": 3}])
+def test_bad_parameters_are_load_errors(params):
+    with pytest.raises(RecipeError, match="boilerplate"):
+        recipe_from_dict({"process": [{"boilerplate": params}]})
 
 
 # ---------------------------------------------------------------- learned per-source lines
