@@ -190,6 +190,9 @@ def isbn13_ok(digits: str) -> bool:
     return sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(digits)) % 10 == 0
 
 
+COMPACT_DATE_RE = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
+
+
 def _calendar_row(nums: list[int]) -> bool:
     """Consecutive day numbers (a week row, wrapping at the month end): 8 9 10 11 / 29 30 31 1 2."""
     return all(b == a + 1 or (b == 1 and a >= 28) for a, b in zip(nums, nums[1:], strict=False))
@@ -216,6 +219,8 @@ def _not_phone_shape(s: str, groups: list[str]) -> bool:
         return True  # version: 10.0.19041.1, 59.0.3071.125
     if n == 2 and seps == {"."} and groups[0][0] != "0":
         return True  # decimal: 53.3683998 (a national number starts with its trunk 0)
+    if any(k in (8, 12, 14) and COMPACT_DATE_RE.match(g) for k, g in zip(lens, groups, strict=True)):
+        return True  # yyyymmdd[hhmm[ss]]: 0.0.0-20180720214833-f61, backup-20240501
     # ISBN-13; ISBN-10 only hyphenated as group-publisher-title-check (a checksum alone passes
     # 1 in 11 numbers, e.g. 03-3224-9999)
     digits = "".join(groups)
