@@ -4,6 +4,10 @@ Run: .venv/bin/python benchmarks/bench_quality.py [--corpus DIR] [--repeat N] [-
 --baseline-rev: also time `freshdata/quality` as of git REV (exported to a temp dir) interleaved with
 the working tree, pass by pass, and compare decisions/texts/stats (the ratio is what to trust on a
 shared, noisy machine).
+--rejections: instead, list every rejection of the real news corpora (../shared/corpus/multilingual and
+webpages, extracted with freshdata.extract.extract_one, cached in /tmp) per language, separately for the
+tuning part and the held-out part (30 %, by a hash of the file name) that thresholds were not tuned on;
+pages whose extracted text is not the story (BROKEN_EXTRACTIONS, judged by reading them) are counted apart.
 Texts come from ../shared/corpus/webpages/*.html.gz (trafilatura, extraction time NOT counted),
 else from the demo samples.
 """
@@ -35,6 +39,28 @@ from freshdata.quality.registry import DATA_DIR  # noqa: E402
 from freshdata.quality.taggers import load_taxonomy  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "webpages"
+SHARED_CORPUS = ROOT.parent / "shared" / "corpus"
+EXTRACT_CACHE = Path(tempfile.gettempdir()) / "freshdata_bench_quality_texts.json"
+# Read one by one: the extracted text is navigation, a listing, an error page, a wiki diff or the story twice.
+BROKEN_EXTRACTIONS = {
+    "pages/mediacloud_1571322029.html.gz": "wiki revision diff",
+    "pages/mediacloud_1522651525.html.gz": "wiki revision diff",
+    "pages/mediacloud_1493663910.html.gz": "region menu",
+    "pages/mediacloud_1687351353.html.gz": "company-register listing",
+    "pages/mediacloud_1630687900.html.gz": "radio 'recently played' widget",
+    "pages/mediacloud_1685765130.html.gz": "'Request unsuccessful' error page",
+    "pages/mediacloud_1564637733.html.gz": "image page caption",
+    "pages/mediacloud_1588233953.html.gz": "masthead links",
+    "pages/mediacloud_1766087391.html.gz": "teaser listing",
+    "pages/mediacloud_1545286960.html.gz": "video teaser listing",
+    "pages/mediacloud_1580240354.html.gz": "forum navigation",
+    "pages/mediacloud_1521292139.html.gz": "site navigation",
+    "pages/mediacloud_1725202846.html.gz": "site navigation",
+    "pages/mediacloud_1579139187.html.gz": "the story extracted twice",
+    "pages/mediacloud_1552005464.html.gz": "forum post header only",
+    "pages/mediacloud_1676646261.html.gz": "tweet-embed widget text",
+    "webpages/OnlineMarketing.de-Instagram.html.gz": "one slogan line twice",
+}
 LABELED = ROOT / "freshdata_tests" / "data" / "quality_topic_format_sample.yaml"
 FETCHED = datetime(2025, 3, 1, 12, tzinfo=UTC)
 
@@ -113,12 +139,84 @@ def baseline_compare(docs: list[QualityDoc], rev: str, repeat: int) -> dict:
     }
 
 
+def _extract_corpora() -> list[dict]:
+    """Main text of every page of both real corpora, as the pipeline extracts it (cached)."""
+    if EXTRACT_CACHE.exists():
+        return json.loads(EXTRACT_CACHE.read_text())
+    from concurrent.futures import ProcessPoolExecutor
+
+    index = json.loads((SHARED_CORPUS / "multilingual" / "index.json").read_text())
+    items = [("multilingual", d["file"], d["url"]) for d in index]
+    items += [("webpages", d["file"], d.get("url")) for d in json.loads((SHARED_CORPUS / "webpages.json").read_text())]
+    with ProcessPoolExecutor() as pool:
+        rows = list(pool.map(_extract_page, items, chunksize=4))
+    EXTRACT_CACHE.write_text(json.dumps(rows))
+    return rows
+
+
+def _extract_page(item: tuple[str, str, str | None]) -> dict:
+    from freshdata.extract import ExtractJob, extract_one
+
+    corpus, file, url = item
+    base = SHARED_CORPUS / "multilingual" if corpus == "multilingual" else SHARED_CORPUS
+    e = extract_one(ExtractJob(file, gzip.decompress((base / file).read_bytes()), url or f"https://{Path(file).name}/"))
+    return {"corpus": corpus, "file": file, "url": url, "ok": e.ok, "text": e.text}
+
+
+def held_out(file: str) -> bool:
+    """The 30 % of pages set aside before tuning (stable: a hash of the file name)."""
+    import hashlib
+
+    return int(hashlib.sha256(file.encode()).hexdigest(), 16) % 10 < 3
+
+
+def rejections() -> None:
+    """False rejections per language on the real news corpora, tuning vs held-out part."""
+    recipe = load_recipe(None)
+    parts: dict[str, dict[str, Counter]] = {"tuning": {}, "held_out": {}}
+    listing = []
+    for row in _extract_corpora():
+        if not row["ok"]:
+            continue
+        doc = QualityDoc(row["file"], row["url"] or "https://unknown.example/", "bench", row["text"], None, FETCHED)
+        out = recipe.apply(doc)
+        part = "held_out" if held_out(row["file"]) else "tuning"
+        c = parts[part].setdefault(out.tags["language"] or "none", Counter())
+        c["pages"] += 1
+        if not out.kept:
+            broken = BROKEN_EXTRACTIONS.get(row["file"])
+            c["broken_rejected" if broken else "false_rejections"] += 1
+            listing.append(f"{part:8s} {out.tags['language']}/{out.tags['script']} {out.reason} {row['file']}"
+                           + (f" [broken: {broken}]" if broken else ""))
+    print("\n".join(sorted(listing)))
+    result = {}
+    for part, langs in parts.items():
+        pages = sum(c["pages"] for c in langs.values())
+        broken = sum(c["broken_rejected"] for c in langs.values())
+        false = sum(c["false_rejections"] for c in langs.values())
+        result[part] = {
+            "pages": pages,
+            "false_rejections": false,
+            "broken_extractions_rejected": broken,
+            "false_rejection_rate_pct": round(100 * false / max(pages - broken, 1), 1),
+            "by_language_false/pages": {
+                lang: f"{c['false_rejections']}/{c['pages'] - c['broken_rejected']}"
+                for lang, c in sorted(langs.items(), key=lambda kv: -kv[1]["pages"])
+            },
+        }
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--baseline-rev", help="git revision to time side by side (e.g. a commit before a change)")
+    ap.add_argument("--rejections", action="store_true", help="list rejections of the real news corpora")
     args = ap.parse_args()
+    if args.rejections:
+        rejections()
+        return
 
     t0 = time.perf_counter()
     docs, origin = load_docs(args.corpus)
