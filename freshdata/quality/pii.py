@@ -164,7 +164,7 @@ PHONE_LABEL_RE = re.compile(
 )
 _CURRENCY_WORDS = (
     r"rp|rs|inr|idr|usd|us\$|r\$|eur|gbp|chf|cad|aud|jpy|cny|rmb|krw|rub|uah|brl|mxn|ars|cop|clp|"
-    r"zar|try|pln|czk|huf|sek|nok|dkk|kes|ngn|egp|aed|sar|thb|myr|php|vnd|fcfa|cfa"
+    r"zar|try|pln|czk|huf|sek|nok|dkk|kes|ngn|egp|aed|sar|thb|myr|php|vnd|fcfa|cfa|gs?"
 )
 ISBN10_X_AFTER_RE = re.compile(r"-?[Xx](?!\w)")
 CURRENCY_BEFORE_RE = re.compile(rf"(?i)(?<![^\W\d_])(?:{_CURRENCY_WORDS})\.?\s?$")
@@ -211,6 +211,8 @@ def _not_phone_shape(s: str, groups: list[str]) -> bool:
     seps = set(_DIGITS_RE.sub("", s))
     if n >= 3 and max(lens) <= 2 and (lens.count(1) >= 3 or _calendar_row([int(g) for g in groups])):
         return True  # calendar row / row of small numbers
+    if n >= 4 and max(lens) <= 2 and groups[0][0] != "0":
+        return True  # row of scores; phones in pairs start with their trunk 0 (01 42 68 53 00)
     if n >= 2 and all(k == 4 and 1800 <= int(g) <= 2199 for k, g in zip(lens, groups, strict=True)):
         return True  # years
     if n >= 4 and lens[0] <= 3 and all(k == 3 for k in lens[1:]) and len(seps) == 1:
@@ -221,6 +223,10 @@ def _not_phone_shape(s: str, groups: list[str]) -> bool:
         return True  # decimal: 53.3683998 (a national number starts with its trunk 0)
     if any(k in (8, 12, 14) and COMPACT_DATE_RE.match(g) for k, g in zip(lens, groups, strict=True)):
         return True  # yyyymmdd[hhmm[ss]]: 0.0.0-20180720214833-f61, backup-20240501
+    if n >= 2 and lens[0] == lens[1] >= 3 and 0 < int(groups[1]) - int(groups[0]) <= 50:
+        sep = s[lens[0] : s.index(groups[1], lens[0])].strip()
+        if sep and all(c in "-‐‑‒–—" for c in sep):
+            return True  # range: pages 198-203, house numbers 8109-8111
     # ISBN-13; ISBN-10 only hyphenated as group-publisher-title-check (a checksum alone passes
     # 1 in 11 numbers, e.g. 03-3224-9999)
     digits = "".join(groups)
@@ -350,12 +356,17 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+_CARD_SHORT_GROUP_RE = re.compile(r"(?:^|[ -])\d{1,2}(?:[ -]|$)")
+
+
 def _card_digits(candidate: str) -> str | None:
-    """The digits of a Luhn-valid card number; an ISBN-13 (978/979 + its own checksum) is no card."""
+    """The digits of a Luhn-valid card number. Not a card: an ISBN-13 (978/979 + its own checksum),
+    or groups of 1-2 digits (cards are grouped 4-4-4-4, 4-6-5, ...; "19 20 21 22 23 24 25" is a
+    calendar row)."""
     digits = candidate.replace(" ", "").replace("-", "")
-    if not (13 <= len(digits) <= 19 and luhn_ok(digits)):
+    if not (13 <= len(digits) <= 19 and luhn_ok(digits)) or isbn13_ok(digits):
         return None
-    return None if isbn13_ok(digits) else digits
+    return None if len(digits) != len(candidate) and _CARD_SHORT_GROUP_RE.search(candidate) else digits
 
 
 def has_email_or_card(text: str) -> bool:
