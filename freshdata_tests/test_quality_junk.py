@@ -117,8 +117,12 @@ def make_junk(kind: str, lang: str, rng: random.Random) -> str:
     if kind == "boilerplate":  # site furniture only: menus + footer lines
         lines = [rng.choice(v["menu"] + v["boiler"]) for _ in range(rng.randint(30, 60))]
         return "\n".join(lines)
-    # keyword stuffing: one long line of shuffled keywords
-    return " ".join(rng.choice(v["stuff"]) for _ in range(rng.randint(150, 300)))
+    # keyword stuffing: shuffled keywords, half as one long line, half dressed up as short sentences
+    words = [rng.choice(v["stuff"]) for _ in range(rng.randint(150, 300))]
+    if rng.random() < 0.5:
+        return " ".join(words)
+    sentences = [" ".join(words[i : i + 6]) + "." for i in range(0, len(words), 6)]
+    return "\n".join(" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3))
 
 
 def junk_docs() -> list[tuple[str, str, str]]:

@@ -49,7 +49,13 @@ def test_gopher_min_words_and_stats_always_computed():
 
 
 def test_gopher_stop_words_per_language_never_on_unknown_language():
-    text = " ".join(["Cats chase mice quickly. Dogs bark loudly at night. Birds sing sweet songs."] * 6)
+    text = (
+        "Cats chase mice quickly. Dogs bark loudly at night. Birds sing sweet songs. Farmers harvest golden "
+        "wheat early. Children build sandcastles near rivers. Engineers design bridges carefully. Teachers "
+        "explain difficult lessons patiently. Musicians practise violins daily. Doctors examine patients "
+        "thoroughly. Bakers knead fresh dough before sunrise. Pilots fly large planes across oceans. Gardeners "
+        "plant colourful tulips every spring. Students read long novels slowly. Painters mix bright colours."
+    )
     out = run("gopher_quality", text)
     assert out.tags["language"] == "en" and out.reason == "gopher_quality:stop_words"
     # no language id in the recipe: the language is unknown, so no stop-word list applies
