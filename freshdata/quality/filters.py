@@ -183,10 +183,6 @@ class GopherQualityParams(LanguageParams):
     # English; other languages take theirs from the table, `und` has none (the rule is then off)
     stop_words: list[str] = list(STOP_WORDS_EN)
     min_stop_words: int = 2
-    # not Gopher: share of words that are one of the doc's 10 most frequent. Keyword stuffing from a small
-    # vocabulary scores 0.8-1.0 in any script; genuine news <= 0.53 (99th percentile 0.42). It guards the
-    # documents without a stop-word list (`und`, Korean), where the stop-word rule cannot.
-    max_top_words_frac: float | None = 0.6
 
 
 @register("gopher_quality")
@@ -235,7 +231,6 @@ class GopherQuality(LanguageAwareOperator):
             # as markdown) and list dashes are layout, not words; numbers still count against it
             "alpha_words_ratio": (len(tokens) - no_letter) / max(len(tokens) - symbols, 1),
             "stop_words": float(stop),
-            "top_10_words_frac": sum(heapq.nlargest(10, ctx.word_counts.values())) / max(n_words, 1),
         }
 
     def decide(self, s: dict[str, float], ctx: DocContext) -> str | None:
@@ -260,8 +255,6 @@ class GopherQuality(LanguageAwareOperator):
             return "alpha_words_ratio"
         if p.stop_words and s["stop_words"] < p.min_stop_words:  # language-specific: never for `und`
             return "stop_words"
-        if p.max_top_words_frac is not None and s["top_10_words_frac"] > p.max_top_words_frac:
-            return "top_words_frac"
         return None
 
 
@@ -275,6 +268,11 @@ class GopherRepetitionParams(LanguageParams):
     dup_para_char_frac: float | None = 0.20
     top_n_grams: dict[int, float] = {2: 0.20, 3: 0.18, 4: 0.16}
     dup_n_grams: dict[int, float] = {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
+    # Not Gopher: share of words that are one of the doc's 10 most frequent. Keyword stuffing from a small
+    # vocabulary scores 0.8-1.0 in any script; genuine news <= 0.53 (99th percentile 0.42). It guards the
+    # documents without a stop-word list (`und`, Korean), where the stop-word rule cannot,
+    # and random keyword salad has no repeated n-grams.
+    max_top_words_frac: float | None = 0.6
 
 
 _MUL = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier for the rolling n-gram hash
@@ -368,6 +366,7 @@ class GopherRepetition(LanguageAwareOperator):
         }
         p = self.doc_params(ctx)
         stats.update(_ngram_fracs(ctx.words_lower, sorted(p.top_n_grams), sorted(p.dup_n_grams)))
+        stats["top_10_words_frac"] = sum(heapq.nlargest(10, ctx.word_counts.values())) / max(ctx.n_words, 1)
         return stats
 
     def decide(self, s: dict[str, float], ctx: DocContext) -> str | None:
@@ -382,6 +381,8 @@ class GopherRepetition(LanguageAwareOperator):
         for n, limit in sorted(p.dup_n_grams.items()):
             if s[f"dup_{n}_gram_char_frac"] > limit:
                 return f"dup_{n}_gram"
+        if p.max_top_words_frac is not None and s["top_10_words_frac"] > p.max_top_words_frac:
+            return "top_words_frac"
         return None
 
 
