@@ -345,3 +345,66 @@ def test_operator_with_and_without_language():
 
 def test_phone_next_to_a_date_is_still_found():
     assert redact("2024-05-01 +33 1 42 68 53 00")[0] == "2024-05-01 <PHONE>"
+
+
+def test_example_numbers_of_every_region_are_found():
+    """phonenumbers' own fixed-line and mobile examples (>= 9 digits) of all its regions, written
+    national, international and E.164, are redacted when the page's TLD names the region."""
+    import phonenumbers
+    from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
+    missed, total = [], 0
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        regions = phone_regions_for(None, region, ("US", "GB"))
+        for kind in (PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE):
+            example = phonenumbers.example_number_for_type(region, kind)
+            for fmt in (PhoneNumberFormat.NATIONAL, PhoneNumberFormat.INTERNATIONAL, PhoneNumberFormat.E164):
+                number = phonenumbers.format_number(example, fmt) if example else ""
+                if sum(c.isdigit() for c in number) >= 9:
+                    total += 1
+                    if redact(f"Contact: {number} today.", phone_regions=regions)[0] != "Contact: <PHONE> today.":
+                        missed.append((region, number))
+    assert total > 1000 and not missed, missed
+
+
+def test_generated_non_phones_stay():
+    """Seeded random ISBNs (valid checksums), dates, versions, amounts and calendar rows: nothing is
+    redacted, with every region of the language table."""
+    import random
+
+    rng = random.Random(7)
+    digits = "0123456789"
+
+    def isbn13() -> str:
+        b = "978" + "".join(rng.choice(digits) for _ in range(9))
+        b += str(-sum(int(x) * (3 if i % 2 else 1) for i, x in enumerate(b)) % 10)
+        return f"{b[:3]}-{b[3]}-{b[4:8]}-{b[8:12]}-{b[12]}" if rng.random() < 0.5 else b
+
+    def isbn10() -> str:
+        b = "".join(rng.choice(digits) for _ in range(9))
+        c = -sum((10 - i) * int(x) for i, x in enumerate(b)) % 11
+        return f"{b[0]}-{b[1:4]}-{b[4:9]}-{'X' if c == 10 else c}"
+
+    def date() -> str:
+        y, m, d = rng.randint(1990, 2030), rng.randint(1, 12), rng.randint(1, 28)
+        return rng.choice([
+            f"{y}-{m:02}-{d:02} {y}-{m:02}-{d + 1:02}", f"{d:02}.{m:02}.{y} {rng.randint(0, 23)}:30",
+            f"{d}.{m}.{y} - {d + 1}.{m}.{y}", f"{y}/{m}/{d}-{d + 1}", f"{d:02}/{m:02}/{y} - 17",
+        ])  # fmt: skip
+
+    def version() -> str:
+        a, b, c = rng.randint(0, 130), rng.randint(1000, 99999), rng.randint(0, 9999)
+        return rng.choice([f"v{a}.0.{b}.{c}", f"version {a % 20}.{a % 7}.{b}.{c}", f"{a}.0.{b}.{c}"])
+
+    def amount() -> str:
+        s = f"{rng.randint(10**8, 10**12):,}".replace(",", rng.choice([" ", ".", "\u202f", "\xa0"]))
+        return rng.choice([f"{s} €", f"€ {s}", f"${s}", f"{s} руб.", f"Rp {s}", f"USD {s}", f"{s} yen"])
+
+    def calendar_row() -> str:
+        start = rng.randint(1, 25)
+        return " ".join(str(i) for i in range(start, start + 7))
+
+    for make in (isbn13, isbn10, date, version, amount, calendar_row):
+        for _ in range(60):
+            text = f"Text {make()} text."
+            assert redact(text, phone_regions=ALL_TABLE_REGIONS)[0] == text, text

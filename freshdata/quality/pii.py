@@ -211,8 +211,9 @@ def _not_phone_shape(s: str, groups: list[str]) -> bool:
     seps = set(_DIGITS_RE.sub("", s))
     if n >= 3 and max(lens) <= 2 and (lens.count(1) >= 3 or _calendar_row([int(g) for g in groups])):
         return True  # calendar row / row of small numbers
-    if n >= 4 and max(lens) <= 2 and groups[0][0] != "0":
-        return True  # row of scores; phones in pairs start with their trunk 0 (01 42 68 53 00)
+    if n >= 4 and max(lens) <= 2 and groups[0][0] != "0" and (lens[0] == 2 or 1 in lens[1:]):
+        return True  # row of scores; phones in pairs start with their trunk 0 (01 42 68 53 00) or
+        # with one single digit (Cameroon 6 71 23 45 67)
     if n >= 2 and all(k == 4 and 1800 <= int(g) <= 2199 for k, g in zip(lens, groups, strict=True)):
         return True  # years
     if n >= 4 and lens[0] <= 3 and all(k == 3 for k in lens[1:]) and len(seps) == 1:
