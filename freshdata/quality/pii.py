@@ -159,7 +159,7 @@ NOT_PHONE_BEFORE_RE = re.compile(
 # a phone label makes an unformatted digit run a phone ("电话：13812345678", "Tel. 0301234567")
 PHONE_LABEL_RE = re.compile(
     r"(?i)(?:tel|tél|phone|telephone|téléphone|telefon|telefoon|teléfono|telefone|telefono|"
-    r"telefonu|puhelin|mobile?|mobil|móvil|cell|handy|fax|whatsapp|тел|телефон|моб|"
+    r"telefonu|puhelin|mobile?|móvil|cell|handy|fax|whatsapp|тел|телефон|моб|"
     r"电话|電話|手机|手機|联系电话|전화|โทร|फोन|फ़ोन|ফোন|هاتف|جوال|טלפון)\.?\s?(?:nr|no|n°|№)?\.?\s?[:：]?\s?$"
 )
 _CURRENCY_WORDS = (
@@ -290,8 +290,10 @@ def _phone_windows(text: str, runs: list[tuple[int, int]], min_digits: int) -> l
     out: list[tuple[int, int]] = []
     n = len(text)
     for s, e in runs:
+        if e - s < min_digits:
+            continue
         groups = _DIGITS_RE.findall(text, s, e)
-        if e - s < min_digits or sum(map(len, groups)) < min_digits:
+        if sum(map(len, groups)) < min_digits:
             continue
         a, _ = _run_bounds(text, s, s)
         run = text[a:e]
