@@ -185,6 +185,10 @@ PLANTED_PHONES = [
     ("en", "us", "+1 415 555 0132", "Call {} now."),
     ("en", "uk", "020 7946 0018", "Ring {} for details."),
     ("en", "uk", "+44 20 7946 0018", "Ring {} for details."),
+    ("ar", "eg", "٠١٠٠ ١٢٣ ٤٥٦٧", "اتصل على {} الآن"),  # Arabic-Indic digits
+    ("fa", "ir", "۰۲۱ ۱۲۳۴ ۵۶۷۸", "تلفن: {}"),  # Persian digits
+    ("ja", "jp", "０３－３２２４－９９９９", "電話：{}"),  # full-width
+    ("th", "th", "02 123 4567", "โทร {}"),
 ]  # fmt: skip
 
 
