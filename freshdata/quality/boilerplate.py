@@ -73,7 +73,7 @@ class BoilerplateParams(Params):
     min_share: float = Field(0.10, ge=0.0, le=1.0)  # ... and this share of the source's pages in the window
     min_day_pages: int = Field(2, ge=1)  # storage: a line is recorded for a day only when on >= this many pages
     min_line_chars: int = Field(4, ge=1)  # shorter lines ("•", "12", "Yes") are structure: never removed/stored
-    max_line_chars: int = Field(500, ge=1)  # longer lines are content paragraphs: never learned or stored
+    max_line_chars: int = Field(500, ge=1, le=_MAX_LEN)  # longer lines are content paragraphs: never learned or stored
 
     @model_validator(mode="after")
     def _line_bounds(self) -> BoilerplateParams:
