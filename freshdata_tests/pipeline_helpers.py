@@ -39,6 +39,8 @@ PARTITION_TABLES = {
     "documents": "partition_date",
     "dedup_decisions": "partition_date",
     "quality_results": "partition_date",
+    "boilerplate_lines": "partition_date",
+    "boilerplate_sources": "partition_date",
     "snapshot_documents": "snapshot_date",
 }
 

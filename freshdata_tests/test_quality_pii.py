@@ -30,6 +30,12 @@ def test_email():
     assert EMAIL_RE.search("a@b.io")
 
 
+def test_email_right_after_cjk_text():
+    """CJK letters are word characters: the address must not need an ASCII boundary before it."""
+    text, c = redact("お問い合わせはpress.office+news@example.co.jpまで")
+    assert text == "お問い合わせは<EMAIL>まで" and c["email"] == 1
+
+
 @pytest.mark.parametrize(
     ("ip", "redacted"),
     [

@@ -35,7 +35,8 @@ def write(tmp_path, body: str):
 def test_default_recipe_loads_and_names_ops():
     r = load_recipe(None)
     names = [op.name for op in r.ops]
-    assert names[:2] == ["c4_lines", "pii_redact"]
+    # line removal before anything measures the text; language before PII (phone regions follow it)
+    assert names[:4] == ["c4_lines", "boilerplate", "language_id", "pii_redact"]
     assert set(names) <= set(REGISTRY)
 
 

@@ -23,13 +23,11 @@ import phonenumbers
 from phonenumbers import Leniency, PhoneNumberMatcher
 
 # the matcher's own character classes (its candidates consist only of these + digits)
-from phonenumbers.phonenumberutil import _PLUS_CHARS, _VALID_PUNCTUATION
-
 from .registry import Operator, Params, register
 from .text import DocContext
 
 EMAIL_RE = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 )
 CARD_CANDIDATE_RE = re.compile(r"(?<![\d+-])\d(?:[ -]?\d){12,18}(?![\d])")
 SSN_RE = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
@@ -54,6 +52,14 @@ DATE_LIKE_RE = re.compile(
 IPV4_QUICK_RE = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d")
 IPV6_QUICK_RE = re.compile(r":[0-9A-Fa-f]{0,4}:")  # a valid IPv6 has two colons <= 4 hex digits apart
 SSN_QUICK_RE = re.compile(r"-\d\d-\d{4}")
+# What phonenumbers' matcher reads as part of a number: plus signs, and the punctuation its documentation
+# lists (ASCII and full-width dashes, slashes, dots, brackets, tilde, x, spaces incl. NBSP and ideographic
+# space). Written out here rather than imported from phonenumbers' private module constants.
+_PLUS_CHARS = "+\uff0b"
+_VALID_PUNCTUATION = (
+    "-x\u2010-\u2015\u2212\u30fc\uff0d-\uff0f \u00a0\u00ad\u200b\u2060\u3000()\uff08\uff09\uff3b\uff3d."
+    "\\[\\]/~\u2053\u223c\uff5e"
+)
 # A phone-matcher candidate consists only of these characters (punctuation incl. space, '/', dashes;
 # not newline), and so does every card / SSN candidate: all three only scan the runs of them that
 # start with a digit and are long enough (PHONE_RUN_RE; `re` finds `[0-9]` 2x faster than `\d`, so
