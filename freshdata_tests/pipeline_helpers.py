@@ -21,7 +21,6 @@ import duckdb
 import pytest
 
 from freshdata import store
-from freshdata.demo.runner import DEMO_RECIPE
 from freshdata.demo.site import demo_sources_yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +48,7 @@ def write_demo_sources(home: Path, site) -> Path:
     """The demo sources file for `site`, with the bundled demo recipe (as freshdata/demo/runner.py does)."""
     home.mkdir(parents=True, exist_ok=True)
     sources = home / "sources.yaml"
-    sources.write_text(demo_sources_yaml(site.base, site.port).replace("{demo_recipe}", str(DEMO_RECIPE)))
+    sources.write_text(demo_sources_yaml(site.base, site.port))
     return sources
 
 

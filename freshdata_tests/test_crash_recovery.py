@@ -28,7 +28,6 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from freshdata import store
-from freshdata.demo.runner import DEMO_RECIPE
 from freshdata.demo.site import DemoSite, demo_sources_yaml
 from freshdata.report import open_reader
 from freshdata.snapshot import published_state
@@ -210,7 +209,7 @@ def test_a_day_where_no_source_answered_fails_and_publishes_nothing(tmp_path):
     home.mkdir()
     port = free_port()  # nobody listens there
     sources = home / "sources.yaml"
-    sources.write_text(demo_sources_yaml(f"http://127.0.0.1:{port}", port).replace("{demo_recipe}", str(DEMO_RECIPE)))
+    sources.write_text(demo_sources_yaml(f"http://127.0.0.1:{port}", port))
     result = run_cli(home, sources)
     assert result.returncode == 1
     assert "check sources_answered failed: no source answered today" in result.stderr

@@ -11,7 +11,6 @@ from freshdata import store
 from freshdata.config import ConfigError, wait_timeout_s
 from freshdata.runs import DEMO_MARKER, home_lock
 
-DEMO_RECIPE = Path(__file__).resolve().parent / "recipe.yaml"
 # What a home may hold and still be wiped without the marker: the Dagster instance (`freshdata ui` prepares it on
 # an empty home) and the run lock. Anything else without the marker is someone's data.
 _HARMLESS = {"dagster", ".run.lock", DEMO_MARKER}
@@ -60,7 +59,7 @@ def run_demo(home: Path, days: int = 3) -> int:
     dates = [today - timedelta(days=days - i) for i in range(days)]  # the days ending yesterday
     with DemoSite(days=dates) as site:
         sources = home / "sources.yaml"
-        sources.write_text(demo_sources_yaml(site.base, site.port).replace("{demo_recipe}", str(DEMO_RECIPE)))
+        sources.write_text(demo_sources_yaml(site.base, site.port))
         print(f"freshdata demo: site on {site.base}, data home {home}")
         for number, day in enumerate(dates, start=1):
             site.day = number

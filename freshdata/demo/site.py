@@ -25,6 +25,9 @@ from freshdata.demo.articles import ARTICLES, syndicated_edit
 from freshdata.quality.demo_samples import DEMO_SAMPLES, DEMO_URL_PATHS
 
 SLOW_PAGE_DELAY_S = 4.0
+# Printed under every article, inside <article>, so the extractor keeps it: the quality stage's `boilerplate`
+# operator learns it from a source's earlier days and removes it (a line it repeats is not the story).
+COMMENTS_NOTE = "Comments are moderated. Please read our community guidelines before you post."
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,8 @@ def _schedule() -> list[Page]:
     ]
     sample_days = {"good_health": 1, "good_sports": 1, "boilerplate_cookies": 1, "repetition_spam": 1,
                    "good_software": 2, "german_article": 2, "pii_article": 2,
-                   "good_garden": 3, "blocklisted_domain": 3, "adult_words": 3}
+                   "good_garden": 3, "blocklisted_domain": 3, "adult_words": 3,
+                   "japanese_article": 1, "hindi_article": 2, "zulu_notice": 3}
     for name, day in sample_days.items():
         title = name.replace("_", " ").title()
         pages.append(Page(DEMO_URL_PATHS[name], title, DEMO_SAMPLES[name], day, "sitemap"))
@@ -132,6 +136,7 @@ class DemoSite:
 <main><article><h1>{html.escape(page.title)}</h1>
 <p class="byline">By {html.escape(page.author)}, {published}</p>
 {paragraphs}
+<p class="note">{COMMENTS_NOTE}</p>
 </article></main>
 <footer><p>Demo Gazette, a fictional newspaper served by freshdata's demo.</p></footer></body></html>"""
 
@@ -242,7 +247,6 @@ crawl:
   timeout_s: 2
   max_retries: 1
   private_hosts_allowed: ["127.0.0.1:{port}"]
-recipe: {{demo_recipe}}
 sources:
   - name: gazette-news
     kind: feed

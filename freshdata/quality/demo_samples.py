@@ -267,6 +267,57 @@ With a few bags of bulbs and an afternoon of work, even a small garden or a balc
 flowers when the rest of the world is still grey.
 """
 
+_JAPANESE_ARTICLE = """\
+市営バス、来月から深夜便を試験運行へ
+
+市交通局は二十日、市営バスの深夜便を来月一日から三か月間、試験的に運行すると発表した。対象は中心部と住宅地を結ぶ三路線で、最終便の発車時刻を午前零時半まで延長する。
+
+同局によると、飲食店や病院で夜遅くまで働く人から「終電の後に帰る手段がない」との声が多く寄せられていた。昨年秋に実施した利用者アンケートでは、回答者の約四割が深夜便があれば利用すると答えたという。
+
+運賃は通常と同じ二百三十円とし、交通系ICカードも利用できる。車両は小型バスを使い、運転手は新たに六人採用した。試験期間中は乗客数を路線ごとに集計し、一便あたり平均十五人を上回れば本格運行を検討する。
+
+一方、沿線の住民からは夜間の騒音を心配する意見も出ている。同局は住宅街の停留所では発車時に車内放送の音量を下げるなどの対策を取るとしている。
+
+市長は記者会見で「夜の街で働く人たちを支える取り組みにしたい。利用状況を見ながら、ほかの路線にも広げるかどうかを判断する」と述べた。
+"""
+
+_HINDI_ARTICLE = """\
+शहर में खुलेगा नया सार्वजनिक पुस्तकालय
+
+नगर निगम ने सोमवार को घोषणा की कि पुराने बस अड्डे की इमारत \
+में अगले महीने एक नया सार्वजनिक पुस्तकालय खोला जाएगा। इसमें \
+बीस हज़ार से अधिक किताबें, बच्चों के लिए एक अलग कमरा और पचास \
+लोगों के बैठने की जगह होगी।
+
+निगम के अधिकारियों ने बताया कि इमारत की मरम्मत पर लगभग दो \
+करोड़ रुपये खर्च हुए हैं। पुस्तकालय सुबह आठ बजे से रात नौ \
+बजे तक खुला रहेगा, ताकि छात्र और नौकरी करने वाले लोग दोनों \
+इसका लाभ उठा सकें।
+
+स्थानीय निवासियों ने इस फ़ैसले का स्वागत किया है। एक कॉलेज \
+छात्रा ने कहा कि अब तक उन्हें पढ़ाई के लिए शांत जगह ढूँढने \
+में बहुत परेशानी होती थी और नया पुस्तकालय उनके जैसे कई \
+छात्रों के लिए मददगार होगा।
+
+महापौर ने कहा कि अगले साल शहर के दो और इलाकों में ऐसे ही \
+पुस्तकालय खोलने की योजना है। उन्होंने लोगों से अपील की कि वे \
+पुरानी किताबें दान करें, ताकि संग्रह को और बढ़ाया जा सके।
+"""
+
+# isiZulu: the language-id model has no isiZulu label; below its confidence bar the text is 'und'
+_ZULU_NOTICE = """\
+Umasipala uthe uzoqala ukulungisa imigwaqo emikhulu yedolobha ngenyanga ezayo. Umsebenzi uzothatha izinyanga \
+ezintathu futhi abashayeli bazocelwa ukuthi basebenzise eminye imigwaqo ngesikhathi sokulungiswa.
+
+Umkhulumeli kamasipala uthe imali yalo msebenzi ivela kuhulumeni wesifundazwe. Uthe imigwaqo eminingi \
+yonakele kakhulu ngenxa yezimvula ezinkulu zonyaka odlule, futhi izakhamizi bezilokhu zikhala ngemigodi.
+
+Abanikazi bezitolo ezisemgwaqweni omkhulu bathi bayakwamukela lokhu kodwa bakhathazekile ngokuthi amakhasimende \
+azoncipha. Umasipala uthembise ukuthi umsebenzi uzokwenziwa ebusuku lapho kunokwenzeka khona.
+
+Izakhamizi zicelwa ukuthi zibike noma iyiphi inkinga ehhovisi likamasipala noma ngewebhusayithi yawo.
+"""
+
 DEMO_SAMPLES: dict[str, str] = {
     "boilerplate_cookies": _COOKIE_BOILERPLATE,
     "repetition_spam": _REPETITION_SPAM,
@@ -278,10 +329,14 @@ DEMO_SAMPLES: dict[str, str] = {
     "good_sports": _GOOD_SPORTS,
     "good_software": _GOOD_SOFTWARE,
     "good_garden": _GOOD_GARDEN,
+    "japanese_article": _JAPANESE_ARTICLE,
+    "hindi_article": _HINDI_ARTICLE,
+    "zulu_notice": _ZULU_NOTICE,
 }
 
-# Reason prefix under the default recipe; None = kept. german_article is kept (all languages allowed)
-# but tagged language 'de'; with `language_id: {allowed: [en]}` it is rejected 'language_id:not_allowed'.
+# Reason prefix under the default recipe; None = kept. The German, Japanese and Hindi articles are kept and
+# tagged with their language (with `language_id: {allowed: [en]}` they are rejected 'language_id:not_allowed');
+# the isiZulu notice is kept as language 'und' (script Latn): no language-specific rule judges it.
 EXPECTED: dict[str, str | None] = {
     "boilerplate_cookies": "c4_quality:min_sentences",
     "repetition_spam": "gopher_repetition:",
@@ -293,6 +348,9 @@ EXPECTED: dict[str, str | None] = {
     "good_sports": None,
     "good_software": None,
     "good_garden": None,
+    "japanese_article": None,
+    "hindi_article": None,
+    "zulu_notice": None,
 }
 
 # Suggested URL paths on the demo server; the blocklisted one carries the blocked domain as a segment.
