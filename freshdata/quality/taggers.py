@@ -1,4 +1,4 @@
-"""Tags that are not filters: URL/domain facts, a cheap quality score, topic and format.
+"""Tags that are not filters: URL/domain facts, a cheap quality score, topic and format (see embed.py).
 
 Everything here is a pure function of text + url + config (tldextract uses its bundled suffix
 snapshot; no network), so re-running gives identical tags.
@@ -12,11 +12,14 @@ from collections import Counter
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 import tldextract
 import yaml
+from pydantic import Field
 
+from .embed import UNKNOWN, TopicFormatModel, load_model
 from .registry import Operator, Params, register
 from .text import WORD_RE, DocContext
 
@@ -106,7 +109,7 @@ TOKEN_RE = WORD_RE  # same tokens as DocContext.words_lower, so keyword tables a
 
 
 class Taxonomy:
-    """Keyword/URL rule tagger over a WebOrganizer-style taxonomy (24 topics, 24 formats)."""
+    """The 24 topics x 24 formats (names, descriptions) and the English keyword/URL rule tagger over them."""
 
     def __init__(self, path: Path) -> None:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -190,14 +193,24 @@ def load_taxonomy(path: Path) -> Taxonomy:
 
 class TopicFormatParams(Params):
     taxonomy_file: str | None = None
-    # keyword tables are English; elsewhere words like German 'war'/'art' give confident nonsense.
-    # Docs in other languages get topic/format NULL. Empty list = tag every language.
-    languages: list[str] = ["en"]
+    # "model": static multilingual embeddings + classifiers fitted on labelled examples (embed.py), every
+    # language whose script the model covers; "keywords": the English keyword/URL rules of taxonomy.yaml.
+    method: Literal["model", "keywords"] = "model"
+    # directory with sp.model, vectors.npz, classifier.npz (None = the packaged data/topic_model/)
+    model_dir: str | None = None
+    # characters of the text that are embedded (cost is linear in it; the lead carries the topic)
+    max_chars: int = Field(default=2000, ge=100)
+    # languages to tag; other documents get topic/format `unknown`. Empty list = every language.
+    languages: list[str] = []
 
 
 @register("topic_format")
 class TopicFormat(Operator):
-    """Tags `topic` and `format` (+ confidences) with the keyword/URL rule tagger."""
+    """Tags `topic` and `format` (+ confidences); `unknown` where the model cannot place a document.
+
+    Never NULL: a document in a script the model does not cover (or outside `languages`) is `unknown`
+    with score 0.0.
+    """
 
     Params = TopicFormatParams
 
@@ -205,14 +218,28 @@ class TopicFormat(Operator):
         super().__init__(params, base_dir)
         self.path = self.resolve(params.taxonomy_file, "taxonomy.yaml")
         self.taxonomy = load_taxonomy(self.path)
+        self.model: TopicFormatModel | None = None
+        self.model_dir = self.resolve(params.model_dir, "topic_model")
+        if params.method == "model":
+            self.model = load_model(self.model_dir)
+            for kind, have in (("topics", self.model.topics), ("formats", self.model.formats)):
+                want = list(self.taxonomy.descriptions[kind])
+                if have != want:
+                    raise ValueError(f"{self.model_dir}: classifier {kind} differ from {self.path.name}; rebuild it")
 
     def data_files(self) -> list[Path]:
-        return [self.path]
+        if self.model is None:
+            return [self.path]
+        return [self.path, *(self.model_dir / n for n in ("sp.model", "vectors.npz", "classifier.npz"))]
 
     def compute(self, ctx: DocContext) -> dict[str, float]:
         langs = self.params.languages
-        if langs and ctx.language is not None and ctx.language not in langs:
-            ctx.tags.update(topic=None, topic_score=None, format=None, format_score=None)
+        if langs and ctx.language not in langs:
+            ctx.tags.update(topic=UNKNOWN, topic_score=0.0, format=UNKNOWN, format_score=0.0)
+            return {}
+        if self.model is not None:
+            p = self.model.predict(ctx.text, ctx.script, self.params.max_chars)
+            ctx.tags.update(topic=p.topic, topic_score=p.topic_score, format=p.format, format_score=p.format_score)
             return {}
         topic, ts, fmt, fs = self.taxonomy.tag(ctx.text, ctx.doc.url, ctx.words_lower, ctx.word_counts)
         ctx.tags.update(topic=topic, topic_score=ts, format=fmt, format_score=fs)
