@@ -163,7 +163,12 @@ def day_summary(con: duckdb.DuckDBPyConnection, day: date) -> dict:
     reasons = store.run(con, "select_day_reasons", {"day": day}).fetchall()
     sources = store.run(con, "select_source_fetches", {"day": day}).fetchall()
     pii = store.fetch_dicts(con, "select_day_pii", {"day": day})[0]
-    return {"funnel": funnel, "reasons": reasons, "source_fetches": sources, "pii": pii}
+    kept_tags: dict[str, list[tuple[str, int]]] = {}
+    for tag, value, n in store.run(con, "select_day_kept_tags", {"day": day}).fetchall():
+        kept_tags.setdefault(tag, []).append((value, n))
+    boilerplate = store.fetch_dicts(con, "select_day_boilerplate", {"day": day})[0]
+    return {"funnel": funnel, "reasons": reasons, "source_fetches": sources, "pii": pii, "kept_tags": kept_tags,
+            "boilerplate": boilerplate}
 
 
 def print_day_summary(home: Path, day: date, out=sys.stdout) -> dict:
@@ -182,6 +187,13 @@ def print_day_summary(home: Path, day: date, out=sys.stdout) -> dict:
     if pii.get("documents"):
         kinds = ", ".join(f"{k} {v}" for k, v in pii.items() if k != "documents" and v)
         print(f"    {'pii_redacted':<18} {kinds:<44} {pii['documents']} doc(s)", file=out)
+    removed = summary["boilerplate"]
+    if removed.get("documents"):
+        lines = f"repeated {removed['repeated']}, learned from the source {removed['learned']}"
+        print(f"    {'boilerplate_lines':<18} {lines:<44} {removed['documents']} doc(s)", file=out)
+    for tag, values in summary["kept_tags"].items():
+        shown = ", ".join(f"{value} {n}" for value, n in values[:6]) + (", …" if len(values) > 6 else "")
+        print(f"    kept by {tag:<10} {shown}", file=out)
     return summary
 
 
