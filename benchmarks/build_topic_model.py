@@ -40,7 +40,7 @@ TRAIN = ROOT / "freshdata" / "quality" / "data" / "topic_format_train.jsonl"
 TAXONOMY = ROOT / "freshdata" / "quality" / "data" / "taxonomy.yaml"
 CORPUS_LABELS = ROOT / "benchmarks" / "topic_format_corpus_labels.tsv"
 SHARED_CORPUS = ROOT.parent / "shared" / "corpus"
-MAX_CHARS = 2000  # = TopicFormatParams.max_chars: examples are embedded as the operator embeds documents
+MAX_CHARS = 1500  # = TopicFormatParams.max_chars: examples are embedded as the operator embeds documents
 DIM = 128
 STEP = 0.4  # 4-bit code step, in standard deviations of a whitened dimension
 SIF_A = 1e-3

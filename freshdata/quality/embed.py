@@ -101,7 +101,7 @@ class TopicFormatModel:
         i = int(z.argmax())
         return names[i], round(float(z[i] / z.sum()), 4)
 
-    def predict(self, text: str, script: str | None = None, max_chars: int = 2000) -> Prediction:
+    def predict(self, text: str, script: str | None = None, max_chars: int = 1500) -> Prediction:
         """Topic and format of `text` (its first `max_chars` characters); `unknown` where not covered.
 
         script: ISO 15924 code of the text's dominant script (DocContext.script); None = not checked.

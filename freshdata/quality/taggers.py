@@ -199,7 +199,7 @@ class TopicFormatParams(Params):
     # directory with sp.model, vectors.npz, classifier.npz (None = the packaged data/topic_model/)
     model_dir: str | None = None
     # characters of the text that are embedded (cost is linear in it; the lead carries the topic)
-    max_chars: int = Field(default=2000, ge=100)
+    max_chars: int = Field(default=1500, ge=100)
     # languages to tag; other documents get topic/format `unknown`. Empty list = every language.
     languages: list[str] = []
 
