@@ -325,3 +325,72 @@ def test_c4_lines_word_length_rule_and_fast_path_strip():
     assert out.stats["c4_lines.lines_removed_other"] == 1 and "x" * 50 not in out.text
     out = run("c4_lines", f"\n  {prose}\n{prose} \n", lang=False)  # nothing removed: text only stripped
     assert out.text == f"{prose}\n{prose}".strip() and out.stats["c4_lines.lines_removed_other"] == 0
+
+
+# ------------------------------------------------------------------ line rules and repetition on short / table pages
+def test_line_ratios_need_min_lines():
+    review = "Review of a meal kit\nIt has changed my life....\n" + GOOD.replace("\n", " ")
+    assert run("gopher_quality", review, {"max_ellipsis_lines_ratio": 0.3}).reason == (
+        "gopher_quality:ellipsis_lines_ratio"
+    )
+    out = run("gopher_quality", review, {"line_ratios_min_lines": 4})
+    assert out.kept and out.stats["gopher_quality.n_lines"] == 3
+    one_line = GOOD.replace("\n", " ").rstrip(".!? ") + " 0 Share"
+    assert run("fineweb_quality", one_line).reason == "fineweb_quality:line_punct_ratio"
+    assert run("fineweb_quality", one_line, {"line_ratios_min_lines": 4}).kept
+    no_punct = "\n".join(f"a heading line number {i} without any end mark at all here" for i in range(4))
+    assert run("fineweb_quality", no_punct, {"line_ratios_min_lines": 4}).reason == "fineweb_quality:line_punct_ratio"
+
+
+def test_line_punct_closers_and_armenian_colon():
+    closed = "\n".join(["(He said it was over.)", "«C'est fini.»", "「終わりです。」", "A heading"])
+    assert run("fineweb_quality", closed).stats["fineweb_quality.line_punct_ratio"] == 0.75
+    unclosed = "\n".join(["(a note without a stop)", "«un titre»", "A heading", "Another heading"])
+    assert run("fineweb_quality", unclosed).stats["fineweb_quality.line_punct_ratio"] == 0.0
+    hy = "Հաստատվել է 150 նոր դեպք:\nՈւնենք 248 առողջացած:\nՎերնագիր\nՄահվան դեպքը գրանցվել է երեկ։"
+    assert run("fineweb_quality", hy).stats["fineweb_quality.line_punct_ratio"] == 0.75
+    en = "It ends with a colon:\nAnother line:\nA third line.\nA fourth line."
+    assert run("fineweb_quality", en).stats["fineweb_quality.line_punct_ratio"] == 0.5  # ':' only in Armenian
+
+
+def test_line_punct_table_cells():
+    rows = ["|  |  |  |", "|---|---|", "| The whole story sits in one cell of a layout table. |  |  |",
+            "| Home | News |  |", "A plain line."]
+    text = "\n".join(rows)
+    assert run("fineweb_quality", text).stats["fineweb_quality.line_punct_ratio"] == 0.2
+    on = run("fineweb_quality", text, {"line_punct_table_cells": True})
+    assert on.stats["fineweb_quality.line_punct_ratio"] == pytest.approx(2 / 3)
+    data = "\n".join(["| Town | Member |", "|---|---|"] + [f"| Town {i} | Member {i} |" for i in range(10)])
+    assert run("fineweb_quality", data, {"line_punct_table_cells": True}).reason == "fineweb_quality:line_punct_ratio"
+
+
+def test_repetition_layout_lines_and_top_ngram_min_count():
+    layout = "\n".join(["|  |  |  |"] * 8 + [GOOD])
+    assert run("gopher_repetition", layout).reason == "gopher_repetition:dup_line_frac"
+    out = run("gopher_repetition", layout, {"dup_lines_need_letter": True})
+    assert out.stats["gopher_repetition.dup_line_frac"] == 0.0
+    assert run("gopher_repetition", "\n".join(["Buy cheap shoes now."] * 8 + [GOOD]),
+               {"dup_lines_need_letter": True}).reason == "gopher_repetition:dup_line_frac"
+    wire = ("Carbon monoxide from a coal stove poisoned two children in Samsun. Carbon monoxide from a coal "
+            "stove leaked in their home, and the children were taken to hospital by ambulance.")
+    assert run("gopher_repetition", wire, {"top_n_grams": {3: 0.18}}).reason == "gopher_repetition:top_3_gram"
+    assert run("gopher_repetition", wire, {"top_n_grams": {3: 0.18}, "top_n_gram_min_count": 3}).stats[
+        "gopher_repetition.top_3_gram_char_frac"] == 0.0
+    stuffed = " ".join(["cheap shoes online"] * 20) + ". " + GOOD
+    assert run("gopher_repetition", stuffed, {"top_n_gram_min_count": 3}).reason.startswith("gopher_repetition:")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_ngram_top_min_count_matches_reference(seed):
+    import random
+
+    from freshdata.quality.filters import _ngram_fracs
+
+    rng = random.Random(seed)
+    words = [rng.choice(["a", "bb", "ccc", "dddd", "the"][: 3 + seed]) for _ in range(40)]
+    got = _ngram_fracs(words, [2, 3, 4], [5], top_min_count=4)
+    want = _naive_ngram_fracs(words, [2, 3, 4], [5])
+    for n in (2, 3, 4):
+        grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+        top = max(grams.count(g) for g in grams)
+        assert got[f"top_{n}_gram_char_frac"] == pytest.approx(want[f"top_{n}_gram_char_frac"] if top >= 4 else 0.0)

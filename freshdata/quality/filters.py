@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from .registry import Operator, Params, register
 from .text import DocContext
@@ -36,6 +36,14 @@ ELLIPSES = ("...", "…")
 OTHER_SENTENCE_ENDS = "。！？।॥؟۔։።။།។"
 TERMINAL_PUNCT = (".", "'", '"', "!", "?", "”", "’", "…", ":", ";", *OTHER_SENTENCE_ENDS)
 FINEWEB_STOP_CHARS = (".", "'", '"', "!", "?", "”", "’", "…", *OTHER_SENTENCE_ENDS)
+# Armenian text often has ASCII ':' for its full stop `։` (U+0589, same shape): a line end there too.
+FINEWEB_STOP_CHARS_BY_SCRIPT = {"Armn": (*FINEWEB_STOP_CHARS, ":")}
+# Closing brackets and quotes that may follow a sentence's own full stop: `(... in 2019.)`, `«Oui.»`,
+# `「…です。」`, `（…。）`. A line ending in one counts as punctuated only when a full stop precedes it.
+CLOSER_CHARS = ")]»›」』）】〉》"
+CLOSERS = tuple(CLOSER_CHARS)
+TABLE_ROW_END = "| \t\xa0"  # a markdown table row's border and trailing empty cells
+TABLE_RULE = "|-: \t\xa0"  # what a row of empty cells or a header rule (`|---|:--|`) is made of
 # a whitespace-delimited token that contains no letter ([^\W\d_] = letters in any script)
 NO_LETTER_TOKEN_RE = re.compile(r"(?<!\S)(?:(?!\s)[\W\d_])+(?!\S)")
 LETTER_RE = re.compile(r"[^\W\d_]")
@@ -68,12 +76,18 @@ def count_symbol_tokens(tokens: list[str]) -> tuple[int, int]:
     return len(no_letter), sum(1 for t in no_letter if alnum(t) is None)
 
 
-def _duplicates(elements: list[str]) -> tuple[int, int]:
-    """(number of repeated elements, chars in repeated elements), first occurrence not counted."""
+def _duplicates(elements: list[str], need_letter: bool = False) -> tuple[int, int]:
+    """(number of repeated elements, chars in repeated elements), first occurrence not counted.
+
+    need_letter: a repeat without any letter (`|  |  |`, `•`, `0-0`) is layout, not counted.
+    """
     seen: set[str] = set()
     dup_n = dup_chars = 0
+    search = LETTER_RE.search
     for el in elements:
         if el in seen:
+            if need_letter and search(el) is None:
+                continue
             dup_n += 1
             dup_chars += len(el)
         else:
@@ -179,6 +193,9 @@ class GopherQualityParams(LanguageParams):
     max_symbol_word_ratio: float = 0.1
     max_bullet_lines_ratio: float = 0.9
     max_ellipsis_lines_ratio: float = 0.3
+    # the bullet/ellipsis line ratios judge only documents with at least this many lines (one line of
+    # three ending in "..." is 33 %: on 1-3 lines a line share says nothing about the page); 1 = always
+    line_ratios_min_lines: int = Field(1, ge=1)
     min_alpha_words_ratio: float = 0.8
     # English; other languages take theirs from the table, `und` has none (the rule is then off)
     stop_words: list[str] = list(STOP_WORDS_EN)
@@ -231,10 +248,12 @@ class GopherQuality(LanguageAwareOperator):
             # as markdown) and list dashes are layout, not words; numbers still count against it
             "alpha_words_ratio": (len(tokens) - no_letter) / max(len(tokens) - symbols, 1),
             "stop_words": float(stop),
+            "n_lines": float(len(lines)),
         }
 
     def decide(self, s: dict[str, float], ctx: DocContext) -> str | None:
         p = self.doc_params(ctx)
+        line_rules = s["n_lines"] >= p.line_ratios_min_lines
         if s["n_words"] < p.min_words:
             return "min_words"
         if s["n_words"] > p.max_words:
@@ -247,9 +266,9 @@ class GopherQuality(LanguageAwareOperator):
             return "hash_ratio"
         if s["ellipsis_ratio"] > p.max_symbol_word_ratio:
             return "ellipsis_ratio"
-        if s["bullet_lines_ratio"] > p.max_bullet_lines_ratio:
+        if line_rules and s["bullet_lines_ratio"] > p.max_bullet_lines_ratio:
             return "bullet_lines_ratio"
-        if s["ellipsis_lines_ratio"] > p.max_ellipsis_lines_ratio:
+        if line_rules and s["ellipsis_lines_ratio"] > p.max_ellipsis_lines_ratio:
             return "ellipsis_lines_ratio"
         if s["alpha_words_ratio"] < p.min_alpha_words_ratio:
             return "alpha_words_ratio"
@@ -273,16 +292,25 @@ class GopherRepetitionParams(LanguageParams):
     # documents without a stop-word list (`und`, Korean), where the stop-word rule cannot,
     # and random keyword salad has no repeated n-grams.
     max_top_words_frac: float | None = 0.6
+    # Not Gopher: repeated lines without any letter (empty markdown table rows `|  |  |`, bullets, `0-0`)
+    # are layout (the boilerplate operator keeps them for the same reason) and do not count as duplicates
+    dup_lines_need_letter: bool = False
+    # the most frequent n-gram counts only when it occurs at least this often (Gopher: 2, any repeat);
+    # an n-gram seen twice is a duplicate, which the dup_n_grams rules judge
+    top_n_gram_min_count: int = Field(2, ge=2)
 
 
 _MUL = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier for the rolling n-gram hash
 
 
-def _ngram_fracs(words: list[str], top_ns: list[int], dup_ns: list[int]) -> dict[str, float]:
+def _ngram_fracs(
+    words: list[str], top_ns: list[int], dup_ns: list[int], top_min_count: int = 2
+) -> dict[str, float]:
     """Gopher n-gram repetition stats, vectorised with numpy.
 
     n-grams are identified by a 64-bit polynomial hash of word ids (collisions are negligible).
-    top_n: chars of the most frequent n-gram x its count / chars of all words.
+    top_n: chars of the most frequent n-gram x its count / chars of all words (0 when that count is
+    below top_min_count).
     dup_n: chars of words covered by any occurrence of an n-gram seen earlier / chars of all words
     (the Gopher paper's definition; overlapping duplicates are counted once).
 
@@ -328,10 +356,11 @@ def _ngram_fracs(words: list[str], top_ns: list[int], dup_ns: list[int]) -> dict
         first = np.flatnonzero(new_group)  # sorted slot where each group starts
         if n in top_set:
             counts = np.diff(np.append(first, len(hs)))
-            cmax = counts.max()
+            cmax = int(counts.max())
             # among the most frequent n-grams take the longest (deterministic tie-break)
-            pos = cand[order[first[counts == cmax]]]
-            out[f"top_{n}_gram_char_frac"] = float((csum[pos + n] - csum[pos]).max() * cmax / total)
+            if cmax >= top_min_count:
+                pos = cand[order[first[counts == cmax]]]
+                out[f"top_{n}_gram_char_frac"] = float((csum[pos + n] - csum[pos]).max() * cmax / total)
         if n in dup_set:
             pos_sorted = cand[order]
             group_min = np.minimum.reduceat(pos_sorted, first)[np.cumsum(new_group) - 1]
@@ -355,8 +384,9 @@ class GopherRepetition(LanguageAwareOperator):
     def compute(self, ctx: DocContext) -> dict[str, float]:
         text = ctx.text
         total = max(len(text), 1)
+        p = self.doc_params(ctx)
         lines, paras = ctx.lines, ctx.paragraphs
-        ln_n, ln_c = _duplicates(lines)
+        ln_n, ln_c = _duplicates(lines, p.dup_lines_need_letter)
         pa_n, pa_c = _duplicates(paras)
         stats = {
             "dup_line_frac": ln_n / max(len(lines), 1),
@@ -364,8 +394,8 @@ class GopherRepetition(LanguageAwareOperator):
             "dup_line_char_frac": ln_c / total,
             "dup_para_char_frac": pa_c / total,
         }
-        p = self.doc_params(ctx)
-        stats.update(_ngram_fracs(ctx.words_lower, sorted(p.top_n_grams), sorted(p.dup_n_grams)))
+        stats.update(_ngram_fracs(ctx.words_lower, sorted(p.top_n_grams), sorted(p.dup_n_grams),
+                                  p.top_n_gram_min_count))
         stats["top_10_words_frac"] = sum(heapq.nlargest(10, ctx.word_counts.values())) / max(ctx.n_words, 1)
         return stats
 
@@ -512,6 +542,11 @@ class FineWebQualityParams(LanguageParams):
     """None switches a rule off."""
 
     line_punct_thr: float | None = 0.12
+    # markdown table rows (`| a | b |  |`, how trafilatura renders tables, layout tables included) count
+    # by their last non-empty cell when True, and rows of empty cells or `|---|` rules are not lines
+    line_punct_table_cells: bool = False
+    # the line_punct / short_line ratios judge only documents with at least this many lines; 1 = always
+    line_ratios_min_lines: int = Field(1, ge=1)
     short_line_thr: float | None = 0.67
     short_line_length: int = 30
     char_duplicates_ratio: float | None = 0.01
@@ -525,22 +560,36 @@ class FineWebQuality(LanguageAwareOperator):
     Params = FineWebQualityParams
 
     def compute(self, ctx: DocContext) -> dict[str, float]:
+        p = self.doc_params(ctx)
         lines = ctx.lines
         n = max(len(lines), 1)
         non_nl = max(len(ctx.text) - ctx.text.count("\n"), 1)
         _, dup_chars = _duplicates(lines)
+        stops = FINEWEB_STOP_CHARS_BY_SCRIPT.get(ctx.script, FINEWEB_STOP_CHARS)
+        cells = p.line_punct_table_cells
+        punct = prose = 0
+        for ln in lines:  # lines are stripped and non-empty
+            if cells and ln[0] == "|" and ln[-1] == "|":
+                ln = ln.rstrip(TABLE_ROW_END)  # noqa: PLW2901 - the row's last non-empty cell ends it
+                if not ln.strip(TABLE_RULE):
+                    continue
+            prose += 1
+            if ln.endswith(stops) or (ln.endswith(CLOSERS) and ln.rstrip(CLOSER_CHARS).endswith(stops)):
+                punct += 1
         return {
-            "line_punct_ratio": sum(1 for ln in lines if ln.endswith(FINEWEB_STOP_CHARS)) / n,
-            "short_line_ratio": sum(1 for ln in lines if len(ln) <= self.params.short_line_length) / n,
+            "line_punct_ratio": punct / max(prose, 1),
+            "short_line_ratio": sum(1 for ln in lines if len(ln) <= p.short_line_length) / n,
             "char_dup_ratio": dup_chars / non_nl,
             "new_line_ratio": ctx.text.count("\n") / max(ctx.n_words, 1),
+            "n_lines": float(len(lines)),
         }
 
     def decide(self, s: dict[str, float], ctx: DocContext) -> str | None:
         p = self.doc_params(ctx)
-        if p.line_punct_thr is not None and s["line_punct_ratio"] < p.line_punct_thr:
+        line_rules = s["n_lines"] >= p.line_ratios_min_lines
+        if line_rules and p.line_punct_thr is not None and s["line_punct_ratio"] < p.line_punct_thr:
             return "line_punct_ratio"
-        if p.short_line_thr is not None and s["short_line_ratio"] > p.short_line_thr:
+        if line_rules and p.short_line_thr is not None and s["short_line_ratio"] > p.short_line_thr:
             return "short_line_ratio"
         if p.char_duplicates_ratio is not None and s["char_dup_ratio"] > p.char_duplicates_ratio:
             return "char_dup_ratio"
