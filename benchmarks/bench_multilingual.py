@@ -207,6 +207,11 @@ def pct(n: int, d: int) -> str:
     return f"{100 * n / d:.1f} %" if d else "n/a"
 
 
+def held_out(file: str) -> bool:
+    """= benchmarks/bench_quality.py's held_out: the 30 % of pages set aside before tuning."""
+    return int(hashlib.sha256(file.encode()).hexdigest(), 16) % 10 < 3
+
+
 def rejection_report(pages, outcomes, labels) -> dict[str, Any]:
     """False rejections per language (multilingual) and the webpages rejection rate."""
     per_lang: dict[str, dict[str, Any]] = defaultdict(
@@ -215,6 +220,14 @@ def rejection_report(pages, outcomes, labels) -> dict[str, Any]:
     no_text: list[str] = []
     web = {"pages": 0, "extracted": 0, "rejected": 0, "reasons": Counter(), "labelled_genuine": 0,
            "labelled_genuine_rejected": 0, "genuine_reasons": Counter()}
+    # bench_quality.py's fixed 30 % held-out part (hash of the file name), never looked at while tuning
+    held = {"genuine": 0, "false_rejections": 0, "web_genuine": 0, "web_genuine_rejected": 0}
+    for p in pages:
+        lab, o = labels.get(f"{p['corpus']}|{p['file']}"), outcomes.get(f"{p['corpus']}|{p['file']}")
+        if lab and lab["genuine"] and o is not None and held_out(p["file"]):
+            pre = "web_genuine" if p["corpus"] == "webpages" else "genuine"
+            held[pre] += 1
+            held["web_genuine_rejected" if pre == "web_genuine" else "false_rejections"] += not o["kept"]
     for p in pages:
         key = f"{p['corpus']}|{p['file']}"
         lab = labels.get(key)
@@ -262,7 +275,7 @@ def rejection_report(pages, outcomes, labels) -> dict[str, Any]:
             "genuine": tot_g, "false_rejections": tot_f, "rate": tot_f / tot_g if tot_g else None,
             "non_english_genuine": non_en_g, "non_english_false_rejections": non_en_f,
             "no_main_text": no_text, "reasons": dict(reasons.most_common()),
-            "languages_over_5pct": sorted(over),
+            "languages_over_5pct": sorted(over), "held_out": held,
             "per_language": {k: {**v, "reasons": dict(v["reasons"].most_common())}
                              for k, v in sorted(per_lang.items(), key=lambda kv: (-kv[1]["pages"], kv[0]))},
         },
@@ -487,6 +500,11 @@ def render(res: dict[str, Any], title: str) -> str:
           f"Languages with ≥ {MIN_PAGES_FOR_LANG_TARGET} pages over 5 %: "
           f"{', '.join(m['languages_over_5pct']) or 'none'}. Pages with no extracted text (not counted): "
           f"{len(m['no_main_text'])}. Pages labelled not genuine are excluded.", "",
+          *([f"Held-out part (30 % by a hash of the file name, `bench_quality.held_out`, not used for tuning): "
+             f"{m['held_out']['false_rejections']} of {m['held_out']['genuine']} genuine pages rejected "
+             f"({pct(m['held_out']['false_rejections'], m['held_out']['genuine'])}); English corpus "
+             f"{m['held_out']['web_genuine_rejected']} of {m['held_out']['web_genuine']}.", ""]
+            if "held_out" in m else []),
           "| language | pages | genuine | false rejections | rate | reasons |", "|---|---:|---:|---:|---:|---|"]
     for lang, s in m["per_language"].items():
         L.append(f"| {lang} | {s['pages']} | {s['genuine']} | {s['false_rejections']} | "
