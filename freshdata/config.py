@@ -72,6 +72,15 @@ class CrawlConfig(_Strict):
         return value
 
 
+class StorageConfig(_Strict):
+    """What the data home keeps; by default everything, forever."""
+
+    raw_retention_days: int | None = Field(
+        None, ge=1,
+        description="keep the raw WARC files of this many days (the day being run and the ones before it); "
+        "older days are deleted once published. None (the default) keeps every day forever")
+
+
 class SourceConfig(_Strict):
     """One web source: a feed, a sitemap or a seed page."""
 
@@ -111,6 +120,7 @@ class SourcesFile(_Strict):
     crawl: CrawlConfig = Field(default_factory=CrawlConfig)
     recipe: str | None = Field(None, description="quality recipe path, relative to this file; default: shipped")
     dedup: DedupConfig = Field(default_factory=DedupConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
     sources: list[SourceConfig] = Field(min_length=1)
 
     @field_validator("sources")

@@ -190,13 +190,16 @@ def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout
     Returns a Counter of outcomes: extracted, extraction_failed:<reason>.
     """
     from collections import Counter
+    from pathlib import Path
 
     import polars as pl
 
     from freshdata import progress, store
+    from freshdata.crawl.archive import require_raw
     from freshdata.crawl.discover import parse_date
     from freshdata.crawl.urls import doc_id
 
+    require_raw(Path(raw_root), day)  # retention deleted this day's raw data: refuse, change nothing
     inputs = store.run(con, "select_extraction_inputs", {"day": day}).fetchall()
     tags = {s.name: s.tags for s in sources.sources}
     counts: Counter[str] = Counter()

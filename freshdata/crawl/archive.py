@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import json
 import os
 import uuid
 import zlib
@@ -354,3 +355,89 @@ class ArchiveScan:
                     return
                 self.good_end = offset = end
                 yield entry
+
+
+# ---------------------------------------------------------------- retention
+
+PRUNED_MARKER = "PRUNED.json"  # left in raw/date=D/ when retention deleted the day's WARC files
+_SHOWN_FILES = 5
+
+
+class RawArchivePruned(RuntimeError):
+    """A day whose raw archive the retention setting deleted cannot be re-run: its discovery, fetch and
+    extraction would not replay what the day had (one line: the day, the missing files, the setting)."""
+
+    def __init__(self, day: date, files: list[str], retention_days: object, pruned_on: object) -> None:
+        shown = ", ".join(f"raw/{f}" for f in files[:_SHOWN_FILES])
+        more = f" and {len(files) - _SHOWN_FILES} more" if len(files) > _SHOWN_FILES else ""
+        super().__init__(
+            f"{day}: the raw archive of this day was deleted by the retention setting "
+            f"(storage.raw_retention_days: {retention_days}, on the run of {pruned_on}); missing: "
+            f"{shown or 'every WARC file'}{more}. This day cannot be re-run from raw data: nothing was changed, "
+            f"its published snapshot and stored rows stay as they are")
+        self.day, self.files, self.retention_days, self.pruned_on = day, files, retention_days, pruned_on
+
+    def __reduce__(self):  # picklable across process pools despite the custom __init__
+        return (type(self), (self.day, self.files, self.retention_days, self.pruned_on))
+
+
+def _day_folder(raw_root: Path, day: date) -> Path:
+    return raw_root / f"date={day.isoformat()}"
+
+
+def _warc_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.name.endswith((".warc.gz", ".warc.gz" + OPEN_SUFFIX)))
+
+
+def require_raw(raw_root: Path, day: date) -> None:
+    """Raise RawArchivePruned when retention deleted the day's raw archive (see `prune_day`)."""
+    marker = _day_folder(raw_root, day) / PRUNED_MARKER
+    try:
+        info = json.loads(marker.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError):
+        info = {}
+    raise RawArchivePruned(day, list(info.get("deleted_files", [])), info.get("raw_retention_days", "?"),
+                           info.get("pruned_on_run_of", "?"))
+
+
+def raw_days(raw_root: Path) -> list[date]:
+    """Every day with a folder under the raw root, oldest first."""
+    if not raw_root.is_dir():
+        return []
+    days = []
+    for folder in raw_root.iterdir():
+        if folder.is_dir() and folder.name.startswith("date="):
+            with contextlib.suppress(ValueError):
+                days.append(date.fromisoformat(folder.name.removeprefix("date=")))
+    return sorted(days)
+
+
+def prune_day(raw_root: Path, day: date, *, retention_days: int, run_of: date) -> list[str]:
+    """Delete the day's WARC files for retention; returns the files deleted (relative to the raw root).
+
+    The marker naming them is written (atomically, fsynced) before any file goes, so a crash half-way leaves
+    a day that is refused (and finished by the next prune), never one that looks whole but is not.
+    """
+    folder = _day_folder(raw_root, day)
+    files = [f"{folder.name}/{p.name.removesuffix(OPEN_SUFFIX)}" for p in _warc_files(folder)]
+    if not files:
+        return []
+    marker = folder / PRUNED_MARKER
+    earlier: list[str] = []
+    with contextlib.suppress(FileNotFoundError, ValueError):
+        earlier = list(json.loads(marker.read_text(encoding="utf-8")).get("deleted_files", []))
+    info = {"day": day.isoformat(), "deleted_files": sorted(set(earlier) | set(files)),
+            "raw_retention_days": retention_days, "pruned_on_run_of": run_of.isoformat()}
+    tmp = folder / (PRUNED_MARKER + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        json.dump(info, fh, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.rename(marker)
+    fsync_path(folder)
+    for path in _warc_files(folder):
+        path.unlink(missing_ok=True)
+    fsync_path(folder)
+    return files

@@ -10,9 +10,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,10 @@ from freshdata.crawl.archive import (
     ArchiveReader,
     ArchiveScan,
     DayArchive,
+    prune_day,
     publish,
+    raw_days,
+    require_raw,
 )
 from freshdata.crawl.discover import DiscoveryError, Link, parse_feed, parse_seed_page, parse_sitemap
 from freshdata.crawl.fetch import REUSABLE_ROBOTS_MODES, FetchRequest, FetchResult, fetch_many
@@ -66,6 +68,7 @@ class StageSummary:
     reused: int = 0
     salvaged: int = 0  # of `reused`: outcomes taken from the archive of an interrupted run of the day
     damaged: list[ArchiveDamaged] = field(default_factory=list)  # damaged records found (and not reused)
+    pruned: dict[date, list[str]] = field(default_factory=dict)  # raw files deleted for retention, by day
 
 
 def _header(headers: list[tuple[str, str]], name: str) -> str | None:
@@ -276,8 +279,13 @@ def day_robots(con: duckdb.DuckDBPyConnection, day: date, raw_root: Path,
     return policies
 
 
-def _validators(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, tuple[str | None, str | None]]:
-    rows = store.run(con, "select_validators", {"day": day}).fetchall()
+def _validators(con: duckdb.DuckDBPyConnection, day: date,
+                urls: list[str]) -> dict[str, tuple[str | None, str | None]]:
+    """ETag / Last-Modified of the latest fetch before the day of each of `urls` (the round's feeds and
+    sitemaps), for conditional GET; URLs without any are left out. Only these URLs are loaded, not history."""
+    if not urls:
+        return {}
+    rows = store.run(con, "select_validators", {"day": day, "urls": sorted(set(urls))}).fetchall()
     return {url: (etag, modified) for url, etag, modified in rows}
 
 
@@ -293,17 +301,18 @@ def _parse_source_body(kind: str, body: bytes, base: str, encoding: str | None) 
 
 def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, raw_root: Path) -> StageSummary:
     """Fetch (or replay) every source of the day and record each URL it lists, with its state."""
+    require_raw(raw_root, day)  # a day whose raw data retention deleted cannot be replayed: change nothing
     summary = StageSummary()
     _remove_unreferenced(con, raw_root, day, "discovery")  # left by a run killed or failed before it committed
     replayed_rows = store.run(con, "select_discovery_replay", {"day": day}).fetchall()
     replay = {row[2]: row for row in replayed_rows if row[1] != "robots"}
     replayed_robots = [row for row in replayed_rows if row[1] == "robots"]
     live_robots: set[str] = set()
-    validators = _validators(con, day)
     replay_bodies, damaged_replays = _verified_replay(raw_root, replay)
+    unconditional: set[str] = set()
     for url in damaged_replays:  # asked again instead, unconditionally when the replay needed the body
         if replay.pop(url)[REPLAY_COLUMNS.index("state")] == "fetched":
-            validators.pop(url, None)
+            unconditional.add(url)
     damaged = list(damaged_replays.values())
     # one robots.txt request per origin per day, over every round (a damaged one is asked again)
     policies = day_robots(con, day, raw_root, damaged)
@@ -323,6 +332,7 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
     with DayArchive(raw_root, day, "discovery") as archive:
         while pending:
             to_fetch = [p for p in pending if p[1] not in replay]
+            validators = _validators(con, day, [url for _, url, _, _ in to_fetch if url not in unconditional])
             requests = [
                 FetchRequest(url, source.name, kind, *validators.get(url, (None, None)))
                 for source, url, kind, _ in to_fetch
@@ -458,6 +468,7 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, r
     reused, so its URL is fetched again into the new file. Outcomes archived by an earlier run of the day that
     was killed or failed before committing are salvaged from its files instead of being fetched again.
     """
+    require_raw(raw_root, day)  # a day whose raw data retention deleted cannot be replayed: change nothing
     summary = StageSummary()
     todo = store.run(con, "select_fetch_todo", {"day": day}).fetchall()
     reusable, damaged = _without_damaged(raw_root, store.fetch_dicts(con, "select_fetch_reusable", {"day": day}))
@@ -476,33 +487,28 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, r
     requests = [FetchRequest(url, source, "document") for url, source, _, _ in todo if url not in reused_urls]
     known_sources = {s.name for s in sources.sources}
     log_rows: list[dict[str, Any]] = []
-    with DayArchive(raw_root, day, "fetch") as archive, ThreadPoolExecutor(1, "freshdata-archive") as writer:
+    with DayArchive(raw_root, day, "fetch") as archive:
         if requests:
-            archived: dict[int, Future[dict[str, Any]]] = {}
-            failures: list[BaseException] = []
 
-            def archive_now(result: FetchResult) -> None:
-                # While the event loop keeps fetching, one writer thread hashes, compresses and writes each
-                # response as it arrives (zlib and hashlib release the GIL), then drops the body from memory.
-                if failures:  # e.g. a full disk: fail the stage now, not after fetching the whole day
-                    raise RuntimeError(f"archiving to {raw_root} failed: {failures[0]}") from failures[0]
-                future = writer.submit(_archived_row, day, archive, result)
-                future.add_done_callback(note_failure)
-                archived[id(result)] = future
+            def archive_one(result: FetchResult) -> dict[str, Any]:
+                # On fetch_many's consumer thread, while the event loop keeps fetching: hash, compress and
+                # write each response as it arrives (zlib and hashlib release the GIL); only the fetch_log row
+                # is kept. fetch_many pauses new requests while max_concurrency results wait here, so the
+                # bodies in memory stay bounded whatever the day's size (README, "Memory").
+                try:
+                    row = _archived_row(day, archive, result)
+                except OSError as exc:  # e.g. a full disk: fail the stage now, not after fetching the whole day
+                    raise RuntimeError(f"archiving to {raw_root} failed: {exc}") from exc
                 progress.advance()
-
-            def note_failure(future: Future[dict[str, Any]]) -> None:
-                if future.exception() is not None:
-                    failures.append(future.exception())
+                return row
 
             log_rows += [_source_removed_row(day, r) for r in requests if r.source not in known_sources]
             progress.start("fetched_pages", sum(r.source in known_sources for r in requests), "pages")
-            batch = fetch_many([r for r in requests if r.source in known_sources], sources.crawl, archive_now,
-                               robots=known_robots)
-            summary.network_requests = len(batch.results)
-            robots = [writer.submit(_archived_row, day, archive, result) for result in batch.robots]  # same writer
-            log_rows += [future.result() for future in robots]
-            log_rows += [archived[id(result)].result() for result in batch.results]
+            batch = fetch_many([r for r in requests if r.source in known_sources], sources.crawl,
+                               robots=known_robots, handle=archive_one)
+            summary.network_requests = len(batch.handled)
+            log_rows += [_archived_row(day, archive, result) for result in batch.robots]  # writer thread is done
+            log_rows += batch.handled
             progress.finish()
     asked = {row["url"] for row in log_rows if row["kind"] == "robots"}
     # robots.txt reused from earlier today (so not asked again): keep its record
@@ -518,4 +524,33 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, r
     with store.transaction(con):
         store.run(con, "delete_fetch_partition", {"day": day})
         store.insert_rows(con, "insert_fetch_log", staged)
+    summary.pruned = prune_raw(con, day, raw_root, sources.storage.raw_retention_days)
     return summary
+
+
+def prune_raw(con: duckdb.DuckDBPyConnection, day: date, raw_root: Path,
+              retention_days: int | None) -> dict[date, list[str]]:
+    """Apply `storage.raw_retention_days` after the day's fetch committed: delete the WARC files of every
+    day at least `retention_days` before `day` that has published. Returns the files deleted, by day.
+
+    Why here: the day's own raw data is complete and committed, and nothing later in the day reads another
+    day's raw data; a day that never published (failed, or still to be re-run) keeps its files whatever its
+    age, so retention never takes what an unfinished day still needs. A pruned day keeps a marker that makes
+    any re-run of it fail at once (`require_raw`).
+    """
+    if retention_days is None:
+        return {}
+    cutoff = day - timedelta(days=retention_days)
+    candidates = [d for d in raw_days(raw_root) if d <= cutoff]
+    if not candidates:
+        return {}
+    published = {d for (d,) in store.run(con, "select_prunable_raw_days", {"cutoff": cutoff}).fetchall()}
+    pruned = {}
+    for old_day in candidates:
+        if old_day in published:
+            files = prune_day(raw_root, old_day, retention_days=retention_days, run_of=day)
+            if files:
+                pruned[old_day] = files
+                log.info("%s: raw archive of %s deleted (storage.raw_retention_days: %d): %s", day, old_day,
+                         retention_days, ", ".join(files))
+    return pruned

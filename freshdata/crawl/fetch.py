@@ -89,9 +89,10 @@ class FetchResult:
 
 @dataclass
 class FetchBatch:
-    results: list[FetchResult]
+    results: list[FetchResult]  # empty when a `handle` function took each result (see `handled`)
     robots: list[FetchResult] = field(default_factory=list)
     robots_sitemaps: dict[str, list[str]] = field(default_factory=dict)
+    handled: list[Any] = field(default_factory=list)  # what `handle` returned for each request, in order
 
 
 # Robots answers worth reusing for the rest of the day; "unavailable" (5xx, network) is asked again.
@@ -440,6 +441,11 @@ class Fetcher:
         self.known_robots: dict[str, RobotsPolicy] = robots if robots is not None else {}
         self.robots_results: list[FetchResult] = []
         self.robots_sitemaps: dict[str, list[str]] = {}
+        # Backpressure: results handed to a slower consumer (the archive writer) and not yet taken. While
+        # `max_pending` of them wait, no new exchange starts (see `_room`).
+        self.max_pending: int | None = None
+        self.pending = 0
+        self._room_freed = asyncio.Event()
         self.throttle = Throttle(
             per_host_delay_s=cfg.per_host_delay_s, per_host_concurrency=cfg.per_host_concurrency,
             max_concurrency=cfg.max_concurrency, autothrottle=cfg.autothrottle,
@@ -473,6 +479,19 @@ class Fetcher:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+    async def _room(self) -> None:
+        """Wait while `max_pending` results wait for the consumer. Called holding the host and global slots,
+        right before an exchange: so at most max_pending - 1 + max_concurrency results are ever queued, and
+        max_concurrency more are being received."""
+        while self.max_pending is not None and self.pending >= self.max_pending:
+            self._room_freed.clear()
+            await self._room_freed.wait()
+
+    def _taken(self) -> None:
+        """The consumer took one pending result."""
+        self.pending -= 1
+        self._room_freed.set()
 
     # -- one exchange -----------------------------------------------------------
 
@@ -721,6 +740,7 @@ class Fetcher:
             await self.throttle.wait_turn(host)
             slot = self.throttle.slot(host)
             async with slot.sem, self.throttle.global_sem:
+                await self._room()
                 att = await self.exchange(url, kind, headers)
             if att.status is not None:
                 self.throttle.observe(host, att.latency, att.status)
@@ -742,35 +762,66 @@ class Fetcher:
 
 async def _fetch_many_async(requests: list[FetchRequest], cfg: CrawlConfig,
                             on_result: Callable[[FetchResult], None] | None,
-                            robots: dict[str, RobotsPolicy] | None) -> FetchBatch:
+                            robots: dict[str, RobotsPolicy] | None,
+                            handle: Callable[[FetchResult], Any] | None, max_pending: int | None) -> FetchBatch:
     fetcher = Fetcher(cfg, robots)
+    loop = asyncio.get_running_loop()
+    consumer = concurrent.futures.ThreadPoolExecutor(1, "freshdata-results") if handle is not None else None
+    if consumer is not None:
+        fetcher.max_pending = max_pending if max_pending is not None else default_max_pending(cfg)
 
-    async def one(request: FetchRequest) -> FetchResult:
+    async def one(request: FetchRequest) -> Any:
         result = await fetcher.fetch_one(request)
         if on_result is not None:
             on_result(result)
-        return result
+        if consumer is None:
+            return result
+        fetcher.pending += 1  # no await between the exchange's end and here: the bound holds
+        try:
+            return await loop.run_in_executor(consumer, handle, result)
+        finally:
+            del result  # only what `handle` returned is kept
+            fetcher._taken()
 
     try:
         results = await asyncio.gather(*(one(r) for r in requests))
     finally:
-        await fetcher.aclose()
+        try:
+            await fetcher.aclose()
+        finally:
+            if consumer is not None:  # lets the result being handled finish; drops the queued ones
+                consumer.shutdown(wait=True, cancel_futures=True)
+    if consumer is not None:
+        return FetchBatch(results=[], robots=fetcher.robots_results, robots_sitemaps=fetcher.robots_sitemaps,
+                          handled=list(results))
     return FetchBatch(
         results=list(results), robots=fetcher.robots_results, robots_sitemaps=fetcher.robots_sitemaps
     )
 
 
+def default_max_pending(cfg: CrawlConfig) -> int:
+    """Results that may wait for a `handle` consumer before the fetcher pauses: one per global slot."""
+    return cfg.max_concurrency
+
+
 def fetch_many(requests: list[FetchRequest], cfg: CrawlConfig,
                on_result: Callable[[FetchResult], None] | None = None,
-               robots: dict[str, RobotsPolicy] | None = None) -> FetchBatch:
+               robots: dict[str, RobotsPolicy] | None = None, *,
+               handle: Callable[[FetchResult], Any] | None = None, max_pending: int | None = None) -> FetchBatch:
     """Fetch every request politely; one FetchResult per request, in order. Never raises per URL.
 
     `on_result` is called with each document result as soon as it completes (on the event loop, so it
-    must be quick: hand heavy work such as archiving to another thread). `robots` maps origins to policies
-    already decided today (not fetched again) and receives every policy this call fetches, so one dict
-    passed to each call of a day means one robots.txt request per origin per day.
+    must be quick). `handle`, when given, is called with each result on one worker thread, in completion
+    order (e.g. to archive it); the batch then keeps what it returns (`handled`, in request order) instead
+    of the results, and an exception it raises stops the whole call. At most `max_pending` results (default
+    `max_concurrency`) wait for it: while they do, no new request is sent, so memory stays bounded by
+    about (max_pending + 2 × max_concurrency) bodies however many requests there are. `robots` maps origins
+    to policies already decided today (not fetched again) and receives every policy this call fetches, so
+    one dict passed to each call of a day means one robots.txt request per origin per day.
     """
-    work = _fetch_many_async(list(requests), cfg, on_result, robots)
+    if max_pending is not None and max_pending < 1:
+        raise ValueError("max_pending must be at least 1")
+    work = _fetch_many_async(list(requests), cfg, on_result, robots, handle, max_pending)
     try:
         asyncio.get_running_loop()
     except RuntimeError:

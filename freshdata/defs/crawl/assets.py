@@ -45,6 +45,7 @@ def fetched_pages(context: dg.AssetExecutionContext, freshdata: FreshdataResourc
     return dg.MaterializeResult(metadata=counts_metadata(
         "fetch", counts, network_requests=summary.network_requests, reused_from_partition=summary.reused,
         damaged_archive_files=dg.MetadataValue.json(sorted({d.warc_file for d in summary.damaged})),
+        raw_days_pruned=dg.MetadataValue.json({d.isoformat(): files for d, files in summary.pruned.items()}),
         **{"dagster/partition_row_count": counts["attempted"]}))
 
 
