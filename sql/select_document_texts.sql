@@ -1,7 +1,7 @@
--- Texts of history documents for exact verification of borderline dedup candidates (doc_ids of days < $day).
--- The same doc_id (a URL hash) could appear on several days: the latest earlier day is taken, and dedup
--- checks every returned text against the stored text_hash (a mismatch falls back to the MinHash estimate).
-SELECT doc_id, arg_max(text, partition_date) AS text
+-- Texts of history documents for exact verification of borderline dedup candidates: the doc_ids $ids of
+-- history day $doc_day (< $day), the day whose dedup index entry (signature, text_hash) matched. Only that
+-- day's rows are read (partition_date's zone maps skip every other day). Dedup checks every returned text
+-- against the stored text_hash (a mismatch falls back to the MinHash estimate).
+SELECT doc_id, text
 FROM documents
-WHERE partition_date < $day AND doc_id IN (SELECT unnest($ids::VARCHAR[]))
-GROUP BY doc_id;
+WHERE partition_date = $doc_day AND partition_date < $day AND doc_id IN (SELECT unnest($ids::VARCHAR[]));

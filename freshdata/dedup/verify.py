@@ -9,6 +9,7 @@ threshold + margin) are decided by the exact Jaccard over the same shingles the 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -20,11 +21,20 @@ from freshdata.dedup.config import DedupConfig
 from freshdata.dedup.minhash import shingle_hashes, shingles
 from freshdata.dedup.normalize import normalize, text_hash
 
-#: doc_ids of history docs -> their text (ids it cannot resolve may be left out)
-HistoryTexts = Callable[[list[str]], dict[str, str]]
+#: doc_ids of history docs -> their text (ids it cannot resolve may be left out). A callback that has a
+#: parameter named `day` is also given the history day those doc_ids were indexed on (every call asks for
+#: the docs of one day), so it can read that day's rows only.
+HistoryTexts = Callable[..., dict[str, str]]
 
 #: shingle sets of history docs kept between walk rounds (a template page is often borderline for many docs)
 _HISTORY_LRU = 4096
+
+
+def _takes_day(fn: Callable) -> bool:
+    try:
+        return "day" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
 
 
 def shingle_set(normalized: str, ngram: int) -> np.ndarray:
@@ -56,6 +66,7 @@ class Verifier:
         self.norm_texts = norm_texts
         self.enabled = cfg.verify_margin > 0 and norm_texts is not None
         self.history_texts = history_texts if self.enabled else None
+        self._texts_take_day = history_texts is not None and _takes_day(history_texts)
         self.stats = stats
         for k in ("verified_pairs", "verified_changed", "verify_fetches", "verify_text_unavailable"):
             stats.setdefault(k, 0)
@@ -126,7 +137,9 @@ class Verifier:
                 rows = store.run(self.con, "select_dedup_doc_ids", {"day": day, "ords": missing_ids}).fetchall()
                 self._hist_ids.update({(di, int(o)): i for o, i in rows})
             ids = [self._hist_ids[(di, o)] for o in want if (di, o) in self._hist_ids]
-            texts = self.history_texts(ids) if ids else {}
+            texts = {}
+            if ids:
+                texts = self.history_texts(ids, day=day) if self._texts_take_day else self.history_texts(ids)
             self.stats["verify_fetches"] += 1
             th_of = {int(o): int(t) for o, t in zip(ords, hist_th, strict=True)}
             for o in want:

@@ -1,5 +1,7 @@
 """Dedup asset: one day decided against all earlier days. Logic lives in freshdata.dedup."""
 
+from functools import partial
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -13,6 +15,12 @@ from freshdata.faults import crash_point
 
 PREVIOUS_DAY = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1,
                                              allow_nonexistent_upstream_partitions=True)
+
+
+def _history_texts(con, today, ids: list[str], day) -> dict[str, str]:
+    """Texts of the history docs `ids` indexed on `day` (< today): dedup asks one history day at a time, so
+    only that day's rows of documents are read."""
+    return dict(store.run(con, "select_document_texts", {"ids": ids, "doc_day": day, "day": today}).fetchall())
 
 
 @dg.asset(
@@ -40,8 +48,7 @@ def dedup_decisions(context: dg.AssetExecutionContext, freshdata: FreshdataResou
         with store.transaction(con):
             summary = dedup_day(
                 con, day, docs, cfg, freshdata.dedup_index_dir,
-                history_texts=lambda ids: dict(
-                    store.run(con, "select_document_texts", {"ids": ids, "day": day}).fetchall()),
+                history_texts=partial(_history_texts, con, day),
             )
             crash_point("dedup:before_commit")
     counts = {"documents": summary.total, "new": summary.fresh, "exact_duplicate": summary.exact_duplicate,
