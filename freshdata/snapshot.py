@@ -5,10 +5,12 @@ committed and checked.
   The blocking asset checks then run on those rows; readers do not see them.
 * Publishing (`publish_snapshot`, only once every blocking check passed) writes the day's Parquet under a
   new, content-addressed name (`snapshots/snapshot_date=D/part-<hash>.parquet`), commits its manifest row,
-  writes the manifest and funnel exports under new names, and finally replaces `exports/published.json`
-  with one rename. That file lists exactly the published files, and readers build their views from it:
-  files, views and manifest change together or not at all. A crash anywhere before the rename leaves the
-  previous publication visible; files it left behind are removed by the next publication.
+  writes the manifest and funnel exports under new names (copies of the per-day rows of snapshot_manifest and
+  funnel_days, stored with each day, so their cost does not grow with all history's documents), and finally
+  replaces `exports/published.json` with one rename. That file lists exactly the published files, and
+  readers build their views from it: files, views and manifest change together or not at all. A crash
+  anywhere before the rename leaves the previous publication visible; files it left behind are removed by
+  the next publication.
 Pure module: no Dagster here.
 """
 
@@ -117,6 +119,7 @@ def stage_snapshot(con: duckdb.DuckDBPyConnection, day: date) -> StagedSnapshot:
         store.run(con, "delete_snapshot_partition", {"day": day})
         store.run(con, "insert_snapshot_documents", {"day": day})
         funnel = _day_funnel(con, day)
+        store.run(con, "replace_funnel_day", {"day": day})
         metrics = store.fetch_dicts(con, "select_snapshot_metrics", {"day": day})[0]
         columns = [(name, str(kind)) for name, kind, *_ in
                    con.execute("DESCRIBE snapshot_documents").fetchall() if name != "snapshot_date"]
@@ -149,14 +152,28 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, day: date, home: Path, sour
     with store.transaction(con):
         store.run(con, "delete_snapshot_manifest_partition", {"day": day})
         store.insert_rows(con, "insert_snapshot_manifest", pl.DataFrame([manifest]))
+        store_funnel_rows(con, day)
     crash_point("publish:committed")
     generation = export_tables(con, home)
     return PublishedSnapshot(day, n_documents, content_hash, target, generation)
 
 
+def store_funnel_rows(con: duckdb.DuckDBPyConnection, day: date) -> list[date]:
+    """Refresh funnel_days (the funnel export's rows) for the day and for every day whose row is missing or
+    left over; returns those other days. Cost: the day's rows, one scan of discovered_urls.partition_date, and
+    the rows of the (usually no) stale days. Call inside the publication's transaction."""
+    store.run(con, "replace_funnel_day", {"day": day})
+    stale = [d for (d,) in store.run(con, "select_funnel_stale_days").fetchall()]
+    for other in stale:
+        store.run(con, "replace_funnel_day", {"day": other})
+    return stale
+
+
 def export_tables(con: duckdb.DuckDBPyConnection, home: Path) -> str:
     """Write the whole-history exports (manifest, funnel) under new names, then switch readers to them and to
-    the manifest's snapshot files with one rename of exports/published.json. Returns the generation."""
+    the manifest's snapshot files with one rename of exports/published.json. Returns the generation.
+    Both exports copy small stored tables (one row per day: snapshot_manifest, funnel_days), never a
+    recomputation over all history."""
     exports = home / "exports"
     previous = published_state(home) or {}
     generation = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")

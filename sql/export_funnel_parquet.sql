@@ -1,1 +1,3 @@
-COPY (SELECT * FROM day_funnel ORDER BY partition_date) TO '{path}' (FORMAT parquet);
+-- The per-day funnel rows stored at each day's staging/publication (table funnel_days, one row per day):
+-- the same rows as view day_funnel, without recomputing all history.
+COPY (SELECT * FROM funnel_days ORDER BY partition_date) TO '{path}' (FORMAT parquet);
