@@ -195,3 +195,32 @@ def test_publication_funnel_view_and_stats(tmp_path):
     reader = open_reader(home)
     assert reader.execute("SELECT * FROM funnel ORDER BY partition_date").fetchall() == expected
     reader.close()
+
+
+def test_dedup_verification_asks_the_indexed_day_and_the_asset_reads_it(tmp_path):
+    """Borderline history candidates are verified with the text of the day their index entry came from: the
+    callback gets that day (day=), and the dedup asset's callback (select_document_texts) reads only it."""
+    from freshdata.dedup import dedup_day
+    from freshdata.defs.dedup.assets import _history_texts
+    from freshdata_tests.test_dedup import _ABOVE, _BASE, CFG, D1, D2, article, decisions, doc
+
+    con = duckdb.connect(str(tmp_path / "t.duckdb"))
+    store.ensure_schema(con)
+    base = [doc("base", _BASE, 0), doc("other", article(1001), 1)]
+    with store.transaction(con):
+        dedup_day(con, D1, base, CFG, tmp_path / "index")
+        for d in base:  # the documents rows the asset's callback reads
+            con.execute("INSERT INTO documents (partition_date, doc_id, url, source, fetched_at, text) "
+                        "VALUES (?, ?, ?, 's', now(), ?)", [D1, d.doc_id, "u" + d.doc_id, d.text])
+    calls = []
+
+    def recording(ids, day):
+        calls.append((list(ids), day))
+        return _history_texts(con, D2, ids, day)
+
+    with store.transaction(con):
+        s = dedup_day(con, D2, [doc("above", _ABOVE, 0)], CFG, tmp_path / "index", history_texts=recording)
+    assert calls == [(["base"], D1)] and s.extra["verify_text_unavailable"] == 0
+    assert decisions(con, D2)["above"][:3] == ("near_duplicate", "base", D1)
+    assert _history_texts(con, D1, ["base"], D1) == {}  # never the day itself or a later one
+    con.close()
