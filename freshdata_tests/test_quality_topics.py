@@ -99,6 +99,33 @@ def test_uncovered_script_is_unknown_not_null(recipe, lang):
     assert tags["topic_score"] == 0.0 and tags["format_score"] == 0.0
 
 
+def test_uncovered_script_falls_back_to_url_words(recipe):
+    """An uncovered script with >= 3 ASCII words in the URL path is tagged from those words (never NULL)."""
+    from freshdata.quality.embed import url_words
+
+    url = "https://www.example.in/sports/cricket/india-beat-australia-in-the-test-match-127064846.html?utm_source=rss"
+    assert url_words(url) == "sports cricket india beat australia in the test match"
+    tags = recipe.apply(doc(UNCOVERED["hi"], url)).tags
+    assert tags["topic"] == "Sports & Fitness"
+    assert tags["format"] not in (None, UNKNOWN) and tags["format_score"] > 0.0
+    # an uninformative URL (ids only) stays `unknown`
+    tags = recipe.apply(doc(UNCOVERED["hi"], "https://www.example.in/article/791661")).tags
+    assert (tags["topic"], tags["format"]) == (UNKNOWN, UNKNOWN)
+
+
+def test_news_page_is_a_news_article(recipe):
+    """Real pages are mostly news; the classifier is fitted on real pages, so plain wire copy is News Article."""
+    text = (
+        "Madrid, 3 mar (EFE).- El Gobierno aprobó este martes en el Consejo de Ministros una subida del salario "
+        "mínimo del 5 %, según anunció la portavoz en la rueda de prensa posterior a la reunión. La medida, "
+        "pactada con los sindicatos, beneficiará a unos dos millones de trabajadores.\n"
+        "La patronal criticó la decisión y advirtió de que puede frenar la creación de empleo."
+    )
+    assert recipe.apply(doc(text, "https://www.example.es/economia/2025/03/03/subida-salario-minimo.html")).tags[
+        "format"
+    ] == "News Article"
+
+
 def test_empty_or_symbol_only_text_is_unknown(recipe):
     for text in ("", "12345 67 89 -- !!"):
         tags = recipe.apply(doc(text)).tags

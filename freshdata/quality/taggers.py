@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
+import numpy as np
 import tldextract
 import yaml
 from pydantic import Field
 
-from .embed import UNKNOWN, TopicFormatModel, load_model
+from .embed import UNKNOWN, TopicFormatModel, keyword_features, load_model
 from .registry import Operator, Params, register
 from .text import WORD_RE, DocContext
 
@@ -119,6 +120,9 @@ class Taxonomy:
             "topics": {c["name"]: c["description"] for c in data["topics"]},
             "formats": {c["name"]: c["description"] for c in data["formats"]},
         }
+        self.keyword_vocab = frozenset().union(
+            *(t["words"].keys() | t["phrases_by_token"].keys() for t in (self.topics, self.formats))
+        )
         self.default_topic = data.get("default_topic", data["topics"][0]["name"])
         self.default_format = data.get("default_format", data["formats"][0]["name"])
 
@@ -127,6 +131,7 @@ class Taxonomy:
         words: dict[str, list[tuple[str, float]]] = {}
         phrases: list[tuple[str, str, float, frozenset[str]]] = []
         urls: list[tuple[re.Pattern[str], str, float]] = []
+        url_literals: list[tuple[str, re.Pattern[str], str, float]] = []  # (literal, pattern, name, weight)
         for c in cats:
             name = c["name"]
             for entry in c.get("keywords", []):
@@ -142,7 +147,14 @@ class Taxonomy:
                 # '/art' must not match '/articles': a pattern ending in a letter needs a non-letter after it
                 tail = "(?![a-z])" if pat[-1:].isalpha() else ""
                 urls.append((re.compile(re.escape(pat) + tail), name, 3.0))
-        return {"words": words, "phrases": phrases, "urls": urls, "names": [c["name"] for c in cats]}
+                url_literals.append((pat, urls[-1][0], name, 3.0))
+        names = [c["name"] for c in cats]
+        by_token: dict[str, list] = {}  # each phrase filed under its first token (model features only)
+        for ph in phrases:
+            by_token.setdefault(ph[0].split()[0], []).append(ph)
+        return {"words": words, "phrases": phrases, "urls": urls, "names": names,
+                "index": {n: i for i, n in enumerate(names)}, "phrases_by_token": by_token,
+                "url_literals": url_literals}
 
     @staticmethod
     def _score(table: dict, counts: Counter, norm: str, url_low: str) -> tuple[str | None, float]:
@@ -165,6 +177,44 @@ class Taxonomy:
         best = max(table["names"], key=lambda n: (scores.get(n, 0.0), -table["names"].index(n)))
         total = sum(scores.values())
         return best, round(scores[best] / total, 4)
+
+    @staticmethod
+    def _vector(table: dict, counts: Counter, hits: list[str], norm: list[str], url_low: str) -> np.ndarray:
+        """Keyword/URL-rule score of every category of `table` (the mass `_score` takes the best of).
+
+        hits: the document's words that occur in any keyword table (sorted, so float sums never depend on
+        hashing); norm: [" token token ... "] built lazily, only when a phrase could match.
+        """
+        pos = table["index"]
+        v = np.zeros(len(pos), dtype=np.float32)
+        words, by_first = table["words"], table["phrases_by_token"]
+        for word in hits:
+            entries = words.get(word)
+            if entries:
+                f = 1.0 + math.log(counts[word])
+                for name, w in entries:
+                    v[pos[name]] += w * f
+            for phrase, name, w, toks in by_first.get(word, ()):
+                if counts.keys() >= toks:
+                    if not norm[0]:
+                        norm[0] = " " + " ".join(norm[1]) + " "
+                    n = norm[0].count(phrase)
+                    if n:
+                        v[pos[name]] += w * (1.0 + math.log(n))
+        for lit, pat, name, w in table["url_literals"]:
+            if lit in url_low and pat.search(url_low):  # substring test first: most patterns are absent
+                v[pos[name]] += w
+        return v
+
+    def score_vectors(self, url: str, tokens: list[str], counts: Counter) -> tuple[np.ndarray, np.ndarray]:
+        """(topic scores, format scores) of the keyword/URL rules, features of the model tagger."""
+        hits = sorted(self.keyword_vocab.intersection(counts))
+        norm: list = ["", tokens]
+        parts = urlsplit(url.lower())
+        url_low = parts.path + ("?" + parts.query if parts.query else "")
+        host = parts.hostname or ""
+        topic = self._vector(self.topics, counts, hits, norm, host + url_low)
+        return topic, self._vector(self.formats, counts, hits, norm, url_low)
 
     def tag(
         self, text: str, url: str, tokens: list[str] | None = None, counts: Counter | None = None
@@ -198,8 +248,9 @@ class TopicFormatParams(Params):
     method: Literal["model", "keywords"] = "model"
     # directory with sp.model, vectors.npz, classifier.npz (None = the packaged data/topic_model/)
     model_dir: str | None = None
-    # characters of the text that are embedded (cost is linear in it; the lead carries the topic)
-    max_chars: int = Field(default=1500, ge=100)
+    # characters of the text that are embedded (cost is linear in it; the lead carries the topic);
+    # None = the value the classifier was fitted with (1500)
+    max_chars: int | None = Field(default=None, ge=100)
     # languages to tag; other documents get topic/format `unknown`. Empty list = every language.
     languages: list[str] = []
 
@@ -238,7 +289,8 @@ class TopicFormat(Operator):
             ctx.tags.update(topic=UNKNOWN, topic_score=0.0, format=UNKNOWN, format_score=0.0)
             return {}
         if self.model is not None:
-            p = self.model.predict(ctx.text, ctx.script, self.params.max_chars)
+            kw = keyword_features(*self.taxonomy.score_vectors(ctx.doc.url, ctx.words_lower, ctx.word_counts))
+            p = self.model.predict(ctx.text, ctx.script, self.params.max_chars, kw, ctx.doc.url)
             ctx.tags.update(topic=p.topic, topic_score=p.topic_score, format=p.format, format_score=p.format_score)
             return {}
         topic, ts, fmt, fs = self.taxonomy.tag(ctx.text, ctx.doc.url, ctx.words_lower, ctx.word_counts)
