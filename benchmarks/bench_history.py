@@ -31,7 +31,7 @@ import polars as pl
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from freshdata import snapshot, store  # noqa: E402
+from freshdata import snapshot, store, texts  # noqa: E402
 from freshdata.config import SourcesFile  # noqa: E402
 
 GEN_SQL = Path(__file__).resolve().parent / "history_gen.sql"
@@ -85,12 +85,7 @@ UNION ALL
 SELECT o.url, o.source, o.last_day, (SELECT max(published_at) FROM discovered_urls d WHERE d.url = o.url)
 FROM over_budget o
 ORDER BY url;""",
-    "select_document_texts": """
-SELECT doc_id, arg_max(text, partition_date) AS text
-FROM documents
-WHERE partition_date < $day AND doc_id IN (SELECT unnest($ids::VARCHAR[]))
-GROUP BY doc_id;""",
-}
+}  # select_document_texts scanned documents.text of every earlier day; texts are now files (freshdata.texts)
 
 
 def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> duckdb.DuckDBPyConnection:
@@ -109,10 +104,20 @@ def legacy(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> list[tupl
 def generate(con: duckdb.DuckDBPyConnection, days: int, per_day: int, chars: int, published: int,
              first: dt.date = FIRST, full_from: int | None = None) -> None:
     """Rows of days first .. first+days-1 in every pipeline table; days < first+published have snapshot rows
-    and manifest rows (no files). Texts in quality_results from day index full_from on (default: the last)."""
+    and manifest rows (no files). Texts files: extracted for every day; quality and snapshot texts full from
+    day index full_from on (default: the last), 40 characters before. Call inside a transaction."""
+    full_from = days - 1 if full_from is None else full_from
     run_sql(con, GEN_SQL.read_text(encoding="utf-8"),
-            {"first": first, "days": days, "n": per_day, "chars": chars,
-             "full_from": days - 1 if full_from is None else full_from, "published": published})
+            {"first": first, "days": days, "n": per_day, "chars": chars, "full_from": full_from,
+             "published": published})
+    for k in range(days):
+        day = first + dt.timedelta(days=k)
+        rows = con.execute("SELECT doc_id, text FROM gen_texts WHERE partition_date = ?", [day]).fetchall()
+        frame = pl.DataFrame(rows, schema=texts.TEXT_SCHEMA, orient="row")
+        texts.write_day(con, day, "extracted", frame)
+        short = frame if k >= full_from else frame.with_columns(pl.col("text").str.slice(0, 40))
+        texts.write_day(con, day, "quality", short)
+        store.run(con, "stage_snapshot_texts", {"day": day})
 
 
 def build(home: Path, history_docs: int, per_day: int, chars: int) -> dt.date:
@@ -130,7 +135,8 @@ def build(home: Path, history_docs: int, per_day: int, chars: int) -> dt.date:
     # one Parquet file per published day, its hash in the manifest, the funnel rows, then exports/published.json
     for (day,) in con.execute("SELECT snapshot_date FROM snapshot_manifest ORDER BY 1").fetchall():
         folder = home / "snapshots" / f"snapshot_date={day.isoformat()}"
-        tmp = snapshot._copy_to_tmp(con, "export_snapshot_parquet", folder, {"day": day})
+        tmp = snapshot._copy_to_tmp(con, "export_snapshot_parquet", folder,
+                                    {"day": day, "texts": texts.path(con, day, "snapshot")})
         content_hash = snapshot.file_hash(tmp)
         target = folder / f"part-{content_hash[:16]}.parquet"
         os.replace(tmp, target)
@@ -181,11 +187,9 @@ def steps(con: duckdb.DuckDBPyConnection, home: Path, today: dt.date, old: bool)
             con.unregister("staged")
 
     def document_texts():
-        for doc_day, ids in sample:
-            if old:
-                legacy(con, "select_document_texts", {**day, "ids": ids})
-            else:
-                store.run(con, "select_document_texts", {**day, "ids": ids, "doc_day": doc_day}).fetchall()
+        for doc_day, ids in sample:  # one history day's texts file (no legacy form: documents has no text now)
+            texts.run(con, "select_document_texts", doc_day, "extracted",
+                      {**day, "ids": ids, "doc_day": doc_day}).fetchall()
 
     def export_funnel():
         tmp = home / "exports" / ".bench-funnel"

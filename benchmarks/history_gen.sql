@@ -87,9 +87,15 @@ SELECT $first + (k)::INTEGER, doc_id, url, url, source,
        TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_days(k::INTEGER) + to_microseconds(i * 1000),
        TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_hours((g // 10)::INTEGER),
        'Title of article ' || g, 'Author ' || (g % 300), 'Site ' || (g % 37), 'www.site' || (g % 37) || '.example',
-       'A description of article ' || g, ['news'], ['tag' || (g % 20)], MAP {'region': 'eu'},
-       -- words of varying hashes: compresses about like prose
-       array_to_string(list_transform(range(($chars // 9)::BIGINT), lambda w: substr(md5((g * 7919 + w % 397)::VARCHAR), 1, 8)), ' ')
+       'A description of article ' || g, ['news'], ['tag' || (g % 20)], MAP {'region': 'eu'}
+FROM gen_docs WHERE state = 'extracted';
+
+-- The documents' texts (written to per-day texts files by bench_history.generate): words of varying hashes,
+-- compresses about like prose. kind: extracted for every day; quality (and the published days' snapshot) from
+-- day index $full_from on, else short (history snapshot texts).
+CREATE OR REPLACE TEMP TABLE gen_texts AS
+SELECT $first + (k)::INTEGER AS partition_date, doc_id, k,
+       array_to_string(list_transform(range(($chars // 9)::BIGINT), lambda w: substr(md5((g * 7919 + w % 397)::VARCHAR), 1, 8)), ' ') AS text
 FROM gen_docs WHERE state = 'extracted';
 
 INSERT INTO dedup_decisions
@@ -111,7 +117,7 @@ SELECT $first + (k)::INTEGER, i, hash(g), NULL FROM gen_docs WHERE state = 'extr
 INSERT INTO quality_results BY NAME
 SELECT $first + (x.k)::INTEGER AS partition_date, x.doc_id, x.g % 10 <> 4 AS kept,
        CASE WHEN x.g % 10 = 4 THEN 'gopher_quality:too_few_words' END AS reason,
-       CASE WHEN x.k >= $full_from THEN d.text END AS text, 'en' AS language, 0.95 AS language_score,
+       'en' AS language, 0.95 AS language_score,
        x.source, 'site' || (x.g % 37) || '.example' AS registered_domain, 3 AS url_path_depth,
        $chars // 9 AS word_count, $chars AS char_count, 12.5 + x.g % 48 AS fetch_lag_hours,
        0.5 + (x.g % 50) / 100 AS quality_score, 'News' AS topic, 0.8 AS topic_score, 'article' AS format,
@@ -124,8 +130,7 @@ WHERE x.state = 'extracted' AND x.g % 20 NOT IN (1, 2);
 -- Published days (< $first + $published): their snapshot rows (texts short unless >= $full_from) and manifest.
 INSERT INTO snapshot_documents BY NAME
 SELECT q.partition_date AS snapshot_date, d.doc_id, d.url, d.source, d.title, d.author, d.sitename,
-       d.published_at, d.fetched_at, q.fetch_lag_hours,
-       CASE WHEN q.text IS NOT NULL THEN q.text ELSE left(d.text, 40) END AS text, q.language, q.language_score,
+       d.published_at, d.fetched_at, q.fetch_lag_hours, q.language, q.language_score,
        q.registered_domain, q.url_path_depth, q.word_count, q.char_count, q.quality_score, q.topic, q.format,
        q.pii_email, q.pii_ip, q.pii_phone, q.pii_card, q.pii_ssn, d.categories, d.page_tags, d.source_tags,
        q.stats, q.script

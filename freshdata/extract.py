@@ -194,7 +194,7 @@ def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout
 
     import polars as pl
 
-    from freshdata import progress, store
+    from freshdata import progress, store, texts
     from freshdata.crawl.archive import require_raw
     from freshdata.crawl.discover import parse_date
     from freshdata.crawl.urls import doc_id
@@ -252,5 +252,7 @@ def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout
     with store.transaction(con):
         store.run(con, "delete_extraction_partition", {"day": day})
         store.insert_rows(con, "insert_extractions", pl.DataFrame(extraction_rows, schema=extraction_schema))
-        store.insert_rows(con, "insert_documents", documents)
+        store.insert_rows(con, "insert_documents", documents.drop("text"))
+        texts.write_day(con, day, "extracted", documents.select("doc_id", "text"))
+    texts.remove_unreferenced(con, day)
     return counts

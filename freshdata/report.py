@@ -72,32 +72,54 @@ def open_reader(home: Path, attach_pipeline: bool = False, verify: bool = False)
         verify_published(home, state)
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     database = store.db_path(home)
+    text_files: dict[str, list[Path]] = {}
     if attach_pipeline and database.exists():  # before access is restricted: the file is not in allowed_paths
         try:
             con.execute(f"ATTACH {_sql_text(database)} AS pipeline (READ_ONLY)")
             con.execute("SET search_path = 'memory.main,pipeline.main'")
+            text_files = _text_files(con, home)
         except duckdb.Error as exc:  # a run holds the write lock: the Parquet views still answer
             print(f"freshdata: pipeline tables unavailable ({_first_line(exc)}); "
                   "querying snapshots only", file=sys.stderr)
     files: list[Path] = []
-    allowed: list[Path] = []
+    allowed: list[Path] = [path for paths in text_files.values() for path in paths]
     if state is not None:
         files = [home / e["path"] for e in state["snapshots"]]
-        allowed = [*files, home / state["manifest"], home / state["funnel"]]
+        allowed += [*files, home / state["manifest"], home / state["funnel"]]
     con.execute(f"SET allowed_paths = [{', '.join(map(_sql_text, allowed))}]")
     con.execute("SET enable_external_access = false")
+    if text_files:
+        con.execute(_fill(store.load_sql("views/pipeline_texts"), {
+            f"{{{kind}}}": (f"read_parquet([{', '.join(map(_sql_text, paths))}])" if paths else EMPTY_TEXTS)
+            for kind, paths in text_files.items()}))
     if state is not None:
         fill = {"{home}": str(home).replace("'", "''"), "{files}": "[" + ", ".join(map(_sql_text, files)) + "]",
                 "{manifest}": str(home / state["manifest"]).replace("'", "''"),
                 "{funnel}": str(home / state["funnel"]).replace("'", "''")}
         views = (["snapshots", "latest_snapshot", "freshness", "tag_counts"] if files else []) + ["manifest", "funnel"]
         for name in views:
-            sql = store.load_sql(f"views/{name}")
-            for key, value in fill.items():
-                sql = sql.replace(key, value)
-            con.execute(sql)
+            con.execute(_fill(store.load_sql(f"views/{name}"), fill))
     con.execute("SET lock_configuration = true")
     return con
+
+
+EMPTY_TEXTS = "(SELECT NULL::DATE AS partition_date, NULL::VARCHAR AS doc_id, NULL::VARCHAR AS text WHERE false)"
+TEXT_KINDS = ("extracted", "quality", "snapshot")
+
+
+def _fill(sql: str, values: dict[str, str]) -> str:
+    for key, value in values.items():
+        sql = sql.replace(key, value)
+    return sql
+
+
+def _text_files(con: duckdb.DuckDBPyConnection, home: Path) -> dict[str, list[Path]]:
+    """The texts files the attached pipeline database names, by kind (empty for a home whose texts were not
+    moved to files yet: its tables still have their text column)."""
+    if not con.execute(store.load_sql("select_reader_has_text_files")).fetchall():
+        return {}
+    return {kind: [home / p for (p,) in store.run(con, "select_text_files", {"kind": kind}).fetchall()]
+            for kind in TEXT_KINDS}
 
 
 def _nothing_published(home: Path, exc: duckdb.Error) -> bool:

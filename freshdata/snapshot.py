@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from freshdata import store
+from freshdata import store, texts
 from freshdata.config import SourcesFile
 from freshdata.durable import fsync_path
 from freshdata.faults import crash_point
@@ -118,14 +118,23 @@ def stage_snapshot(con: duckdb.DuckDBPyConnection, day: date) -> StagedSnapshot:
     with store.transaction(con):
         store.run(con, "delete_snapshot_partition", {"day": day})
         store.run(con, "insert_snapshot_documents", {"day": day})
+        store.run(con, "stage_snapshot_texts", {"day": day})
         funnel = _day_funnel(con, day)
         store.run(con, "replace_funnel_day", {"day": day})
         metrics = store.fetch_dicts(con, "select_snapshot_metrics", {"day": day})[0]
-        columns = [(name, str(kind)) for name, kind, *_ in
-                   con.execute("DESCRIBE snapshot_documents").fetchall() if name != "snapshot_date"]
+    texts.remove_unreferenced(con, day)
+    columns = snapshot_columns(con, day)
     crash_point("snapshot:staged")
     return StagedSnapshot(day, int(metrics["kept"]), funnel, {k: v for k, v in metrics.items() if k != "kept"},
                           columns)
+
+
+def snapshot_columns(con: duckdb.DuckDBPyConnection, day: date) -> list[tuple[str, str]]:
+    """Name and type of every column of the day's Parquet export (the query of export_snapshot_parquet)."""
+    sql = store.load_sql("export_snapshot_parquet")
+    query = sql[sql.index("COPY (") + len("COPY ("):sql.rindex(") TO '{path}'")]
+    cursor = con.execute(f"DESCRIBE {query}", {"day": day, "texts": texts.path(con, day, "snapshot")})
+    return [(name, str(kind)) for name, kind, *_ in cursor.fetchall()]
 
 
 def publish_snapshot(con: duckdb.DuckDBPyConnection, day: date, home: Path, sources: SourcesFile,
@@ -133,7 +142,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, day: date, home: Path, sour
     """Make the staged (and checked) day visible to readers: all of it at once, or nothing."""
     remove_stray_files(home)
     folder = home / "snapshots" / f"snapshot_date={day.isoformat()}"
-    tmp = _copy_to_tmp(con, "export_snapshot_parquet", folder, {"day": day})
+    tmp = _copy_to_tmp(con, "export_snapshot_parquet", folder, {"day": day, "texts": texts.path(con, day, "snapshot")})
     content_hash = file_hash(tmp)
     target = folder / f"part-{content_hash[:16]}.parquet"  # a new name: the published file is never overwritten
     os.replace(tmp, target)

@@ -83,6 +83,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         return
     for path in files:
         con.execute(load_sql(path.stem))
+    from freshdata.texts import migrate_legacy  # texts need this module: imported here, not at the top
+
+    migrate_legacy(con)  # a home from before texts moved to files; the DDL hash is stored only once it is done
     run(con, "replace_schema_version", {"ddl_hash": digest})
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import dagster as dg
 import pytest
 
+from freshdata import texts
 from freshdata.demo.site import COMMENTS_NOTE, DemoSite
 from freshdata.snapshot import funnel_adds_up, snapshot_path
 from freshdata_tests.pipeline_helpers import (
@@ -251,8 +252,9 @@ def test_quality_decisions_in_every_language(e2e: E2E):
             "SELECT partition_date, sum(stats['boilerplate.lines_removed_learned']) FROM quality_results "
             "GROUP BY 1 ORDER BY 1").fetchall()
         last_texts = [r[0] for r in con.execute(
-            "SELECT text FROM quality_results WHERE kept AND partition_date = ? AND source = 'gazette-news'",
-            [DAYS[-1]]).fetchall()]
+            "SELECT t.text FROM quality_results q JOIN read_parquet(?) t USING (doc_id) "
+            "WHERE q.kept AND q.partition_date = ? AND q.source = 'gazette-news'",
+            [texts.path(con, DAYS[-1], "quality"), DAYS[-1]]).fetchall()]
     assert {("de", "Latn"), ("ja", "Jpan"), ("hi", "Deva"), ("und", "Latn")} <= kept, kept
     assert learned[0][1] == 0 and learned[-1][1] > 0, learned
     assert last_texts and not any(COMMENTS_NOTE in t for t in last_texts)

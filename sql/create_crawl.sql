@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS documents (
     categories     VARCHAR[],
     page_tags      VARCHAR[],
     source_tags    MAP(VARCHAR, VARCHAR),
-    text           VARCHAR NOT NULL,
+    -- the text is in the day's texts file (table text_files, kind 'extracted'); older homes are migrated
     PRIMARY KEY (partition_date, doc_id)
 );
 

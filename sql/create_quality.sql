@@ -1,11 +1,11 @@
--- Quality stage output: one row per document per partition day, kept and rejected alike.
+-- Quality stage output: one row per document per partition day, kept and rejected alike. The cleaned (c4_lines,
+-- boilerplate) and PII-redacted text is in the day's texts file (table text_files, kind 'quality').
 -- stats holds every operator statistic as '<operator>.<stat>' -> DOUBLE (query: stats['gopher_quality.n_words']).
 CREATE TABLE IF NOT EXISTS quality_results (
     partition_date    DATE NOT NULL,
     doc_id            VARCHAR NOT NULL,
     kept              BOOLEAN NOT NULL,
     reason            VARCHAR,            -- '<operator>:<rule>' of the first failing rule, NULL when kept
-    text              VARCHAR,            -- cleaned (c4_lines) and PII-redacted text
     language          VARCHAR,
     language_score    DOUBLE,
     source            VARCHAR,

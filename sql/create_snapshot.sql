@@ -1,4 +1,5 @@
--- Published daily snapshots: the day's kept documents with every tag, and one manifest row per day.
+-- Published daily snapshots: the day's kept documents with every tag, and one manifest row per day. Texts are in
+-- the texts file the day was staged from (text_files, kind 'snapshot'); the published Parquet joins them in.
 CREATE TABLE IF NOT EXISTS snapshot_documents (
     snapshot_date     DATE NOT NULL,
     doc_id            VARCHAR NOT NULL,
@@ -10,7 +11,6 @@ CREATE TABLE IF NOT EXISTS snapshot_documents (
     published_at      TIMESTAMPTZ,
     fetched_at        TIMESTAMPTZ NOT NULL,
     fetch_lag_hours   DOUBLE,
-    text              VARCHAR NOT NULL,
     language          VARCHAR,
     language_score    DOUBLE,
     registered_domain VARCHAR,

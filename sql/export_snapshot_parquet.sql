@@ -1,4 +1,12 @@
--- {path} is filled in by freshdata.snapshot (COPY takes no parameter for its target).
+-- {path} is filled in by freshdata.snapshot (COPY takes no parameter for its target). The text comes from
+-- the texts file the day was staged from ($texts), in the column position it always had (after
+-- fetch_lag_hours), so the same inputs give the same bytes as when snapshot_documents held it.
 COPY (
-    SELECT * EXCLUDE (snapshot_date) FROM snapshot_documents WHERE snapshot_date = $day ORDER BY doc_id
+    SELECT s.doc_id, s.url, s.source, s.title, s.author, s.sitename, s.published_at, s.fetched_at,
+           s.fetch_lag_hours, t.text,
+           s.* EXCLUDE (snapshot_date, doc_id, url, source, title, author, sitename, published_at, fetched_at,
+                        fetch_lag_hours)
+    FROM snapshot_documents s LEFT JOIN read_parquet($texts) t ON t.doc_id = s.doc_id
+    WHERE s.snapshot_date = $day
+    ORDER BY s.doc_id
 ) TO '{path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000);

@@ -1,7 +1,7 @@
--- The day's kept documents, joined back to their crawl metadata.
+-- The day's kept documents, joined back to their crawl metadata (texts: the quality texts file, stage_snapshot_texts).
 INSERT INTO snapshot_documents BY NAME
 SELECT q.partition_date AS snapshot_date, d.doc_id, d.url, d.source, d.title, d.author, d.sitename,
-       d.published_at, d.fetched_at, q.fetch_lag_hours, q.text, q.language, q.language_score,
+       d.published_at, d.fetched_at, q.fetch_lag_hours, q.language, q.language_score,
        q.registered_domain, q.url_path_depth, q.word_count, q.char_count, q.quality_score, q.topic, q.format,
        q.pii_email, q.pii_ip, q.pii_phone, q.pii_card, q.pii_ssn, d.categories, d.page_tags, d.source_tags,
        q.stats, q.script

@@ -1,2 +1,6 @@
--- The day's documents in the deterministic order that decides "earliest" within a day.
-SELECT doc_id, text, fetched_at, url FROM documents WHERE partition_date = $day ORDER BY fetched_at, url;
+-- The day's documents in the deterministic order that decides "earliest" within a day; texts from the day's
+-- extracted texts file ($texts, freshdata.texts).
+SELECT d.doc_id, t.text, d.fetched_at, d.url
+FROM documents d JOIN read_parquet($texts) t ON t.doc_id = d.doc_id
+WHERE d.partition_date = $day
+ORDER BY d.fetched_at, d.url;

@@ -7,6 +7,7 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 
+from freshdata import texts
 from freshdata.store import run
 
 from .boilerplate import LineStats, write_line_stats
@@ -64,16 +65,20 @@ def write_quality_day(
     outcomes: list[QualityOutcome],
     line_stats: LineStats | None = None,
 ) -> int:
-    """Delete the day's rows and insert these outcomes. Call inside the caller's open transaction.
+    """Delete the day's rows and insert these outcomes. Call inside the caller's open transaction, and
+    texts.remove_unreferenced after its COMMIT.
 
     The day's boilerplate line statistics are replaced too (deleted when `line_stats` is None), so the
-    lines later days learn from always match the stored quality results of this day.
+    lines later days learn from always match the stored quality results of this day. The cleaned texts go
+    to the day's `quality` texts file (even an empty one: the day's snapshot reads it).
     """
     run(con, "delete_quality_partition", {"day": day})
     write_line_stats(con, day, line_stats)
+    table = outcomes_table(outcomes)
+    texts.write_day(con, day, "quality", table.select(["doc_id", "text"]))
     if not outcomes:
         return 0
-    con.register("quality_batch", outcomes_table(outcomes))
+    con.register("quality_batch", table.drop_columns(["text"]))
     try:
         run(con, "insert_quality_results", {"day": day})
     finally:

@@ -5,7 +5,7 @@ from functools import partial
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from freshdata import store
+from freshdata import store, texts
 from freshdata.dedup import DedupDoc, dedup_day, missing_earlier_days
 from freshdata.defs.crawl.assets import extracted_documents
 from freshdata.defs.metadata import counts_metadata, day_of
@@ -19,8 +19,9 @@ PREVIOUS_DAY = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1,
 
 def _history_texts(con, today, ids: list[str], day) -> dict[str, str]:
     """Texts of the history docs `ids` indexed on `day` (< today): dedup asks one history day at a time, so
-    only that day's rows of documents are read."""
-    return dict(store.run(con, "select_document_texts", {"ids": ids, "doc_day": day, "day": today}).fetchall())
+    only that day's texts file is read."""
+    return dict(texts.run(con, "select_document_texts", day, "extracted", {"ids": ids, "doc_day": day, "day": today})
+                .fetchall())
 
 
 @dg.asset(
@@ -43,7 +44,7 @@ def dedup_decisions(context: dg.AssetExecutionContext, freshdata: FreshdataResou
                 f"but no dedup decisions: {listed}{' …' if len(missing) > 10 else ''}. "
                 f"Backfill dedup_decisions from {missing[0]} to {day} (one range, it runs in order)."
             )
-        rows = store.run(con, "select_dedup_inputs", {"day": day}).fetchall()
+        rows = texts.run(con, "select_dedup_inputs", day, "extracted").fetchall()
         docs = [DedupDoc(doc_id, text, (fetched_at.isoformat(), url)) for doc_id, text, fetched_at, url in rows]
         with store.transaction(con):
             summary = dedup_day(

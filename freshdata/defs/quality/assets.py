@@ -5,7 +5,7 @@ from collections import Counter
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from freshdata import store
+from freshdata import store, texts
 from freshdata.defs.dedup.assets import dedup_decisions
 from freshdata.defs.metadata import counts_metadata, day_of
 from freshdata.defs.partitions import daily_partitions
@@ -24,7 +24,7 @@ def quality_results(context: dg.AssetExecutionContext, freshdata: FreshdataResou
     day = day_of(context)
     recipe = load_recipe(freshdata.sources().recipe)
     with connection(duckdb) as con:
-        rows = store.run(con, "select_quality_inputs", {"day": day}).fetchall()
+        rows = texts.run(con, "select_quality_inputs", day, "extracted").fetchall()
         docs = [QualityDoc(doc_id, url, source, text, published_at, fetched_at,
                            {e["key"]: e["value"] for e in (tags or [])})
                 for doc_id, url, source, text, published_at, fetched_at, tags in rows]
@@ -33,6 +33,7 @@ def quality_results(context: dg.AssetExecutionContext, freshdata: FreshdataResou
         with store.transaction(con):
             write_quality_day(con, day, outcomes, line_stats)
             crash_point("quality:before_commit")
+        texts.remove_unreferenced(con, day)
     kept = sum(o.kept for o in outcomes)
     reasons = Counter(f"rejected:{o.reason}" for o in outcomes if not o.kept)
     languages = Counter(f"language:{o.tags.get('language')}" for o in outcomes)

@@ -1,0 +1,135 @@
+"""The DuckDB file stays a small catalog: over a 5-day run it grows by a few KB per document, not by its texts.
+
+Texts live in per-day Parquet files under the data home (freshdata/texts.py), so the database holds only
+decisions and metadata. A generated site on loopback publishes PAGES_PER_DAY new articles of ~4 KB of
+prose a day (sentences of the demo's articles, drawn at random, so dedup keeps them and the quality
+recipe keeps most of them); the pipeline runs 5 days through Dagster exactly as `freshdata run` does.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import random
+import re
+import threading
+from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from freshdata import store
+from freshdata.demo.articles import ARTICLES
+from freshdata_tests.pipeline_helpers import set_env
+
+PAGES_PER_DAY = int(os.environ.get("FRESHDATA_TEST_PAGES_PER_DAY", "200"))
+DAYS = [date(2026, 3, 1) + timedelta(days=i) for i in range(5)]
+# Issue 14's goal is 2,048. Measured 2.9-3.0 KB (11.8 KB before texts moved out): what is left is the MinHash
+# signatures (~470 B), the stats map stored twice (quality_results, snapshot_documents: ~260 B each), and, at this
+# small day size, the primary-key indexes (~500 B) and 256 KB block granularity. Guard against texts coming back.
+MAX_BYTES_PER_DOC = 4096
+SENTENCES = [s for a in ARTICLES for s in re.split(r"(?<=[.!?])\s+", a["text"].replace("\n\n", " ")) if len(s) > 40]
+
+
+class GeneratedSite:
+    """A sitemap that lists the current day's PAGES_PER_DAY articles; each article is 36 distinct sentences
+    in 6 paragraphs, seeded by its path (the same page reads the same on every request)."""
+
+    def __init__(self) -> None:
+        self.day = 0
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server API)
+                status, ctype, body = site.route(self.path)
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> GeneratedSite:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def route(self, path: str) -> tuple[int, str, bytes]:
+        if path == "/sitemap.xml":
+            lastmod = DAYS[self.day].isoformat()
+            urls = "".join(f"<url><loc>{self.base}/d{self.day}/a{i}.html</loc><lastmod>{lastmod}</lastmod></url>"
+                           for i in range(PAGES_PER_DAY))
+            xml = f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+            return 200, "application/xml", xml.encode()
+        match = re.fullmatch(r"/d(\d+)/a(\d+)\.html", path)
+        if not match:
+            return 404, "text/plain", b"not found"
+        rng = random.Random(path)
+        sentences = rng.sample(SENTENCES, 36)
+        paragraphs = "".join(f"<p>{html.escape(' '.join(sentences[i:i + 6]))}</p>" for i in range(0, 36, 6))
+        title = f"Report {match[1]}-{match[2]}: {sentences[0][:60]}"
+        page = (f"<html><head><title>{html.escape(title)}</title></head><body><article><h1>{html.escape(title)}"
+                f"</h1>{paragraphs}</article></body></html>")
+        return 200, "text/html; charset=utf-8", page.encode()
+
+
+def _sources(site: GeneratedSite) -> str:
+    return f"""crawl:
+  per_host_delay_s: 0
+  per_host_concurrency: 8
+  timeout_s: 5
+  private_hosts_allowed: ["127.0.0.1:{site.port}"]
+sources:
+  - name: generated
+    kind: sitemap
+    url: {site.base}/sitemap.xml
+"""
+
+
+def db_bytes(home: Path) -> int:
+    """The DuckDB file's size after a CHECKPOINT (the write-ahead log folded in)."""
+    with duckdb.connect(str(store.db_path(home))) as con:
+        con.execute("CHECKPOINT")
+    return store.db_path(home).stat().st_size
+
+
+def test_duckdb_file_holds_no_texts(tmp_path: Path) -> None:
+    from freshdata.runs import run_days
+
+    home = tmp_path / "home"
+    sizes: list[int] = []
+    with pytest.MonkeyPatch.context() as mp, GeneratedSite() as site:
+        sources = home / "sources.yaml"
+        home.mkdir(parents=True)
+        sources.write_text(_sources(site))
+        set_env(mp, home, sources)
+
+        def next_day(day: date) -> None:
+            sizes.append(db_bytes(home))
+            site.day += 1
+
+        assert run_days(DAYS, sources, home, quiet=True, after_day=next_day)
+    with duckdb.connect(str(store.db_path(home)), read_only=True) as con:
+        per_day = [n for (n,) in con.execute("SELECT count(*) FROM documents GROUP BY partition_date ORDER BY 1")
+                   .fetchall()]
+    assert len(per_day) == len(DAYS) and min(per_day) >= PAGES_PER_DAY * 0.9, per_day
+    grown = sizes[-1] - sizes[0]
+    later_docs = sum(per_day) - per_day[0]
+    per_doc = grown / later_docs
+    print(f"DuckDB file after each day: {sizes}; {per_doc:.0f} bytes per document over days 2-5")
+    assert per_doc <= MAX_BYTES_PER_DOC, f"{per_doc:.0f} bytes per document (sizes {sizes}, documents {per_day})"

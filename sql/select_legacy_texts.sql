@@ -1,0 +1,1 @@
+SELECT doc_id, text FROM {table} WHERE {column} = $day;

@@ -1,0 +1,1 @@
+SELECT path FROM text_files WHERE partition_date = $day AND kind = $kind;

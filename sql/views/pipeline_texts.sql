@@ -1,0 +1,19 @@
+-- The pipeline tables that held texts before texts moved to per-day Parquet files (freshdata.texts), with their
+-- `text` column again, for `freshdata query` on pipeline tables. {extracted}, {quality}, {snapshot}: the files
+-- text_files names for each kind (a read_parquet of that list, or an empty relation), filled in by
+-- freshdata.report. In the reader's own catalog, which comes first on its search path: these names shadow the
+-- attached tables of the same name.
+CREATE OR REPLACE VIEW documents AS
+SELECT d.*, t.text
+FROM pipeline.main.documents d
+LEFT JOIN {extracted} t ON t.partition_date = d.partition_date AND t.doc_id = d.doc_id;
+
+CREATE OR REPLACE VIEW quality_results AS
+SELECT q.*, t.text
+FROM pipeline.main.quality_results q
+LEFT JOIN {quality} t ON t.partition_date = q.partition_date AND t.doc_id = q.doc_id;
+
+CREATE OR REPLACE VIEW snapshot_documents AS
+SELECT s.*, t.text
+FROM pipeline.main.snapshot_documents s
+LEFT JOIN {snapshot} t ON t.partition_date = s.snapshot_date AND t.doc_id = s.doc_id;
