@@ -38,7 +38,6 @@ lines whose length some learned line has.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -52,11 +51,10 @@ from pydantic import Field, model_validator
 from freshdata.store import insert_rows, run
 
 from .registry import Operator, Params, register
-from .text import DocContext
+from .text import LETTER_RE, DocContext
 from .types import QualityDoc, QualityOutcome
 
 OPERATOR = "boilerplate"
-LETTER_RE = re.compile(r"[^\W\d_]")  # a letter in any script
 _LEN_SHIFT = 48
 _DIGEST_MASK = (1 << _LEN_SHIFT) - 1
 _MAX_LEN = (1 << (63 - _LEN_SHIFT)) - 1  # keeps every hash a non-negative BIGINT

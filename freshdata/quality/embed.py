@@ -59,9 +59,6 @@ class StaticEmbedder:
         self.dim = codes.shape[1]
         self.unk_id = self.sp.unk_id()
 
-    def token_ids(self, text: str) -> list[int]:
-        return self.sp.encode(text)
-
     def embed_with_lead(self, text: str, lead_tokens: int) -> tuple[np.ndarray | None, np.ndarray | None, float]:
         """(mean vector of all tokens, mean vector of the first `lead_tokens` tokens, <unk> share): one encode."""
         ids = self.sp.encode(text)
@@ -82,16 +79,7 @@ class StaticEmbedder:
 
     def embed(self, text: str) -> tuple[np.ndarray | None, float]:
         """(mean vector or None when no known token, share of <unk> pieces)."""
-        ids = self.sp.encode(text)  # the model's normalizer folds runs of whitespace and newlines
-        if not ids:
-            return None, 0.0
-        idx = np.array(ids, dtype=np.int64)
-        unk = float(np.count_nonzero(idx == self.unk_id)) / len(ids)
-        w = self.weights[idx]
-        total = float(w.sum())
-        if total <= 0.0:
-            return None, unk
-        vec = (w @ self.codes[idx].astype(np.float32)) * (self.step / total)
+        vec, _, unk = self.embed_with_lead(text, 0)
         return vec, unk
 
 
@@ -105,7 +93,6 @@ _URL_NOISE = frozenset(_URL_NOISE_WORDS.split())
 MIN_URL_WORDS = 3  # fallback only when the URL path has at least this many words
 _BULLET_RE = re.compile(r"\s*(?:\d+[.)]|[-•*])\s")
 _END_PUNCT = frozenset('.!?。！？"”»')
-N_LAYOUT = 7
 
 
 def layout_stats(text: str) -> np.ndarray:
@@ -190,10 +177,12 @@ class TopicFormatModel:
     ) -> tuple[np.ndarray | None, float]:
         """(feature vector or None when no known token, <unk> share of the embedded text)."""
         vec, lead, unk = self.embedder.embed_with_lead(text[: max_chars or self.max_chars], self.lead_tokens)
-        if vec is None:
-            return None, unk
+        return (None if vec is None else self._stack(vec, lead, text, kw)), unk
+
+    def _stack(self, vec: np.ndarray, lead: np.ndarray | None, text: str, kw: np.ndarray | None) -> np.ndarray:
+        """The feature vector the classifiers were fitted on (see the class docstring)."""
         kwf = kw if kw is not None else np.zeros(len(self.topics) + len(self.formats) + 2, dtype=np.float32)
-        x = np.concatenate(
+        return np.concatenate(
             [
                 self._unit(vec, self.center),
                 self._unit(lead, self.center_lead),
@@ -201,7 +190,6 @@ class TopicFormatModel:
                 kwf * self.kw_scale,
             ]
         )
-        return x, unk
 
     @staticmethod
     def _best(z: np.ndarray, names: list[str]) -> tuple[str, float]:
@@ -250,15 +238,7 @@ class TopicFormatModel:
         vec, unk = self.embedder.embed(words)
         if vec is None or unk > MAX_UNK_SHARE:
             return None
-        kwf = kw if kw is not None else np.zeros(len(self.topics) + len(self.formats) + 2, dtype=np.float32)
-        return np.concatenate(
-            [
-                self._unit(vec, self.center),
-                self._unit(vec, self.center_lead),
-                (layout_stats(text) - self.layout_mean) * self.layout_scale,
-                kwf * self.kw_scale,
-            ]
-        )
+        return self._stack(vec, vec, text, kw)
 
 
 @cache

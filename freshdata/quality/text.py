@@ -23,6 +23,7 @@ from icu4py.locale import Locale
 
 from .types import QualityDoc, TagValue
 
+LETTER_RE = re.compile(r"[^\W\d_]")  # a letter in any script
 WORD_RE = re.compile(r"\w+")  # apostrophes split words; ~20% faster than handling them
 # Unicode \w of the `regex` module = letters + marks (Mn/Mc/Me) + digits + connectors + ZWJ/ZWNJ
 WORD_WITH_MARKS_RE = regex.compile(r"\w+")
