@@ -23,6 +23,7 @@ from freshdata.faults import crash_point
 from freshdata.workers import worker_context
 
 DEFAULT_TIMEOUT_S = 30.0
+SPOOL_BATCH = 256  # extracted texts handed to the day's texts spool at a time
 MIN_TEXT_CHARS = 1  # an empty extraction is a failure ("no_main_text"), anything else is data
 
 
@@ -214,45 +215,56 @@ def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout
         body_bytes in inputs
     )
     progress.start("extracted_documents", len(inputs), "documents")
-    results = sorted(progress.counted(extract_many(jobs, workers=workers, timeout_s=timeout_s)),
-                     key=lambda r: position[r.key])
-    progress.finish()
-    damaged = [r.damage for r in results if r.damage is not None]
-    if damaged:  # never a smaller day: those pages are not extraction failures, their raw data is gone
-        raise RawArchiveDamaged(day, damaged)
-    for result in results:  # in input order, so the day's rows are written identically on every run
-        url, final_url, source, fetched_at, _enc, _ctype, _file, _off, published_at, *_ = by_url[result.key]
-        did = doc_id(url)
-        state = "extracted" if result.ok else "extraction_failed"
-        counts[state if result.ok else f"{state}:{result.reason}"] += 1
-        extraction_rows.append({"partition_date": day, "url": url, "doc_id": did, "state": state,
-                                "reason": result.reason})
-        if result.ok:
-            meta = result.metadata
-            document_rows.append({
-                "partition_date": day, "doc_id": did, "url": url, "final_url": final_url, "source": source,
-                "fetched_at": fetched_at, "published_at": published_at or parse_date(meta.get("date")),
-                "title": meta.get("title"), "author": meta.get("author"), "sitename": meta.get("sitename"),
-                "hostname": meta.get("hostname"), "description": meta.get("description"),
-                "categories": meta.get("categories") or [], "page_tags": meta.get("tags") or [],
-                "source_tags": [{"key": k, "value": v} for k, v in sorted(tags.get(source, {}).items())],
-                "text": result.text,
-            })
-    extraction_schema = {"partition_date": pl.Date, "url": pl.Utf8, "doc_id": pl.Utf8, "state": pl.Utf8,
-                         "reason": pl.Utf8}
-    document_schema = {
-        "partition_date": pl.Date, "doc_id": pl.Utf8, "url": pl.Utf8, "final_url": pl.Utf8, "source": pl.Utf8,
-        "fetched_at": pl.Datetime("us", "UTC"), "published_at": pl.Datetime("us", "UTC"), "title": pl.Utf8,
-        "author": pl.Utf8, "sitename": pl.Utf8, "hostname": pl.Utf8, "description": pl.Utf8,
-        "categories": pl.List(pl.Utf8), "page_tags": pl.List(pl.Utf8),
-        "source_tags": pl.List(pl.Struct({"key": pl.Utf8, "value": pl.Utf8})), "text": pl.Utf8,
-    }
-    documents = pl.DataFrame(document_rows, schema=document_schema)
-    crash_point("extract:before_commit")
-    with store.transaction(con):
-        store.run(con, "delete_extraction_partition", {"day": day})
-        store.insert_rows(con, "insert_extractions", pl.DataFrame(extraction_rows, schema=extraction_schema))
-        store.insert_rows(con, "insert_documents", documents.drop("text"))
-        texts.write_day(con, day, "extracted", documents.select("doc_id", "text"))
+    results: list[Extraction] = []
+    with texts.Spool(con, day, "extracted") as spool:
+        pending: list[tuple[str, str]] = []
+        for result in progress.counted(extract_many(jobs, workers=workers, timeout_s=timeout_s)):
+            if result.ok:  # the text goes to the spool as it arrives: the day's texts are never all in memory
+                pending.append((doc_id(result.key), result.text))
+                result.text = None
+                if len(pending) >= SPOOL_BATCH:
+                    spool.add(pl.DataFrame(pending, schema=texts.TEXT_SCHEMA, orient="row"))
+                    pending.clear()
+            results.append(result)
+        spool.add(pl.DataFrame(pending, schema=texts.TEXT_SCHEMA, orient="row"))
+        del pending
+        progress.finish()
+        results.sort(key=lambda r: position[r.key])
+        damaged = [r.damage for r in results if r.damage is not None]
+        if damaged:  # never a smaller day: those pages are not extraction failures, their raw data is gone
+            raise RawArchiveDamaged(day, damaged)
+        for result in results:  # in input order, so the day's rows are written identically on every run
+            url, final_url, source, fetched_at, _enc, _ctype, _file, _off, published_at, *_ = by_url[result.key]
+            did = doc_id(url)
+            state = "extracted" if result.ok else "extraction_failed"
+            counts[state if result.ok else f"{state}:{result.reason}"] += 1
+            extraction_rows.append({"partition_date": day, "url": url, "doc_id": did, "state": state,
+                                    "reason": result.reason})
+            if result.ok:
+                meta = result.metadata
+                document_rows.append({
+                    "partition_date": day, "doc_id": did, "url": url, "final_url": final_url, "source": source,
+                    "fetched_at": fetched_at, "published_at": published_at or parse_date(meta.get("date")),
+                    "title": meta.get("title"), "author": meta.get("author"), "sitename": meta.get("sitename"),
+                    "hostname": meta.get("hostname"), "description": meta.get("description"),
+                    "categories": meta.get("categories") or [], "page_tags": meta.get("tags") or [],
+                    "source_tags": [{"key": k, "value": v} for k, v in sorted(tags.get(source, {}).items())],
+                })
+        extraction_schema = {"partition_date": pl.Date, "url": pl.Utf8, "doc_id": pl.Utf8, "state": pl.Utf8,
+                             "reason": pl.Utf8}
+        document_schema = {
+            "partition_date": pl.Date, "doc_id": pl.Utf8, "url": pl.Utf8, "final_url": pl.Utf8, "source": pl.Utf8,
+            "fetched_at": pl.Datetime("us", "UTC"), "published_at": pl.Datetime("us", "UTC"), "title": pl.Utf8,
+            "author": pl.Utf8, "sitename": pl.Utf8, "hostname": pl.Utf8, "description": pl.Utf8,
+            "categories": pl.List(pl.Utf8), "page_tags": pl.List(pl.Utf8),
+            "source_tags": pl.List(pl.Struct({"key": pl.Utf8, "value": pl.Utf8})),
+        }
+        documents = pl.DataFrame(document_rows, schema=document_schema)
+        crash_point("extract:before_commit")
+        with store.transaction(con):
+            store.run(con, "delete_extraction_partition", {"day": day})
+            store.insert_rows(con, "insert_extractions", pl.DataFrame(extraction_rows, schema=extraction_schema))
+            store.insert_rows(con, "insert_documents", documents)
+            spool.write_day(con)
     texts.remove_unreferenced(con, day)
     return counts

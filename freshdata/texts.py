@@ -18,11 +18,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from freshdata import store
 from freshdata.durable import fsync_path
@@ -46,23 +51,121 @@ def day_folder(home: Path, day: date) -> Path:
     return home / FOLDER / f"date={day.isoformat()}"
 
 
-def _write(con: duckdb.DuckDBPyConnection, day: date, rows: object, target_folder: Path, prefix: str) -> Path:
-    """COPY (doc_id, text) rows to a temporary file, fsync it, rename it to <prefix>-<sha256 prefix>.parquet
-    and fsync the folder; returns the final path."""
-    from freshdata.snapshot import file_hash
+ROW_GROUP_BYTES = 16 * 2**20  # text bytes per row group: what a reader or writer of the file holds at once
+BUCKETS = 16  # a spool splits the day by the first hex digit of doc_id: one bucket is sorted in memory at a time
+FILE_SCHEMA = pa.schema([("partition_date", pa.date32()), ("doc_id", pa.string()), ("text", pa.string())])
 
-    target_folder.mkdir(parents=True, exist_ok=True)
-    tmp = target_folder / f"{TMP_MARK}{os.getpid()}-{prefix}"  # no .parquet suffix: no glob picks it up
-    con.register("staged_texts", rows)
-    try:
-        con.execute(store.load_sql("export_day_texts").replace("{path}", str(tmp).replace("'", "''")), {"day": day})
-    finally:
-        con.unregister("staged_texts")
-    fsync_path(tmp)
-    target = target_folder / f"{prefix}-{file_hash(tmp)[:16]}.parquet"
-    os.replace(tmp, target)
-    fsync_path(target_folder)
-    return target
+
+def _arrow(rows: object) -> pa.Table:
+    """(doc_id, text) rows of a polars frame or an Arrow table, as an Arrow table."""
+    if isinstance(rows, pl.DataFrame):
+        rows = rows.to_arrow()
+    return rows.select(["doc_id", "text"])
+
+
+def _sorted_slices(table: pa.Table) -> Iterator[pa.Table]:
+    """The rows sorted by doc_id, in slices of about ROW_GROUP_BYTES of text (one `take` each, so the sorted
+    copy of a big day never exists whole)."""
+    if not table.num_rows:
+        return
+    order = pc.sort_indices(table["doc_id"]).to_numpy()
+    lengths = pc.fill_null(pc.binary_length(table["text"]), 0).to_numpy()[order]
+    start, size = 0, 0
+    for i, length in enumerate(lengths):
+        size += int(length)
+        if size >= ROW_GROUP_BYTES or i == len(lengths) - 1:
+            yield table.take(order[start : i + 1])
+            start, size = i + 1, 0
+
+
+class _FileWriter:
+    """One texts file: (partition_date, doc_id, text) in doc_id order, zstd, row groups of ~ROW_GROUP_BYTES of
+    text with min/max statistics, so a lookup of a few ids (dedup's verification of history candidates) skips
+    row groups. Written to a temporary name; `close` fsyncs it and renames it to <prefix>-<sha256>.parquet."""
+
+    def __init__(self, day: date, target_folder: Path, prefix: str) -> None:
+        target_folder.mkdir(parents=True, exist_ok=True)
+        self.day, self.folder, self.prefix = day, target_folder, prefix
+        self.tmp = target_folder / f"{TMP_MARK}{os.getpid()}-{prefix}"  # no .parquet suffix: no glob picks it up
+        self.writer = pq.ParquetWriter(self.tmp, FILE_SCHEMA, compression="zstd")
+
+    def write(self, rows: pa.Table) -> None:
+        """Rows already sorted, and after every row written before."""
+        days = pa.array([self.day] * rows.num_rows, pa.date32())
+        self.writer.write_table(pa.table([days, rows["doc_id"].cast(pa.string()), rows["text"].cast(pa.string())],
+                                         schema=FILE_SCHEMA), row_group_size=max(1, rows.num_rows))
+
+    def close(self) -> Path:
+        from freshdata.snapshot import file_hash
+
+        self.writer.close()
+        fsync_path(self.tmp)
+        target = self.folder / f"{self.prefix}-{file_hash(self.tmp)[:16]}.parquet"
+        os.replace(self.tmp, target)
+        fsync_path(self.folder)
+        return target
+
+
+def _write(con: duckdb.DuckDBPyConnection, day: date, rows: object, target_folder: Path, prefix: str) -> Path:
+    """Write (doc_id, text) rows sorted by doc_id to a temporary file, fsync it, rename it to
+    <prefix>-<sha256 prefix>.parquet and fsync the folder; returns the final path."""
+    out = _FileWriter(day, target_folder, prefix)
+    for part in _sorted_slices(_arrow(rows)):
+        out.write(part)
+    return out.close()
+
+
+class Spool:
+    """A day's texts of one kind written as they are produced, never held whole in memory.
+
+    `add` appends a batch to one of BUCKETS files by the first hex digit of doc_id (doc ids are sha256 hex, so
+    the buckets are even); `write_day` sorts one bucket at a time into the day's file, which is the file
+    `write_day` would write from the same rows. Use as a context manager: the spool folder is removed on exit."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, day: date, kind: str) -> None:
+        self.day, self.kind = day, kind
+        self.folder = day_folder(home_of(con), day)
+        self.dir = self.folder / f"{TMP_MARK}{os.getpid()}-{kind}-spool"
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir.mkdir(parents=True)
+        self.writers: dict[str, pq.ParquetWriter] = {}
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for w in self.writers.values():
+            w.close()
+        self.writers.clear()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def add(self, rows: object) -> None:
+        table = _arrow(rows)
+        if not table.num_rows:
+            return
+        schema = pa.schema([("doc_id", pa.string()), ("text", pa.string())])
+        table = pa.table([table["doc_id"].cast(pa.string()), table["text"].cast(pa.string())], schema=schema)
+        first = pc.utf8_slice_codeunits(table["doc_id"], 0, 1)
+        for bucket in pc.unique(first).to_pylist():
+            part = table.filter(pc.equal(first, bucket))
+            writer = self.writers.get(bucket)
+            if writer is None:
+                writer = self.writers[bucket] = pq.ParquetWriter(self.dir / f"{bucket}.parquet", schema,
+                                                                 compression="zstd", compression_level=1)
+            writer.write_table(part)
+
+    def write_day(self, con: duckdb.DuckDBPyConnection) -> str:
+        """The day's file from every row added (like `write_day`): name it in text_files. Inside the day's
+        transaction, then `remove_unreferenced` after COMMIT."""
+        for w in self.writers.values():
+            w.close()
+        buckets = sorted(self.writers)
+        self.writers.clear()
+        out = _FileWriter(self.day, self.folder, self.kind)
+        for bucket in buckets:
+            for part in _sorted_slices(pq.read_table(self.dir / f"{bucket}.parquet")):
+                out.write(part)
+        return _name(con, self.day, self.kind, out.close())
 
 
 def write_day(con: duckdb.DuckDBPyConnection, day: date, kind: str, rows: object) -> str:
@@ -70,9 +173,11 @@ def write_day(con: duckdb.DuckDBPyConnection, day: date, kind: str, rows: object
 
     Call inside the day's transaction, then `remove_unreferenced` after COMMIT. Returns the path (relative
     to the data home)."""
-    home = home_of(con)
-    target = _write(con, day, rows, day_folder(home, day), kind)
-    relative = str(target.relative_to(home))
+    return _name(con, day, kind, _write(con, day, rows, day_folder(home_of(con), day), kind))
+
+
+def _name(con: duckdb.DuckDBPyConnection, day: date, kind: str, target: Path) -> str:
+    relative = str(target.relative_to(home_of(con)))
     store.run(con, "replace_text_file", {"day": day, "kind": kind, "path": relative})
     return relative
 
@@ -104,7 +209,10 @@ def remove_unreferenced(con: duckdb.DuckDBPyConnection, day: date) -> list[Path]
     for file in day_folder(home, day).glob("*"):
         if file not in keep and (file.suffix == ".parquet" or file.name.startswith(TMP_MARK)):
             with contextlib.suppress(OSError):
-                file.unlink()
+                if file.is_dir():  # a spool a crash left behind
+                    shutil.rmtree(file)
+                else:
+                    file.unlink()
                 removed.append(file)
     return removed
 
