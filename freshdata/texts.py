@@ -200,6 +200,15 @@ def run(con: duckdb.DuckDBPyConnection, name: str, day: date, kind: str, params:
     return store.run(con, name, {"day": day, **(params or {}), "texts": path(con, day, kind)})
 
 
+def batches(con: duckdb.DuckDBPyConnection, day: date, kind: str,
+            rows: int = 256) -> Iterator[tuple[list[str], list[str]]]:
+    """The day's texts of `kind` as (doc_ids, texts) batches in file order (doc_id), read one row group at a
+    time: a stage goes through a day's texts without holding them all."""
+    file = pq.ParquetFile(path(con, day, kind))
+    for batch in file.iter_batches(batch_size=rows, columns=["doc_id", "text"]):
+        yield batch.column(0).to_pylist(), batch.column(1).to_pylist()
+
+
 def remove_unreferenced(con: duckdb.DuckDBPyConnection, day: date) -> list[Path]:
     """Delete the day's text files no text_files row names (superseded ones, and those of a write that
     crashed before its commit). Call after COMMIT; returns what was deleted."""

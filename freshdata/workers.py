@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing.context import BaseContext
 from typing import TypeVar
 
@@ -45,3 +46,29 @@ def map_chunks(func: Callable[[Sequence[T]], list[R]], items: Sequence[T], prelo
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(preload)) as pool:
         return [result for chunk_results in pool.map(func, chunks) for result in chunk_results]
+
+
+def map_stream(func: Callable[[T], R], chunks: Iterable[T], preload: Sequence[str], workers: int | None = None,
+               parallel: bool = True, initializer: Callable[..., None] | None = None,
+               initargs: tuple = ()) -> Iterator[R]:
+    """func over chunks as they come (an iterator that reads them lazily), results in input order, with at
+    most 2 chunks per worker in flight: memory holds a few chunks, whatever the number of chunks.
+
+    One pool for the whole stream; in-process when `parallel` is false (a small day) or with one worker.
+    func (and initializer) must be module-level functions.
+    """
+    workers = max(1, workers or os.cpu_count() or 1)
+    if not parallel or workers == 1:
+        if initializer is not None:
+            initializer(*initargs)
+        yield from map(func, chunks)
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(preload), initializer=initializer,
+                             initargs=initargs) as pool:
+        in_flight: deque[Future] = deque()
+        for chunk in chunks:
+            in_flight.append(pool.submit(func, chunk))
+            if len(in_flight) >= 2 * workers:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()

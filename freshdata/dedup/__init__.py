@@ -8,6 +8,7 @@ from freshdata.dedup.core import (
     check_params,
     decided_days_after,
     dedup_day,
+    dedup_day_streamed,
     missing_earlier_days,
 )
 from freshdata.dedup.normalize import normalize, text_hash, words
@@ -20,6 +21,7 @@ __all__ = [
     "check_params",
     "decided_days_after",
     "dedup_day",
+    "dedup_day_streamed",
     "missing_earlier_days",
     "normalize",
     "text_hash",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -26,7 +26,7 @@ from freshdata.dedup.config import DedupConfig
 from freshdata.dedup.minhash import shingle_hashes, shingles, signatures_from_hashes
 from freshdata.dedup.normalize import normalize, text_hash
 from freshdata.dedup.verify import HistoryTexts, Verifier
-from freshdata.workers import map_chunks
+from freshdata.workers import PARALLEL_MIN_ITEMS, map_chunks, map_stream
 
 _EMPTY = np.iinfo(np.uint32).max
 
@@ -356,6 +356,91 @@ def _text_features(texts: Sequence[str], ngram: int, min_words: int) -> list[Tex
         hashes = shingle_hashes(shingles(words, ngram) if len(words) >= min_words else [])
         out.append(TextFeatures(normalized, len(words), text_hash(normalized), hashes))
     return out
+
+
+class LazyNormTexts:
+    """norm_texts for the Verifier without the day's texts in memory: text i is read (texts_of(ids) ->
+    {doc_id: text}) and normalized when a borderline pair first needs it, i.e. for a few docs of a day."""
+
+    def __init__(self, doc_ids: Sequence[str], texts_of: Callable[[list[str]], dict[str, str]]) -> None:
+        self.doc_ids, self.texts_of = doc_ids, texts_of
+
+    def __len__(self) -> int:
+        return len(self.doc_ids)
+
+    def __getitem__(self, i: int) -> str:
+        doc_id = self.doc_ids[i]
+        text = self.texts_of([doc_id]).get(doc_id)
+        if text is None:
+            raise KeyError(f"no text for document {doc_id}")
+        return normalize(text)
+
+
+def _batch_features(batch: tuple[list[str], list[str]], ngram: int, min_words: int, num_perm: int, seed: int,
+                    scheme: str) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """(doc_ids, text_hash, n_words, signatures) of one batch; in a worker, so only these small arrays come
+    back (never the normalized texts or shingle hashes). A doc's values do not depend on its batch."""
+    ids, texts = batch
+    per_doc = _text_features(texts, ngram, min_words)
+    sigs = signatures_from_hashes(
+        np.concatenate([f.shingle_hashes for f in per_doc]) if per_doc else np.zeros(0, dtype=np.uint32),
+        np.array([len(f.shingle_hashes) for f in per_doc], dtype=np.int64), num_perm, seed, scheme)
+    return (ids, np.array([f.text_hash for f in per_doc], dtype=np.uint64),
+            np.array([f.n_words for f in per_doc], dtype=np.int64), sigs)
+
+
+def streamed_features(order: Sequence[tuple[str, tuple]], batches: Iterable[tuple[list[str], list[str]]],
+                      cfg: DedupConfig, texts_of: Callable[[list[str]], dict[str, str]]) -> DayFeatures:
+    """`features` of a day whose texts come in batches of (doc_ids, texts), in any order (the texts file's);
+    `order` is every doc as (doc_id, order_key). Same arrays as `features` on the same docs; the day's texts
+    are never all in memory (norm_texts reads the few that verification needs through texts_of)."""
+    ordered = [doc_id for doc_id, _ in sorted(order, key=lambda r: (r[1], r[0]))]
+    position = {doc_id: i for i, doc_id in enumerate(ordered)}
+    if len(position) != len(ordered):
+        raise ValueError("duplicate doc_id in the docs of one day")
+    n = len(ordered)
+    th = np.zeros(n, dtype=np.uint64)
+    n_words = np.zeros(n, dtype=np.int64)
+    sigs = np.full((n, cfg.num_perm), _EMPTY, dtype=np.uint32)
+    seen = np.zeros(n, dtype=bool)
+
+    def wanted() -> Iterable[tuple[list[str], list[str]]]:  # the docs of `order` only
+        for b_ids, b_texts in batches:
+            keep = [(i, t) for i, t in zip(b_ids, b_texts, strict=True) if i in position]
+            if keep:
+                yield [i for i, _ in keep], [t for _, t in keep]
+
+    func = partial(_batch_features, ngram=cfg.ngram, min_words=cfg.min_words, num_perm=cfg.num_perm, seed=cfg.seed,
+                   scheme=cfg.scheme)
+    for ids, b_th, b_words, b_sigs in map_stream(func, wanted(), preload=[__name__], parallel=n >= PARALLEL_MIN_ITEMS):
+        at = np.array([position[i] for i in ids], dtype=np.int64)
+        th[at], n_words[at], sigs[at], seen[at] = b_th, b_words, b_sigs, True
+    if not seen.all():
+        missing = [ordered[i] for i in np.flatnonzero(~seen)[:3]]
+        raise ValueError(f"{int((~seen).sum())} document(s) of the day have no text, e.g. {missing}")
+    too_short = n_words < cfg.min_words
+    sigs[too_short] = _EMPTY
+    return DayFeatures(ordered, th, sigs, too_short, n_words, LazyNormTexts(ordered, texts_of))  # type: ignore[arg-type]
+
+
+def dedup_day_streamed(
+    con: duckdb.DuckDBPyConnection,
+    day: dt.date,
+    order: Sequence[tuple[str, tuple]],
+    batches: Iterable[tuple[list[str], list[str]]],
+    cfg: DedupConfig,
+    index_dir: Path,
+    *,
+    day_texts: Callable[[list[str]], dict[str, str]],
+    history_texts: HistoryTexts | None = None,
+) -> DedupSummary:
+    """`dedup_day` with the day's texts read in batches (see streamed_features); same decisions and rows."""
+    check_params(con, cfg)
+    t0 = time.perf_counter()
+    feats = streamed_features(order, batches, cfg, day_texts)
+    summary = decide(con, day, feats, cfg, index_dir, history_texts=history_texts)
+    summary.extra["t_features_s"] = round(time.perf_counter() - t0 - summary.extra["t_decide_s"], 4)
+    return summary
 
 
 def dedup_day(

@@ -6,7 +6,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from freshdata import store, texts
-from freshdata.dedup import DedupDoc, dedup_day, missing_earlier_days
+from freshdata.dedup import dedup_day_streamed, missing_earlier_days
 from freshdata.defs.crawl.assets import extracted_documents
 from freshdata.defs.metadata import counts_metadata, day_of
 from freshdata.defs.partitions import daily_partitions
@@ -22,6 +22,11 @@ def _history_texts(con, today, ids: list[str], day) -> dict[str, str]:
     only that day's texts file is read."""
     return dict(texts.run(con, "select_document_texts", day, "extracted", {"ids": ids, "doc_day": day, "day": today})
                 .fetchall())
+
+
+def _day_texts(con, day, ids: list[str]) -> dict[str, str]:
+    """Texts of the day's own docs `ids` (exact verification of a borderline pair within the day)."""
+    return dict(texts.run(con, "select_day_texts", day, "extracted", {"ids": ids}).fetchall())
 
 
 @dg.asset(
@@ -44,12 +49,12 @@ def dedup_decisions(context: dg.AssetExecutionContext, freshdata: FreshdataResou
                 f"but no dedup decisions: {listed}{' …' if len(missing) > 10 else ''}. "
                 f"Backfill dedup_decisions from {missing[0]} to {day} (one range, it runs in order)."
             )
-        rows = texts.run(con, "select_dedup_inputs", day, "extracted").fetchall()
-        docs = [DedupDoc(doc_id, text, (fetched_at.isoformat(), url)) for doc_id, text, fetched_at, url in rows]
+        order = [(doc_id, (fetched_at.isoformat(), url))
+                 for doc_id, fetched_at, url in store.run(con, "select_dedup_order", {"day": day}).fetchall()]
         with store.transaction(con):
-            summary = dedup_day(
-                con, day, docs, cfg, freshdata.dedup_index_dir,
-                history_texts=partial(_history_texts, con, day),
+            summary = dedup_day_streamed(  # the day's texts in batches from its file, never all in memory
+                con, day, order, texts.batches(con, day, "extracted"), cfg, freshdata.dedup_index_dir,
+                day_texts=partial(_day_texts, con, day), history_texts=partial(_history_texts, con, day),
             )
             crash_point("dedup:before_commit")
     counts = {"documents": summary.total, "new": summary.fresh, "exact_duplicate": summary.exact_duplicate,
