@@ -213,3 +213,16 @@ def test_learned_lines_reach_worker_processes(con, monkeypatch):
     parallel = run_quality_day(con, recipe, day2, docs, workers=2)
     assert [(o.text, o.stats) for o in parallel] == [(o.text, o.stats) for o in serial]
     assert sum(o.stats["boilerplate.lines_removed_learned"] for o in parallel) == 2 * 4 * 3
+
+
+def test_line_stats_from_per_page_hashes_equal_line_stats():
+    """The streamed quality stage counts each page's line hashes (computed in the workers): same tables."""
+    p = boilerplate.params_of(recipe_from_dict(LINES_RECIPE))
+    docs = day_docs(DAY1) + day_docs(DAY1 + timedelta(days=1))
+    per_source: dict[str, list] = {}
+    for d in docs:
+        per_source.setdefault(d.source, []).append(boilerplate.doc_line_hashes(d.text, p))
+    expected = boilerplate.line_stats(DAY1, docs, p)
+    got = boilerplate.line_stats_from_hashes(DAY1, per_source, p)
+    assert got.lines.equals(expected.lines) and got.sources.equals(expected.sources)
+    assert expected.lines.num_rows > 0

@@ -45,6 +45,7 @@ from hashlib import blake2b
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 from pydantic import Field, model_validator
 
@@ -218,6 +219,11 @@ def line_stats(day: date, docs: Iterable[QualityDoc], p: BoilerplateParams) -> L
         rows.extend(
             (source, line_hash(n), k) for n, k in pages.items() if k >= p.min_day_pages and eligible(n, p)
         )
+    return _line_stats(day, rows, {s: len(t) for s, t in by_source.items()})
+
+
+def _line_stats(day: date, rows: list[tuple[str, int, int]], n_docs: dict[str, int]) -> LineStats:
+    """The tables of LineStats: (source, line_hash, n_pages) rows sorted, and each source's page count."""
     rows.sort()
     lines = pa.table(
         {
@@ -227,7 +233,7 @@ def line_stats(day: date, docs: Iterable[QualityDoc], p: BoilerplateParams) -> L
             "n_pages": pa.array([r[2] for r in rows], pa.int32()),
         }
     )
-    srcs = sorted((s, len(t)) for s, t in by_source.items())
+    srcs = sorted(n_docs.items())
     sources = pa.table(
         {
             "partition_date": pa.array([day] * len(srcs), pa.date32()),
@@ -236,6 +242,25 @@ def line_stats(day: date, docs: Iterable[QualityDoc], p: BoilerplateParams) -> L
         }
     )
     return LineStats(lines, sources)
+
+
+def doc_line_hashes(text: str, p: BoilerplateParams) -> np.ndarray:
+    """line_hash of one page's distinct eligible lines: what `line_stats` counts for it (computed where the
+    page is, in a worker, so the day's statistics never need the day's texts in one place)."""
+    return np.array(sorted({line_hash(n) for n in doc_lines(text, p.max_line_chars) if eligible(n, p)}),
+                    dtype=np.int64)
+
+
+def line_stats_from_hashes(day: date, per_source: dict[str, list[np.ndarray]], p: BoilerplateParams) -> LineStats:
+    """`line_stats` from each page's doc_line_hashes, grouped by source (one array per page): the same rows
+    (a line is counted by its 63-bit hash instead of its string; two lines of one source with the same
+    length and 48-bit digest would be counted together)."""
+    rows: list[tuple[str, int, int]] = []
+    for source, arrays in per_source.items():
+        values, counts = np.unique(np.concatenate(arrays) if arrays else np.zeros(0, np.int64), return_counts=True)
+        keep = counts >= p.min_day_pages
+        rows.extend((source, int(h), int(k)) for h, k in zip(values[keep], counts[keep], strict=True))
+    return _line_stats(day, rows, {s: len(a) for s, a in per_source.items()})
 
 
 def write_line_stats(con: duckdb.DuckDBPyConnection, day: date, stats: LineStats | None) -> int:

@@ -64,6 +64,7 @@ def write_quality_day(
     day: date,
     outcomes: list[QualityOutcome],
     line_stats: LineStats | None = None,
+    spool: texts.Spool | None = None,
 ) -> int:
     """Delete the day's rows and insert these outcomes. Call inside the caller's open transaction, and
     texts.remove_unreferenced after its COMMIT.
@@ -75,7 +76,10 @@ def write_quality_day(
     run(con, "delete_quality_partition", {"day": day})
     write_line_stats(con, day, line_stats)
     table = outcomes_table(outcomes)
-    texts.write_day(con, day, "quality", table.select(["doc_id", "text"]))
+    if spool is not None:  # the cleaned texts were spooled as they were computed (freshdata.quality.day)
+        spool.write_day(con)
+    else:
+        texts.write_day(con, day, "quality", table.select(["doc_id", "text"]))
     if not outcomes:
         return 0
     con.register("quality_batch", table.drop_columns(["text"]))

@@ -11,7 +11,8 @@ from freshdata.defs.metadata import counts_metadata, day_of
 from freshdata.defs.partitions import daily_partitions
 from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, connection
 from freshdata.faults import crash_point
-from freshdata.quality import QualityDoc, boilerplate, load_recipe, write_quality_day
+from freshdata.quality import boilerplate, load_recipe, write_quality_day
+from freshdata.quality.day import apply_day
 
 
 @dg.asset(
@@ -24,15 +25,11 @@ def quality_results(context: dg.AssetExecutionContext, freshdata: FreshdataResou
     day = day_of(context)
     recipe = load_recipe(freshdata.sources().recipe)
     with connection(duckdb) as con:
-        rows = texts.run(con, "select_quality_inputs", day, "extracted").fetchall()
-        docs = [QualityDoc(doc_id, url, source, text, published_at, fetched_at,
-                           {e["key"]: e["value"] for e in (tags or [])})
-                for doc_id, url, source, text, published_at, fetched_at, tags in rows]
-        docs, line_stats = boilerplate.prepare_day(con, day, docs, recipe)
-        outcomes = recipe.apply_many(docs)
-        with store.transaction(con):
-            write_quality_day(con, day, outcomes, line_stats)
-            crash_point("quality:before_commit")
+        with texts.Spool(con, day, "quality") as spool:  # the day's texts in batches, never all in memory
+            outcomes, line_stats = apply_day(con, day, recipe, spool)
+            with store.transaction(con):
+                write_quality_day(con, day, outcomes, line_stats, spool=spool)
+                crash_point("quality:before_commit")
         texts.remove_unreferenced(con, day)
     kept = sum(o.kept for o in outcomes)
     reasons = Counter(f"rejected:{o.reason}" for o in outcomes if not o.kept)
