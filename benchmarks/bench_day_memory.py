@@ -136,10 +136,13 @@ def one_day(pages: int, hosts: int, port: int, code: str, interval: float) -> di
     # the step running at the peak: Dagster step start/end (epoch) against the sampler's clock
     t_peak = launched + peak[0]
     at_peak = next((k for k, (s, e) in steps.items() if s <= t_peak <= e), None)
+    step_peaks = {k: round(max((x[1] for x in sampler.samples if s <= launched + x[0] <= e), default=0) / 2**20)
+                  for k, (s, e) in steps.items() if not k.startswith("daily_snapshot_")}
     return {"pages": pages, "seconds": elapsed, "peak_pss_mb": peak[1] / 2**20, "rss_at_peak_mb": peak[2] / 2**20,
             "peak_rss_sum_mb": peak_rss / 2**20, "peak_main_rss_mb": peak_main / 2**20, "processes_at_peak": peak[4],
             "peak_at_s": peak[0], "step_at_peak": at_peak, "samples": len(sampler.samples), "states": states,
-            "steps_s": {k: round(e - s, 1) for k, (s, e) in steps.items()}}
+            "steps_s": {k: round(e - s, 1) for k, (s, e) in steps.items()},
+            "step_peak_pss_mb": step_peaks}
 
 
 def step_times_abs(home: Path, run_id: str, env: dict) -> dict:
@@ -185,6 +188,9 @@ def main() -> None:
     for r in rows:
         print(f"| {r['pages']} | {r['seconds']:.0f} | {r['peak_pss_mb']:.0f} | {r['rss_at_peak_mb']:.0f} | "
               f"{r['peak_main_rss_mb']:.0f} | {r['processes_at_peak']} | {r['step_at_peak']} |")
+    for r in rows:
+        print(f"{r['pages']} pages, peak PSS MB by step: "
+              + ", ".join(f"{k} {v}" for k, v in r["step_peak_pss_mb"].items()))
     if len(rows) >= 2:
         print(f"peak PSS difference {rows[-1]['pages']} vs {rows[0]['pages']} pages: "
               f"{rows[-1]['peak_pss_mb'] - rows[0]['peak_pss_mb']:+.0f} MB")

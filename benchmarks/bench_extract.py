@@ -158,7 +158,10 @@ def run_pipeline(server: Server, pages: list[dict], keep: bool) -> dict:
         con = duckdb.connect(str(home / "freshdata.duckdb"), read_only=True)
         try:
             texts: dict[int, str] = {}
-            for url, text in con.execute("SELECT url, text FROM documents").fetchall():
+            extracted = sorted(str(f) for f in home.glob("texts/date=*/extracted-*.parquet"))
+            rows = con.execute("SELECT d.url, t.text FROM documents d JOIN read_parquet(?) t USING (doc_id)",
+                               [extracted]).fetchall() if extracted else []
+            for url, text in rows:  # texts live in the day's texts file (issue 14, item 1)
                 m = re.match(r"^https?://[^/]+/p/(\d+)/", url)
                 if m:
                     texts[int(m.group(1))] = text
