@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_extract import step_spans  # noqa: E402
 from bench_fetch_memory import _serve  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -123,7 +124,7 @@ def one_day(pages: int, hosts: int, port: int, code: str, interval: float) -> di
         import duckdb
 
         run_id = next(iter(re.findall(r"run (\S+) succeeded", out)), None)
-        steps = step_times_abs(home, run_id, env) if run_id else {}
+        steps = step_spans(home, run_id, env) if run_id else {}
         con = duckdb.connect(str(home / "freshdata.duckdb"), read_only=True)
         try:
             states = dict(con.execute("SELECT state, count(*) FROM url_funnel GROUP BY ALL").fetchall())
@@ -143,22 +144,6 @@ def one_day(pages: int, hosts: int, port: int, code: str, interval: float) -> di
             "peak_at_s": peak[0], "step_at_peak": at_peak, "samples": len(sampler.samples), "states": states,
             "steps_s": {k: round(e - s, 1) for k, (s, e) in steps.items()},
             "step_peak_pss_mb": step_peaks}
-
-
-def step_times_abs(home: Path, run_id: str, env: dict) -> dict:
-    code = (
-        "import json, sys, dagster as dg\n"
-        "with dg.DagsterInstance.get() as inst:\n"
-        "    stats = inst.get_run_step_stats(sys.argv[1])\n"
-        "    print(json.dumps({s.step_key: (s.start_time, s.end_time) for s in stats"
-        " if s.end_time and s.start_time}))\n"
-    )
-    try:
-        out = subprocess.run([sys.executable, "-c", code, run_id], env={**env, "DAGSTER_HOME": str(home / "dagster")},
-                             capture_output=True, text=True, timeout=120)
-        return json.loads(out.stdout.strip().splitlines()[-1])
-    except Exception:  # noqa: BLE001 - optional numbers
-        return {}
 
 
 def main() -> None:

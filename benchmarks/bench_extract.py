@@ -179,17 +179,22 @@ def run_pipeline(server: Server, pages: list[dict], keep: bool) -> dict:
 
 def step_times(home: Path, run_id: str, env: dict) -> dict[str, float]:
     """Per-step wall times from the Dagster event log of the run (optional; empty on any problem)."""
+    return {k: end - start for k, (start, end) in step_spans(home, run_id, env).items()}
+
+
+def step_spans(home: Path, run_id: str, env: dict) -> dict[str, tuple[float, float]]:
+    """Per-step (start, end) epoch times from the Dagster event log of the run (optional; empty on any problem)."""
     code = (
         "import json, sys, dagster as dg\n"
         "with dg.DagsterInstance.get() as inst:\n"
         "    stats = inst.get_run_step_stats(sys.argv[1])\n"
-        "    print(json.dumps({s.step_key: (s.end_time - s.start_time) for s in stats"
+        "    print(json.dumps({s.step_key: (s.start_time, s.end_time) for s in stats"
         " if s.end_time and s.start_time}))\n"
     )
     try:
         out = subprocess.run([sys.executable, "-c", code, run_id], env={**env, "DAGSTER_HOME": str(home / "dagster")},
                              capture_output=True, text=True, timeout=120)
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        return {k: tuple(v) for k, v in json.loads(out.stdout.strip().splitlines()[-1]).items()}
     except Exception:  # noqa: BLE001 - optional numbers
         return {}
 
