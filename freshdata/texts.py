@@ -119,8 +119,9 @@ class Spool:
     """A day's texts of one kind written as they are produced, never held whole in memory.
 
     `add` appends a batch to one of BUCKETS files by the first hex digit of doc_id (doc ids are sha256 hex, so
-    the buckets are even); `write_day` sorts one bucket at a time into the day's file, which is the file
-    `write_day` would write from the same rows. Use as a context manager: the spool folder is removed on exit."""
+    the buckets are even); `write_day` sorts one bucket at a time into the day's file: the same rows in the same
+    order as `write_day` writes (row groups also break between buckets), and the same rows, added in any order and
+    batches, always give the same file. Use as a context manager: the spool folder is removed on exit."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, day: date, kind: str) -> None:
         self.day, self.kind = day, kind
@@ -139,6 +140,9 @@ class Spool:
         self.writers.clear()
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def _file(self, bucket: str) -> Path:
+        return self.dir / f"{bucket.encode().hex() or 'empty'}.parquet"  # any doc_id, even a non-hex one
+
     def add(self, rows: object) -> None:
         table = _arrow(rows)
         if not table.num_rows:
@@ -150,7 +154,7 @@ class Spool:
             part = table.filter(pc.equal(first, bucket))
             writer = self.writers.get(bucket)
             if writer is None:
-                writer = self.writers[bucket] = pq.ParquetWriter(self.dir / f"{bucket}.parquet", schema,
+                writer = self.writers[bucket] = pq.ParquetWriter(self._file(bucket), schema,
                                                                  compression="zstd", compression_level=1)
             writer.write_table(part)
 
@@ -163,7 +167,7 @@ class Spool:
         self.writers.clear()
         out = _FileWriter(self.day, self.folder, self.kind)
         for bucket in buckets:
-            for part in _sorted_slices(pq.read_table(self.dir / f"{bucket}.parquet")):
+            for part in _sorted_slices(pq.read_table(self._file(bucket))):
                 out.write(part)
         return _name(con, self.day, self.kind, out.close())
 
