@@ -570,7 +570,7 @@ class FineWebQuality(LanguageAwareOperator):
         stops = FINEWEB_STOP_CHARS_BY_SCRIPT.get(ctx.script, FINEWEB_STOP_CHARS)
         cells = p.line_punct_table_cells
         data_line = DATA_LINE_RE.search if p.line_punct_data_lines else None
-        punct = prose = data = punct_chars = chars = 0
+        punct = prose = data = punct_chars = 0
         for ln in lines:  # lines are stripped and non-empty
             row = ln[0] == "|" and ln[-1] == "|"
             if cells and row:
@@ -583,9 +583,8 @@ class FineWebQuality(LanguageAwareOperator):
                 punct_chars += len(ln)
             elif data_line is not None and (row or data_line(ln) is not None):
                 data += 1
-            if data_line is not None:
-                chars += len(ln)
         # words in punctuated lines, estimated from their share of the characters (any script, no 2nd split)
+        chars = sum(map(len, lines))
         prose_words = ctx.n_words * punct_chars / chars if chars else 0.0
         if data and prose_words >= p.line_punct_data_min_prose_words:
             prose -= data
