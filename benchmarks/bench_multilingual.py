@@ -608,7 +608,8 @@ Targets from issue 12:
 Reading the numbers:
 - Languages are the labelled ones (a reviewer's reading), not the detector's.
 - The 25 labelled pages judged not genuine (junk extraction, stubs, paywalls, link lists) and the pages
-  with no extracted text never count as false rejections.
+  with no extracted text never count as false rejections. How many of them are kept is reported beside
+  the false rejections: the other side of every threshold change.
 - Topic and format agreement covers the 250 genuine labelled pages, kept or not. The sample is split in
   halves (`data/labelled_sample_split.tsv`): the `fit` half was used to train the topic/format classifier,
   so only the `test` half's agreement is a fair measure; it is reported separately.
