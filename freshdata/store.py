@@ -86,6 +86,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     from freshdata.texts import migrate_legacy  # texts need this module: imported here, not at the top
 
     migrate_legacy(con)  # a home from before texts moved to files; the DDL hash is stored only once it is done
+    from freshdata.catalog import migrate
+
+    migrate(con)  # a home whose big tables still have primary keys (or snapshot_documents its own stats)
     run(con, "replace_schema_version", {"ddl_hash": digest})
 
 

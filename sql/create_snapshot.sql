@@ -28,10 +28,9 @@ CREATE TABLE IF NOT EXISTS snapshot_documents (
     categories        VARCHAR[],
     page_tags         VARCHAR[],
     source_tags       MAP(VARCHAR, VARCHAR),
-    stats             MAP(VARCHAR, DOUBLE),
-    script            VARCHAR,            -- ISO 15924 script; language is 'und' when language id is unsure
-    PRIMARY KEY (snapshot_date, doc_id)
-);
+    -- stats: not stored twice; the published Parquet and the readers' view take quality_results.stats
+    script            VARCHAR             -- ISO 15924 script; language is 'und' when language id is unsure
+);  -- no PRIMARY KEY: the day is replaced whole in one transaction (see create_crawl.sql)
 ALTER TABLE snapshot_documents ADD COLUMN IF NOT EXISTS script VARCHAR;
 
 CREATE TABLE IF NOT EXISTS snapshot_manifest (

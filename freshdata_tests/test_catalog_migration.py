@@ -1,0 +1,75 @@
+"""A data home from before the catalog was slimmed (primary keys on the big per-day tables, stats stored in
+snapshot_documents too) is migrated by the first write connection: same rows, same values, and readers still
+see snapshot_documents.stats (from quality_results, where it is stored once)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from freshdata import store
+from freshdata.report import open_reader
+
+DAYS = (date(2026, 1, 1), date(2026, 1, 2))
+KEYS = {"discovered_urls": "partition_date, url", "extractions": "partition_date, url",
+        "documents": "partition_date, doc_id", "quality_results": "partition_date, doc_id",
+        "snapshot_documents": "snapshot_date, doc_id"}
+
+
+def _old_home(home: Path) -> dict[str, list[tuple]]:
+    """Today's schema rebuilt as it was (PRIMARY KEYs, snapshot_documents.stats before script), filled, with
+    the DDL hash forgotten (as when a new freshdata version opens an old home). Returns each table's rows."""
+    con = store.connect(home)
+    for table, key in KEYS.items():
+        [(ddl,)] = con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = ?", [table]).fetchall()
+        ddl = re.sub(r"\);\s*$", f", PRIMARY KEY ({key}));", ddl.strip())
+        if table == "snapshot_documents":
+            ddl = ddl.replace("script VARCHAR", "stats MAP(VARCHAR, DOUBLE), script VARCHAR")
+        con.execute(f"DROP TABLE {table}")
+        con.execute(ddl)
+    now = datetime(2026, 1, 3, tzinfo=UTC)
+    for day in DAYS:
+        for i in range(3):
+            doc_id, url = f"doc-{day.day}-{i}", f"https://example.org/{day}/{i}.html"
+            stats = {"gopher_quality.n_words": 100.0 + i, "boilerplate.lines_removed_learned": float(i)}
+            con.execute("INSERT INTO discovered_urls (partition_date, url, source, found_in, state) "
+                        "VALUES (?, ?, 's', 'feed', 'new')", [day, url])
+            con.execute("INSERT INTO extractions (partition_date, url, doc_id, state) VALUES (?, ?, ?, 'extracted')",
+                        [day, url, doc_id])
+            con.execute("INSERT INTO documents (partition_date, doc_id, url, source, fetched_at, title) "
+                        "VALUES (?, ?, ?, 's', ?, ?)", [day, doc_id, url, now, f"title {i}"])
+            con.execute("INSERT INTO quality_results (partition_date, doc_id, kept, stats, script) "
+                        "VALUES (?, ?, true, ?, 'Latn')", [day, doc_id, stats])
+            con.execute("INSERT INTO snapshot_documents (snapshot_date, doc_id, url, source, fetched_at, stats, "
+                        "script) VALUES (?, ?, ?, 's', ?, ?, 'Latn')", [day, doc_id, url, now, stats])
+    rows = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in KEYS}
+    con.execute("DELETE FROM freshdata_schema")
+    con.close()
+    return rows
+
+
+def test_old_home_loses_primary_keys_and_second_stats_keeps_rows(tmp_path: Path):
+    home = tmp_path / "home"
+    before = _old_home(home)
+    store.connect(home).close()  # the migration
+    with store.connect(home) as con:  # a second connection finds nothing left to migrate
+        keys = con.execute("SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
+                           "AND table_name IN ('discovered_urls', 'extractions', 'documents', 'quality_results', "
+                           "'snapshot_documents')").fetchall()
+        stats_cols = con.execute("SELECT 1 FROM duckdb_columns() WHERE table_name = 'snapshot_documents' "
+                                 "AND column_name = 'stats'").fetchall()
+        leftovers = con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '%before_catalog'"
+                                ).fetchall()
+        after = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in KEYS}
+    assert keys == [] and stats_cols == [] and leftovers == []
+    snapshot_before = before.pop("snapshot_documents")
+    stats_at = len(snapshot_before[0]) - 2  # stats was the column before script
+    assert {t: after[t] for t in before} == before
+    assert after["snapshot_documents"] == [r[:stats_at] + r[stats_at + 1:] for r in snapshot_before]
+    reader = open_reader(home, attach_pipeline=True)
+    try:
+        seen = reader.sql("SELECT * EXCLUDE (text) FROM snapshot_documents ORDER BY ALL").fetchall()
+    finally:
+        reader.close()
+    assert seen == snapshot_before

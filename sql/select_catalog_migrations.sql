@@ -1,0 +1,10 @@
+-- Pipeline tables of a home from before the catalog was slimmed (freshdata.catalog): those that still have a
+-- PRIMARY KEY (an ART index of every row), and snapshot_documents while it still holds its own stats column.
+SELECT table_name FROM duckdb_constraints()
+WHERE database_name = current_database() AND schema_name = 'main' AND constraint_type = 'PRIMARY KEY'
+  AND table_name IN ('discovered_urls', 'extractions', 'documents', 'quality_results', 'snapshot_documents')
+UNION
+SELECT table_name FROM duckdb_columns()
+WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'snapshot_documents'
+  AND column_name = 'stats'
+ORDER BY 1;
