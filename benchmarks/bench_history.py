@@ -27,6 +27,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -118,6 +119,11 @@ def generate(con: duckdb.DuckDBPyConnection, days: int, per_day: int, chars: int
         short = frame if k >= full_from else frame.with_columns(pl.col("text").str.slice(0, 40))
         texts.write_day(con, day, "quality", short)
         store.run(con, "stage_snapshot_texts", {"day": day})
+        sigs = con.execute("SELECT ord, text_hash, sig FROM gen_signatures WHERE partition_date = ? ORDER BY ord",
+                           [day]).fetchall()
+        texts.write_day(con, day, "signatures", pa.table({
+            "ord": pa.array([r[0] for r in sigs], pa.int32()), "text_hash": pa.array([r[1] for r in sigs], pa.uint64()),
+            "sig": pa.array([r[2] for r in sigs], pa.binary())}), sql="export_day_signatures")
 
 
 def build(home: Path, history_docs: int, per_day: int, chars: int) -> dt.date:

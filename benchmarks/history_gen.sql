@@ -111,8 +111,10 @@ INSERT INTO dedup_days
 SELECT $first + (k)::INTEGER, md5(k::VARCHAR), count(*), count(*), 0, 0, 0
 FROM gen_docs WHERE state = 'extracted' GROUP BY k;
 
-INSERT INTO dedup_signatures
-SELECT $first + (k)::INTEGER, i, hash(g), NULL FROM gen_docs WHERE state = 'extracted';
+-- signatures: one file per day (written by bench_history.generate through freshdata.texts)
+CREATE OR REPLACE TEMP TABLE gen_signatures AS
+SELECT $first + (k)::INTEGER AS partition_date, i::INTEGER AS ord, hash(g) AS text_hash, NULL::BLOB AS sig
+FROM gen_docs WHERE state = 'extracted';
 
 INSERT INTO quality_results BY NAME
 SELECT $first + (x.k)::INTEGER AS partition_date, x.doc_id, x.g % 10 <> 4 AS kept,
@@ -138,6 +140,10 @@ FROM quality_results q
 JOIN documents d ON d.partition_date = q.partition_date AND d.doc_id = q.doc_id
 WHERE q.partition_date < $first + $published AND q.kept
 ORDER BY q.partition_date, d.doc_id;
+
+INSERT INTO snapshot_keys
+SELECT snapshot_date, md5_number_lower(doc_id), md5_number_lower(url)
+FROM snapshot_documents WHERE snapshot_date < $first + $published;
 
 INSERT INTO snapshot_manifest
 SELECT snapshot_date, count(*), 0, 0, 0, 0, 0,

@@ -1,6 +1,7 @@
 """A data home from before the catalog was slimmed (primary keys on the big per-day tables, stats stored in
-snapshot_documents too) is migrated by the first write connection: same rows, same values, and readers still
-see snapshot_documents.stats (from quality_results, where it is stored once)."""
+snapshot_documents too, MinHash signatures in table dedup_signatures) is migrated by the first write connection:
+same rows, same values, readers still see snapshot_documents.stats (from quality_results, where it is stored
+once), and dedup reads every day's signatures back from its file."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from freshdata import store
+from freshdata.dedup.core import read_signatures
 from freshdata.report import open_reader
 
 DAYS = (date(2026, 1, 1), date(2026, 1, 2))
@@ -28,8 +30,12 @@ def _old_home(home: Path) -> dict[str, list[tuple]]:
             ddl = ddl.replace("script VARCHAR", "stats MAP(VARCHAR, DOUBLE), script VARCHAR")
         con.execute(f"DROP TABLE {table}")
         con.execute(ddl)
+    con.execute("CREATE TABLE dedup_signatures (partition_date DATE NOT NULL, ord INTEGER NOT NULL, "
+                "text_hash UBIGINT NOT NULL, sig BLOB)")
     now = datetime(2026, 1, 3, tzinfo=UTC)
     for day in DAYS:
+        con.executemany("INSERT INTO dedup_signatures VALUES (?, ?, ?, ?)",
+                        [[day, i, 2**63 + i, None if i == 1 else bytes(range(i, i + 16))] for i in range(3)])
         for i in range(3):
             doc_id, url = f"doc-{day.day}-{i}", f"https://example.org/{day}/{i}.html"
             stats = {"gopher_quality.n_words": 100.0 + i, "boilerplate.lines_removed_learned": float(i)}
@@ -43,7 +49,7 @@ def _old_home(home: Path) -> dict[str, list[tuple]]:
                         "VALUES (?, ?, true, ?, 'Latn')", [day, doc_id, stats])
             con.execute("INSERT INTO snapshot_documents (snapshot_date, doc_id, url, source, fetched_at, stats, "
                         "script) VALUES (?, ?, ?, 's', ?, ?, 'Latn')", [day, doc_id, url, now, stats])
-    rows = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in KEYS}
+    rows = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in (*KEYS, "dedup_signatures")}
     con.execute("DELETE FROM freshdata_schema")
     con.close()
     return rows
@@ -62,7 +68,10 @@ def test_old_home_loses_primary_keys_and_second_stats_keeps_rows(tmp_path: Path)
         leftovers = con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '%before_catalog'"
                                 ).fetchall()
         after = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in KEYS}
-    assert keys == [] and stats_cols == [] and leftovers == []
+        signatures = [(day, *row) for day in DAYS for row in read_signatures(con, day)]
+        sig_table = con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'dedup_signatures'").fetchall()
+    assert keys == [] and stats_cols == [] and leftovers == [] and sig_table == []
+    assert signatures == before.pop("dedup_signatures")
     snapshot_before = before.pop("snapshot_documents")
     stats_at = len(snapshot_before[0]) - 2  # stats was the column before script
     assert {t: after[t] for t in before} == before

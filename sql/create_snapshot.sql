@@ -51,3 +51,13 @@ CREATE TABLE IF NOT EXISTS snapshot_manifest (
     duckdb_version     VARCHAR NOT NULL,
     created_at         TIMESTAMPTZ NOT NULL
 );
+
+-- Keys of every staged snapshot row, for check_snapshot_repeats: 64-bit md5 of doc_id and of url
+-- (md5_number_lower: the same on every DuckDB version). Probing history is then a scan of integers, not of the
+-- history's doc ids and URLs. Replaced with the day's snapshot_documents rows (delete_snapshot_partition,
+-- insert_snapshot_documents); ~16 bytes a row.
+CREATE TABLE IF NOT EXISTS snapshot_keys (
+    snapshot_date DATE NOT NULL,
+    doc_key       UBIGINT NOT NULL,
+    url_key       UBIGINT NOT NULL
+);

@@ -9,3 +9,7 @@ FROM quality_results q
 JOIN documents d ON d.partition_date = q.partition_date AND d.doc_id = q.doc_id
 WHERE q.partition_date = $day AND q.kept
 ORDER BY d.doc_id;
+
+-- their keys, for check_snapshot_repeats
+INSERT INTO snapshot_keys
+SELECT snapshot_date, md5_number_lower(doc_id), md5_number_lower(url) FROM snapshot_documents WHERE snapshot_date = $day;
