@@ -7,14 +7,15 @@
 WITH today AS (
     SELECT doc_id, url, md5_number_lower(doc_id) AS doc_key, md5_number_lower(url) AS url_key
     FROM snapshot_documents WHERE snapshot_date = $day
-), hits AS (
-    SELECT DISTINCT snapshot_date FROM snapshot_keys
-    WHERE snapshot_date <> $day
-      AND (doc_key IN (SELECT doc_key FROM today) OR url_key IN (SELECT url_key FROM today))
-), others AS (
+), hits AS (  -- other days with a matching key (two hash joins on integers)
+    SELECT k.snapshot_date FROM snapshot_keys k JOIN today t ON k.doc_key = t.doc_key WHERE k.snapshot_date <> $day
+    UNION
+    SELECT k.snapshot_date FROM snapshot_keys k JOIN today t ON k.url_key = t.url_key WHERE k.snapshot_date <> $day
+), others AS (  -- only those days' rows: the join's min/max date filter skips every other row group
     SELECT o.snapshot_date, o.doc_id, o.url
     FROM snapshot_documents o
-    WHERE o.snapshot_date IN (SELECT snapshot_date FROM hits)
+    WHERE o.snapshot_date IN (SELECT snapshot_date FROM hits UNION ALL SELECT $day::DATE)  -- never an empty build
+      AND o.snapshot_date <> $day
 ), pairs AS (
     SELECT t.doc_id, t.url, o.snapshot_date AS other_date, o.doc_id AS other_doc_id
     FROM today t JOIN others o ON o.doc_id = t.doc_id
