@@ -73,6 +73,10 @@ SELECT $first + (k)::INTEGER, 'discovery', 'src' || s, 'feed', 'https://www.site
        md5('feed' || s || k), 'date=' || ($first + (k)::INTEGER) || '/discovery-1.warc.gz', s * 10000, 40
 FROM range($days) d(k), range(37) t(s);
 
+INSERT INTO fetch_keys
+SELECT partition_date, md5_number(url), state, reason FROM fetch_log
+WHERE stage = 'fetch' AND kind = 'document' AND partition_date >= $first ORDER BY partition_date;
+
 CREATE OR REPLACE TEMP TABLE gen_docs AS
 SELECT k, g, source, url, substr(md5(url), 1, 16) AS doc_id, g % $n AS i,
        CASE WHEN g % 50 = 7 THEN 'extraction_failed' ELSE 'extracted' END AS state

@@ -5,7 +5,8 @@ an insert in one transaction, and no query looks a row up by key, so the ART ind
 row), snapshot_documents no longer keeps a copy of quality_results.stats (the published Parquet and the
 readers' view join it from quality_results), and dedup's MinHash signatures (~0.5 KB a document) are per-day
 Parquet files named by text_files (kind 'signatures'), not table dedup_signatures; snapshot_keys (the md5 keys
-of every staged snapshot row, for check_snapshot_repeats) is filled for the days that have none. `migrate` rebuilds each
+of every staged snapshot row, for check_snapshot_repeats) and fetch_keys (the md5 of every document fetch's URL,
+for select_known_urls) are filled for the days that have none. `migrate` rebuilds each
 such table from its `sql/create_*.sql` DDL and copies its rows, and writes every day's signatures file and
 drops the table, in one transaction; rows, their order and every value stay as they were.
 """
@@ -30,7 +31,8 @@ def _sql(name: str, **fill: str) -> str:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Rebuild the tables that still have a primary key (or snapshot_documents' stats); returns their names."""
-    store.run(con, "fill_snapshot_keys")  # runs only when the DDL changed (store.ensure_schema)
+    store.run(con, "fill_snapshot_keys")  # these run only when the DDL changed (store.ensure_schema)
+    store.run(con, "fill_fetch_keys")
     tables = [t for (t,) in store.run(con, "select_catalog_migrations").fetchall()]
     if not tables:
         return []

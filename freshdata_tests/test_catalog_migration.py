@@ -43,12 +43,17 @@ def _old_home(home: Path) -> dict[str, list[tuple]]:
                         "VALUES (?, ?, 's', 'feed', 'new')", [day, url])
             con.execute("INSERT INTO extractions (partition_date, url, doc_id, state) VALUES (?, ?, ?, 'extracted')",
                         [day, url, doc_id])
+            con.execute("INSERT INTO fetch_log (partition_date, stage, source, kind, url, state, reason, fetched_at) "
+                        "VALUES (?, 'fetch', 's', 'document', ?, ?, ?, ?)",
+                        [day, url, *(("failed", "timeout") if i == 2 else ("fetched", None)), now])
             con.execute("INSERT INTO documents (partition_date, doc_id, url, source, fetched_at, title) "
                         "VALUES (?, ?, ?, 's', ?, ?)", [day, doc_id, url, now, f"title {i}"])
             con.execute("INSERT INTO quality_results (partition_date, doc_id, kept, stats, script) "
                         "VALUES (?, ?, true, ?, 'Latn')", [day, doc_id, stats])
             con.execute("INSERT INTO snapshot_documents (snapshot_date, doc_id, url, source, fetched_at, stats, "
                         "script) VALUES (?, ?, ?, 's', ?, ?, 'Latn')", [day, doc_id, url, now, stats])
+    con.execute("DROP TABLE fetch_keys")  # key tables that came later: filled from the rows they index
+    con.execute("DROP TABLE snapshot_keys")
     rows = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in (*KEYS, "dedup_signatures")}
     con.execute("DELETE FROM freshdata_schema")
     con.close()
@@ -72,6 +77,13 @@ def test_old_home_loses_primary_keys_and_second_stats_keeps_rows(tmp_path: Path)
         sig_table = con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'dedup_signatures'").fetchall()
     assert keys == [] and stats_cols == [] and leftovers == [] and sig_table == []
     assert signatures == before.pop("dedup_signatures")
+    with store.connect(home) as con:
+        fetch_keys = con.execute("SELECT partition_date, url_key, state, reason FROM fetch_keys "
+                                 "ORDER BY ALL").fetchall()
+        expected = con.execute("SELECT partition_date, md5_number(url), state, reason FROM fetch_log "
+                               "ORDER BY ALL").fetchall()
+        snapshot_keys = con.execute("SELECT count(*), count(DISTINCT snapshot_date) FROM snapshot_keys").fetchall()
+    assert fetch_keys == expected and len(fetch_keys) == 6 and snapshot_keys == [(6, 2)]
     snapshot_before = before.pop("snapshot_documents")
     stats_at = len(snapshot_before[0]) - 2  # stats was the column before script
     assert {t: after[t] for t in before} == before

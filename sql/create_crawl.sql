@@ -39,6 +39,17 @@ CREATE TABLE IF NOT EXISTS fetch_log (
     n_links        INTEGER               -- links found, for feeds/sitemaps/seeds
 );
 
+-- The document fetches of fetch_log (stage 'fetch', kind 'document') by a 128-bit md5 of their URL, with their
+-- outcome: select_known_urls looks the day's candidates up here, a scan of integers and two small dictionary
+-- columns instead of every history URL string. Written and deleted with the day's fetch_log rows
+-- (insert_fetch_log, delete_fetch_partition); freshdata.catalog fills it for homes from before it existed.
+CREATE TABLE IF NOT EXISTS fetch_keys (
+    partition_date DATE NOT NULL,
+    url_key        UHUGEINT NOT NULL,    -- md5_number(url)
+    state          VARCHAR NOT NULL,
+    reason         VARCHAR
+);
+
 CREATE TABLE IF NOT EXISTS extractions (
     partition_date DATE NOT NULL,
     url            VARCHAR NOT NULL,
