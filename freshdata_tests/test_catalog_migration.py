@@ -54,17 +54,18 @@ def _old_home(home: Path) -> dict[str, list[tuple]]:
                         "script) VALUES (?, ?, ?, 's', ?, ?, 'Latn')", [day, doc_id, url, now, stats])
     con.execute("DROP TABLE fetch_keys")  # key tables that came later: filled from the rows they index
     con.execute("DROP TABLE snapshot_keys")
-    rows = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in (*KEYS, "dedup_signatures")}
-    con.execute("DELETE FROM freshdata_schema")
-    con.close()
-    return rows
+    try:
+        return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in (*KEYS, "dedup_signatures")}
+    finally:
+        con.execute("DELETE FROM freshdata_schema")  # as if a new version opened the home
+        con.close()
 
 
 def test_old_home_loses_primary_keys_and_second_stats_keeps_rows(tmp_path: Path):
-    home = tmp_path / "home"
-    before = _old_home(home)
-    store.connect(home).close()  # the migration
-    with store.connect(home) as con:  # a second connection finds nothing left to migrate
+    before = _old_home(home := tmp_path / "home")
+    for _ in range(2):  # the first connection migrates, the second finds nothing left to do
+        store.connect(home).close()
+    with store.connect(home) as con:
         keys = con.execute("SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
                            "AND table_name IN ('discovered_urls', 'extractions', 'documents', 'quality_results', "
                            "'snapshot_documents')").fetchall()
