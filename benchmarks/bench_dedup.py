@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from freshdata import store  # noqa: E402
 from freshdata.dedup import DedupConfig, DedupDoc, dedup_day  # noqa: E402
-from freshdata.dedup.core import DayFeatures, decide  # noqa: E402
+from freshdata.dedup.core import DayFeatures, decide, read_signatures  # noqa: E402
 from freshdata.dedup.minhash import shingle_hashes, shingles, signatures  # noqa: E402
 from freshdata.dedup.normalize import normalize, words  # noqa: E402
 
@@ -176,10 +176,8 @@ def worker_measure(db: Path, index_dir: Path, history_docs: int) -> dict:
     feats = _rand_day(rng, day, DAY_DOCS, cfg.num_perm)
     # planted copies of random history docs, read back from the source of truth
     pick = rng.choice(history_docs, 1000, replace=False)
-    rows = con.execute(
-        "SELECT text_hash, sig FROM dedup_signatures WHERE partition_date = ? AND ord < 1000",
-        [DAY0 + dt.timedelta(days=int(rng.integers(0, history_docs // DAY_DOCS)))],
-    ).fetchall()
+    rows = [(th, sig) for _, th, sig in read_signatures(  # the day's signatures file
+        con, DAY0 + dt.timedelta(days=int(rng.integers(0, history_docs // DAY_DOCS))))[:1000]]
     for j, (i, (th, sig)) in enumerate(zip(pick, rows, strict=False)):
         s = np.frombuffer(sig, dtype="<u4").copy()
         if j % 2 == 0:

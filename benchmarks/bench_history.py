@@ -27,6 +27,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -118,6 +119,11 @@ def generate(con: duckdb.DuckDBPyConnection, days: int, per_day: int, chars: int
         short = frame if k >= full_from else frame.with_columns(pl.col("text").str.slice(0, 40))
         texts.write_day(con, day, "quality", short)
         store.run(con, "stage_snapshot_texts", {"day": day})
+        sigs = con.execute("SELECT ord, text_hash, sig FROM gen_signatures WHERE partition_date = ? ORDER BY ord",
+                           [day]).fetchall()
+        texts.write_day(con, day, "signatures", pa.table({
+            "ord": pa.array([r[0] for r in sigs], pa.int32()), "text_hash": pa.array([r[1] for r in sigs], pa.uint64()),
+            "sig": pa.array([r[2] for r in sigs], pa.binary())}), sql="export_day_signatures")
 
 
 def build(home: Path, history_docs: int, per_day: int, chars: int) -> dt.date:
@@ -179,6 +185,9 @@ def steps(con: duckdb.DuckDBPyConnection, home: Path, today: dt.date, old: bool)
             return lambda: legacy(con, name, {**day, **params})
         return lambda: store.run(con, name, {**day, **params}).fetchall()
 
+    def qt(name: str, kind: str):  # a query of the day's texts file of `kind`, as its asset runs it
+        return lambda: texts.run(con, name, today, kind).fetchall()
+
     def known_urls():
         con.register("staged", new_urls)
         try:
@@ -209,14 +218,14 @@ def steps(con: duckdb.DuckDBPyConnection, home: Path, today: dt.date, old: bool)
         ("extraction: select_extraction_inputs", q("select_extraction_inputs")),
         ("dedup: select_document_days", q("select_document_days")),
         ("dedup: select_dedup_all_days", q("select_dedup_all_days")),
-        ("dedup: select_dedup_inputs", q("select_dedup_inputs")),
+        ("dedup: select_dedup_inputs", qt("select_dedup_inputs", "extracted")),
         ("dedup: select_document_texts (5 days x 20)", document_texts),
-        ("quality: select_quality_inputs", q("select_quality_inputs")),
+        ("quality: select_quality_inputs", qt("select_quality_inputs", "extracted")),
         ("snapshot: stage_snapshot", lambda: snapshot.stage_snapshot(con, today)),
         ("check: check_snapshot_repeats", q("check_snapshot_repeats")),
         ("check: check_snapshot_duplicates", q("check_snapshot_duplicates")),
         ("check: check_snapshot_required_tags", q("check_snapshot_required_tags")),
-        ("check: select_snapshot_texts", q("select_snapshot_texts")),
+        ("check: select_snapshot_texts", qt("select_snapshot_texts", "snapshot")),
         ("check: select_day_funnel", q("select_day_funnel")),
         ("check: select_trailing_rates", q("select_trailing_rates", window=TRAILING_DAYS)),
         ("check: select_silent_sources", q("select_silent_sources", window=TRAILING_DAYS)),

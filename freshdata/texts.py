@@ -46,16 +46,17 @@ def day_folder(home: Path, day: date) -> Path:
     return home / FOLDER / f"date={day.isoformat()}"
 
 
-def _write(con: duckdb.DuckDBPyConnection, day: date, rows: object, target_folder: Path, prefix: str) -> Path:
-    """COPY (doc_id, text) rows to a temporary file, fsync it, rename it to <prefix>-<sha256 prefix>.parquet
-    and fsync the folder; returns the final path."""
+def _write(con: duckdb.DuckDBPyConnection, day: date, rows: object, target_folder: Path, prefix: str,
+           sql: str = "export_day_texts") -> Path:
+    """COPY rows ((doc_id, text) for `export_day_texts`) to a temporary file with the named SQL, fsync it,
+    rename it to <prefix>-<sha256 prefix>.parquet and fsync the folder; returns the final path."""
     from freshdata.snapshot import file_hash
 
     target_folder.mkdir(parents=True, exist_ok=True)
     tmp = target_folder / f"{TMP_MARK}{os.getpid()}-{prefix}"  # no .parquet suffix: no glob picks it up
     con.register("staged_texts", rows)
     try:
-        con.execute(store.load_sql("export_day_texts").replace("{path}", str(tmp).replace("'", "''")), {"day": day})
+        con.execute(store.load_sql(sql).replace("{path}", str(tmp).replace("'", "''")), {"day": day})
     finally:
         con.unregister("staged_texts")
     fsync_path(tmp)
@@ -65,13 +66,16 @@ def _write(con: duckdb.DuckDBPyConnection, day: date, rows: object, target_folde
     return target
 
 
-def write_day(con: duckdb.DuckDBPyConnection, day: date, kind: str, rows: object) -> str:
+def write_day(con: duckdb.DuckDBPyConnection, day: date, kind: str, rows: object,
+              sql: str = "export_day_texts") -> str:
     """Write the day's texts of `kind` (a frame with doc_id and text) and point text_files at the file.
+    Other per-day columnar data uses the same files and rows with its own COPY `sql` (dedup's MinHash
+    signatures: kind 'signatures', export_day_signatures).
 
     Call inside the day's transaction, then `remove_unreferenced` after COMMIT. Returns the path (relative
     to the data home)."""
     home = home_of(con)
-    target = _write(con, day, rows, day_folder(home, day), kind)
+    target = _write(con, day, rows, day_folder(home, day), kind, sql)
     relative = str(target.relative_to(home))
     store.run(con, "replace_text_file", {"day": day, "kind": kind, "path": relative})
     return relative

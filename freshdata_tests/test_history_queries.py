@@ -43,6 +43,8 @@ def con(tmp_path_factory):
         con.execute("""INSERT INTO snapshot_documents SELECT * REPLACE (? AS snapshot_date, doc_id || 'x' AS doc_id)
                        FROM snapshot_documents WHERE snapshot_date = ? ORDER BY doc_id LIMIT 3""",
                     [FIRST + dt.timedelta(days=6), FIRST + dt.timedelta(days=3)])
+        con.execute("DELETE FROM snapshot_keys")  # rows added by hand: their keys too (as staging would)
+        store.run(con, "fill_snapshot_keys")
     yield con
     con.close()
 

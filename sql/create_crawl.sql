@@ -1,4 +1,7 @@
 -- Crawl stages (discovery, fetch, extraction). Idempotent DDL, run on every connect.
+-- The per-day tables have no PRIMARY KEY: a day's rows are replaced whole (delete + insert in one transaction),
+-- and no query looks a row up by key; an index would cost ~50-90 bytes a row (freshdata.catalog migrates homes
+-- that have one).
 -- Every discovered URL of a day has exactly one row here; its final state is resolved by view url_funnel.
 CREATE TABLE IF NOT EXISTS discovered_urls (
     partition_date DATE NOT NULL,
@@ -7,8 +10,7 @@ CREATE TABLE IF NOT EXISTS discovered_urls (
     found_in       VARCHAR NOT NULL,     -- the feed / sitemap / seed page that listed it
     published_at   TIMESTAMPTZ,          -- feed entry date or sitemap <lastmod>
     state          VARCHAR NOT NULL,     -- new | known | excluded_by_rule | over_budget
-    reason         VARCHAR,
-    PRIMARY KEY (partition_date, url)
+    reason         VARCHAR
 );
 
 -- Every HTTP fetch a stage made (or reused), with the archived record it produced.
@@ -37,14 +39,24 @@ CREATE TABLE IF NOT EXISTS fetch_log (
     n_links        INTEGER               -- links found, for feeds/sitemaps/seeds
 );
 
+-- The document fetches of fetch_log (stage 'fetch', kind 'document') by a 128-bit md5 of their URL, with their
+-- outcome: select_known_urls looks the day's candidates up here, a scan of integers and two small dictionary
+-- columns instead of every history URL string. Written and deleted with the day's fetch_log rows
+-- (insert_fetch_log, delete_fetch_partition); freshdata.catalog fills it for homes from before it existed.
+CREATE TABLE IF NOT EXISTS fetch_keys (
+    partition_date DATE NOT NULL,
+    url_key        UHUGEINT NOT NULL,    -- md5_number(url)
+    state          VARCHAR NOT NULL,
+    reason         VARCHAR
+);
+
 CREATE TABLE IF NOT EXISTS extractions (
     partition_date DATE NOT NULL,
     url            VARCHAR NOT NULL,
     doc_id         VARCHAR NOT NULL,
     state          VARCHAR NOT NULL,     -- extracted | extraction_failed
     reason         VARCHAR,
-    elapsed_s      DOUBLE,
-    PRIMARY KEY (partition_date, url)
+    elapsed_s      DOUBLE
 );
 
 CREATE TABLE IF NOT EXISTS documents (
@@ -62,9 +74,8 @@ CREATE TABLE IF NOT EXISTS documents (
     description    VARCHAR,
     categories     VARCHAR[],
     page_tags      VARCHAR[],
-    source_tags    MAP(VARCHAR, VARCHAR),
+    source_tags    MAP(VARCHAR, VARCHAR)
     -- the text is in the day's texts file (table text_files, kind 'extracted'); older homes are migrated
-    PRIMARY KEY (partition_date, doc_id)
 );
 
 -- The one definition of a transient fetch outcome: retried on later days (up to a few attempts in all),

@@ -1,8 +1,9 @@
 """dedup_day: decide fresh / exact_duplicate / near_duplicate for one day against all earlier days.
 
-Runs inside the caller's transaction: it deletes and rewrites the day's rows in `dedup_decisions`,
-`dedup_signatures` and `dedup_days`. Decisions of day N depend only on days < N and day N itself, so
-re-running any day (even after later days exist) reproduces the same rows.
+Runs inside the caller's transaction: it deletes and rewrites the day's rows in `dedup_decisions` and
+`dedup_days`, and writes the day's signatures file (text_files kind 'signatures', freshdata.texts).
+Decisions of day N depend only on days < N and day N itself, so re-running any day (even after later days
+exist) reproduces the same rows.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from freshdata import store
+from freshdata import store, texts
 from freshdata.dedup.cache import IndexCache, Segment, _entries, doc_keys
 from freshdata.dedup.config import DedupConfig
 from freshdata.dedup.minhash import shingle_hashes, shingles, signatures_from_hashes
@@ -108,22 +109,32 @@ def decided_days_after(con: duckdb.DuckDBPyConnection, day: dt.date) -> list[dt.
 
 
 def _loader(con: duckdb.DuckDBPyConnection, day: dt.date, num_perm: int):
-    """Rebuild input for a day's segment, read from the source of truth (one day of dedup_signatures)."""
+    """Rebuild input for a day's segment, read from the source of truth (the day's signatures file)."""
 
     def load() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rows = _fetch(con, "select_dedup_day_signatures", {"day": day})
+        rows = read_signatures(con, day)
         n = len(rows)
         sigs = np.full((n, num_perm), _EMPTY, dtype=np.uint32)
         th = np.array([r[1] for r in rows], dtype=np.uint64)
         too_short = np.array([r[2] is None for r in rows], dtype=bool)
         for i, (ordinal, _, sig) in enumerate(rows):
             if ordinal != i:
-                raise RuntimeError(f"dedup_signatures for {day} has a gap at ord {i}")
+                raise RuntimeError(f"dedup signatures for {day} have a gap at ord {i}")
             if sig is not None:
                 sigs[i] = np.frombuffer(sig, dtype="<u4")
         return sigs, th, too_short
 
     return load
+
+
+SIGNATURES = "signatures"  # the text_files kind of a day's MinHash signatures
+
+
+def read_signatures(con: duckdb.DuckDBPyConnection, day: dt.date) -> list[tuple]:
+    """(ord, text_hash, sig) of a decided day, in ord order; no rows when the day has no signatures file."""
+    if not store.run(con, "select_text_file", {"day": day, "kind": SIGNATURES}).fetchall():
+        return []
+    return texts.run(con, "select_dedup_day_signatures", day, SIGNATURES).fetchall()
 
 
 def _run_id(day: dt.date, cfg: DedupConfig, doc_ids: list[str], th: np.ndarray, sigs: np.ndarray) -> str:
@@ -474,7 +485,7 @@ def _decide(
 
     t3 = time.perf_counter()
     # ---- write the day (delete then insert, in the caller's transaction) ----
-    for name in ("delete_dedup_partition", "delete_dedup_partition_signatures", "delete_dedup_partition_day"):
+    for name in ("delete_dedup_partition", "delete_dedup_partition_day"):
         _fetch(con, name, {"day": day})
     ords = pa.array(np.arange(n, dtype=np.int32))
     decisions = pa.table(
@@ -494,21 +505,18 @@ def _decide(
     sig_le = sigs.astype("<u4")
     signatures_t = pa.table(
         {
-            "partition_date": pa.array([day] * n, pa.date32()),
             "ord": ords,
             "text_hash": pa.array(th, pa.uint64()),
             "sig": pa.array([None if too_short[i] else sig_le[i].tobytes() for i in range(n)], pa.binary()),
         }
     )
-    for view, table, sql in (
-        ("dedup_new_decisions", decisions, "insert_dedup_decisions"),
-        ("dedup_new_signatures", signatures_t, "insert_dedup_signatures"),
-    ):
-        con.register(view, table)
-        try:
-            _fetch(con, sql)
-        finally:
-            con.unregister(view)
+    con.register("dedup_new_decisions", decisions)
+    try:
+        _fetch(con, "insert_dedup_decisions")
+    finally:
+        con.unregister("dedup_new_decisions")
+    # the file is named in text_files inside this transaction (a superseded one goes at texts.remove_unreferenced)
+    texts.write_day(con, day, SIGNATURES, signatures_t, sql="export_day_signatures")
     _fetch(
         con,
         "insert_dedup_day",

@@ -52,6 +52,7 @@ def dedup_decisions(context: dg.AssetExecutionContext, freshdata: FreshdataResou
                 history_texts=partial(_history_texts, con, day),
             )
             crash_point("dedup:before_commit")
+        texts.remove_unreferenced(con, day)  # a re-run's superseded signatures file
     counts = {"documents": summary.total, "new": summary.fresh, "exact_duplicate": summary.exact_duplicate,
               "near_duplicate": summary.near_duplicate, "too_short": summary.too_short}
     rate = (summary.exact_duplicate + summary.near_duplicate) / summary.total if summary.total else 0.0
