@@ -31,7 +31,7 @@ import polars as pl
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from freshdata import snapshot, store, texts  # noqa: E402
+from freshdata import durable, schema, snapshot, store, texts  # noqa: E402
 from freshdata.config import SourcesFile  # noqa: E402
 
 GEN_SQL = Path(__file__).resolve().parent / "history_gen.sql"
@@ -125,7 +125,7 @@ def build(home: Path, history_docs: int, per_day: int, chars: int) -> dt.date:
     quality (not staged, not published). Returns that day."""
     history_days = max(1, history_docs // per_day)
     shutil.rmtree(home, ignore_errors=True)
-    con = store.connect(home)
+    con = schema.connect(home)
     t0 = time.perf_counter()
     with store.transaction(con):
         generate(con, history_days + 1, per_day, chars, history_days)
@@ -137,7 +137,7 @@ def build(home: Path, history_docs: int, per_day: int, chars: int) -> dt.date:
         folder = home / "snapshots" / f"snapshot_date={day.isoformat()}"
         tmp = snapshot._copy_to_tmp(con, "export_snapshot_parquet", folder,
                                     {"day": day, "texts": texts.path(con, day, "snapshot")})
-        content_hash = snapshot.file_hash(tmp)
+        content_hash = durable.file_hash(tmp)
         target = folder / f"part-{content_hash[:16]}.parquet"
         os.replace(tmp, target)
         con.execute("UPDATE snapshot_manifest SET export_path = ?, content_hash = ? WHERE snapshot_date = ?",

@@ -31,7 +31,7 @@ import polars as pl
 
 from freshdata import store, texts
 from freshdata.config import SourcesFile
-from freshdata.durable import fsync_path
+from freshdata.durable import file_hash, fsync_path
 from freshdata.faults import crash_point
 
 PUBLISHED = Path("exports") / "published.json"
@@ -88,14 +88,6 @@ def _copy_to_tmp(con: duckdb.DuckDBPyConnection, name: str, folder: Path, params
     con.execute(sql, params) if params else con.execute(sql)  # one COPY statement per file
     fsync_path(tmp)
     return tmp
-
-
-def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def config_hash(sources: SourcesFile) -> str:

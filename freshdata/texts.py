@@ -25,7 +25,7 @@ import duckdb
 import polars as pl
 
 from freshdata import store
-from freshdata.durable import fsync_path
+from freshdata.durable import file_hash, fsync_path
 
 FOLDER = "texts"
 EMPTY = Path(FOLDER) / "empty.parquet"  # what a day without a file reads: no rows, the right columns
@@ -49,8 +49,6 @@ def day_folder(home: Path, day: date) -> Path:
 def _write(con: duckdb.DuckDBPyConnection, day: date, rows: object, target_folder: Path, prefix: str) -> Path:
     """COPY (doc_id, text) rows to a temporary file, fsync it, rename it to <prefix>-<sha256 prefix>.parquet
     and fsync the folder; returns the final path."""
-    from freshdata.snapshot import file_hash
-
     target_folder.mkdir(parents=True, exist_ok=True)
     tmp = target_folder / f"{TMP_MARK}{os.getpid()}-{prefix}"  # no .parquet suffix: no glob picks it up
     con.register("staged_texts", rows)

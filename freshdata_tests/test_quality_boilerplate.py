@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from freshdata import store
+from freshdata import schema, store
 from freshdata.quality import QualityDoc, RecipeError, boilerplate, recipe_from_dict, write_quality_day
 from freshdata.quality.recipe import Recipe
 
@@ -129,7 +129,7 @@ def test_bad_parameters_are_load_errors(params):
 # ---------------------------------------------------------------- learned per-source lines
 @pytest.fixture
 def con(tmp_path):
-    c = store.connect(tmp_path)
+    c = schema.connect(tmp_path)
     yield c
     c.close()
 

@@ -10,9 +10,9 @@ from freshdata.defs.metadata import counts_metadata, day_of
 from freshdata.defs.partitions import daily_partitions
 from freshdata.defs.quality.assets import quality_results
 from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, connection
+from freshdata.durable import file_hash
 from freshdata.quality import has_email_or_card, load_recipe
 from freshdata.snapshot import (
-    file_hash,
     funnel_adds_up,
     publish_snapshot,
     published_state,
