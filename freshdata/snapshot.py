@@ -33,6 +33,7 @@ from freshdata import store, texts
 from freshdata.config import SourcesFile
 from freshdata.durable import file_hash, fsync_path
 from freshdata.faults import crash_point
+from freshdata.vocab import FUNNEL_SPLITS
 
 PUBLISHED = Path("exports") / "published.json"
 TMP_MARK = ".tmp-"  # every temporary file of a publication has it in its name; stale ones are removed
@@ -270,21 +271,12 @@ def remove_stray_files(home: Path) -> None:
 
 
 def funnel_adds_up(funnel: dict[str, int], kept_rows: int) -> list[str]:
-    """Every identity of the funnel; returns the ones that do not hold (empty = all good)."""
+    """Every identity of the funnel (vocab.FUNNEL_SPLITS); returns the ones that do not hold (empty = all good)."""
     f = {k: int(v or 0) for k, v in funnel.items()}
-    exits = ["not_modified", "robots_disallowed", "ai_opt_out", "blocked_address", "deferred", "failed",
-             "not_fetched", "fetched"]
     rules: list[tuple[str, int, int]] = [
-        ("discovered = known + excluded_by_rule + over_budget + new", f.get("discovered", 0),
-         f.get("known", 0) + f.get("excluded_by_rule", 0) + f.get("over_budget", 0) + f.get("new", 0)),
-        ("new = " + " + ".join(exits), f.get("new", 0), sum(f.get(k, 0) for k in exits)),
-        ("fetched = extraction_failed + extracted", f.get("fetched", 0),
-         f.get("extraction_failed", 0) + f.get("extracted", 0)),
-        ("extracted = exact_duplicate + near_duplicate + fresh", f.get("extracted", 0),
-         f.get("exact_duplicate", 0) + f.get("near_duplicate", 0) + f.get("fresh", 0)),
-        ("fresh = rejected + kept", f.get("fresh", 0), f.get("rejected", 0) + f.get("kept", 0)),
-        ("kept = snapshot rows", f.get("kept", 0), kept_rows),
-    ]
+        (f"{total} = {' + '.join(parts)}", f.get(total, 0), sum(f.get(k, 0) for k in parts))
+        for total, parts in FUNNEL_SPLITS.items()]
+    rules.append(("kept = snapshot rows", f.get("kept", 0), kept_rows))
     return [f"{rule}: {left} != {right}" for rule, left, right in rules if left != right]
 
 

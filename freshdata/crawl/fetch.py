@@ -31,9 +31,6 @@ from freshdata.crawl.netguard import BlockedAddress, DNSFailure, GuardedBackend,
 from freshdata.crawl.robots import ROBOTS_MAX_BYTES, RobotsPolicy, origin_of, product_token, robots_url
 from freshdata.crawl.throttle import Throttle, backoff_s, parse_retry_after
 
-STATES = (
-    "fetched", "not_modified", "robots_disallowed", "ai_opt_out", "blocked_address", "deferred", "failed",
-)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 RETRY_REASONS = frozenset({"connect_error", "network_error", "protocol_error"})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
