@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 
 from freshdata import schema, snapshot, store, texts
-from freshdata.report import open_reader
+from freshdata.reader import open_reader
 
 _SPEC = importlib.util.spec_from_file_location(
     "bench_history", Path(__file__).resolve().parent.parent / "benchmarks" / "bench_history.py")

@@ -22,7 +22,8 @@ import pytest
 from freshdata import store
 from freshdata.demo.site import DemoSite
 from freshdata.durable import file_hash
-from freshdata.report import Refused, export_mix, open_reader, run_query
+from freshdata.export import export_mix
+from freshdata.reader import Refused, open_reader, run_query
 from freshdata.snapshot import published_state
 from freshdata_tests.pipeline_helpers import REPO_ROOT
 from freshdata_tests.test_crash_recovery import FRESHDATA, _env, run_cli, write_sources

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from freshdata import schema
-from freshdata.report import open_reader
+from freshdata.reader import open_reader
 
 DAYS = (date(2026, 1, 1), date(2026, 1, 2))
 LEGACY_TEXT = {"documents": "partition_date", "quality_results": "partition_date",
