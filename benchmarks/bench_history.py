@@ -37,7 +37,7 @@ from freshdata.config import SourcesFile  # noqa: E402
 GEN_SQL = Path(__file__).resolve().parent / "history_gen.sql"
 FIRST = dt.date(2024, 1, 1)
 MAX_ATTEMPTS = 3  # freshdata.crawl.daily.MAX_ATTEMPTS
-TRAILING_DAYS = 7  # freshdata.defs.snapshot.assets.TRAILING_DAYS
+
 FEEDS = [f"https://www.site{i}.example/feed.xml" for i in range(37)]  # the sources of history_gen.sql
 
 # The per-day queries as they were before issue 14 (git 8c72024), for the side-by-side and for the tests
@@ -218,8 +218,8 @@ def steps(con: duckdb.DuckDBPyConnection, home: Path, today: dt.date, old: bool)
         ("check: check_snapshot_required_tags", q("check_snapshot_required_tags")),
         ("check: select_snapshot_texts", q("select_snapshot_texts")),
         ("check: select_day_funnel", q("select_day_funnel")),
-        ("check: select_trailing_rates", q("select_trailing_rates", window=TRAILING_DAYS)),
-        ("check: select_silent_sources", q("select_silent_sources", window=TRAILING_DAYS)),
+        ("check: select_trailing_rates", q("select_trailing_rates", window=snapshot.TRAILING_DAYS)),
+        ("check: select_silent_sources", q("select_silent_sources", window=snapshot.TRAILING_DAYS)),
         ("check: check_sources_answered", q("check_sources_answered")),
         ("publish: export_funnel_parquet", export_funnel),
         ("publish: publish_snapshot (all)", publish),

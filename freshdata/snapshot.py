@@ -280,5 +280,32 @@ def funnel_adds_up(funnel: dict[str, int], kept_rows: int) -> list[str]:
     return [f"{rule}: {left} != {right}" for rule, left, right in rules if left != right]
 
 
+def funnel_rates(funnel: dict[str, int]) -> dict[str, float]:
+    """The day's duplicate rate (of extracted) and reject rate (of fresh), rounded as the UI plots them."""
+    extracted, fresh = funnel.get("extracted", 0), funnel.get("fresh", 0)
+    dup_rate = (funnel.get("exact_duplicate", 0) + funnel.get("near_duplicate", 0)) / extracted if extracted else 0.0
+    reject_rate = funnel.get("rejected", 0) / fresh if fresh else 0.0
+    return {"dup_rate": round(dup_rate, 4), "reject_rate": round(reject_rate, 4)}
+
+
+TRAILING_DAYS = 7
+RATE_ALERT_FACTOR = 2.0  # WARN when a rate is more than twice (or under half) its trailing average
+RATE_ALERT_FLOOR = 0.05  # …and differs by at least five points, so tiny days do not cry wolf
+MIN_TRAILING_DAYS = 3  # an average of fewer days is no baseline
+
+
+def rates_off_trailing(rates: dict[str, float | None]) -> list[dict]:
+    """The rates of a `select_trailing_rates` row that are far from their trailing average (the WARN rule)."""
+    problems = []
+    for name in ("near_dup_rate", "reject_rate"):
+        today, trailing = rates[name], rates[f"trailing_{name}"]
+        if today is None or trailing is None:
+            continue
+        if abs(today - trailing) >= RATE_ALERT_FLOOR and (
+                today > trailing * RATE_ALERT_FACTOR or today < trailing / RATE_ALERT_FACTOR):
+            problems.append({"rate": name, "today": round(today, 4), "trailing": round(trailing, 4)})
+    return problems
+
+
 def read_rows(con: duckdb.DuckDBPyConnection, name: str, day: date, **params: Any) -> list[dict]:
     return store.fetch_dicts(con, name, {"day": day, **params})

@@ -64,8 +64,14 @@ class DedupSummary:
         d["day"] = self.day.isoformat()
         return d
 
-    def after_commit(self) -> None:
-        """No-op, kept for symmetry: the file caches are validated and healed on every use."""
+    def counts(self) -> dict[str, int]:
+        """The stage's summary of the day (the asset's metadata)."""
+        return {"documents": self.total, "new": self.fresh, "exact_duplicate": self.exact_duplicate,
+                "near_duplicate": self.near_duplicate, "too_short": self.too_short}
+
+    def dup_rate(self) -> float:
+        """Share of the day's documents that duplicate another, rounded as the UI plots it."""
+        return round((self.exact_duplicate + self.near_duplicate) / self.total, 4) if self.total else 0.0
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> list[tuple]:
