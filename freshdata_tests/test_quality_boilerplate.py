@@ -202,9 +202,9 @@ def test_recipe_without_operator_stores_nothing_and_clears_the_day(con):
 
 
 def test_learned_lines_reach_worker_processes(con, monkeypatch):
-    import freshdata.quality.recipe as recipe_mod
+    from freshdata import workers
 
-    monkeypatch.setattr(recipe_mod, "PARALLEL_MIN_DOCS", 4)
+    monkeypatch.setattr(workers, "PARALLEL_MIN_ITEMS", 4)
     recipe = recipe_from_dict(LINES_RECIPE)
     run_quality_day(con, recipe, DAY1, day_docs(DAY1))
     day2 = DAY1 + timedelta(days=1)

@@ -140,9 +140,9 @@ def test_tags_complete():
 
 
 def test_apply_many_parallel_matches_serial(monkeypatch):
-    import freshdata.quality.recipe as recipe_mod
+    from freshdata import workers
 
-    monkeypatch.setattr(recipe_mod, "PARALLEL_MIN_DOCS", 4)
+    monkeypatch.setattr(workers, "PARALLEL_MIN_ITEMS", 4)
     r = load_recipe(None)
     docs = [demo_doc(n) for n in DEMO_SAMPLES] * 2
     serial = r.apply_many(docs, workers=1)
