@@ -25,6 +25,7 @@ import signal
 import sys
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -244,9 +245,8 @@ def progress_line(day: date, step: tuple[str, float] | None, current: progress.P
 def execute_day(job, instance, day: date, run_config: dict, timeout_s: float, tell: Say = say):
     """execute_in_process on a worker thread, watched from here: pool waits, timeout, Ctrl-C/SIGTERM, and the
     live progress line on a terminal."""
-    from dagster._core.utils import make_new_run_id
 
-    run_id = make_new_run_id()
+    run_id = str(uuid.uuid4())  # what Dagster's own (private) make_new_run_id returns
     outcome: dict = {}
 
     def target() -> None:

@@ -421,7 +421,8 @@ class Fetcher:
             allow_private=cfg.allow_private_networks, allowed=parse_allowed(cfg.private_hosts_allowed)
         )
         transport = httpx.AsyncHTTPTransport(retries=0)
-        # Swap in a pool that connects through the guard (httpx has no public knob for this).
+        # Swap in a pool that connects through the guard: httpx has no public knob for this, so this sets its private
+        # `_pool` (httpx pinned in pyproject.toml; freshdata_tests/test_private_apis.py fails when it changes).
         transport._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(),
             max_connections=cfg.max_concurrency * 2,

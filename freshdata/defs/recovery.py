@@ -8,8 +8,6 @@ import re
 from collections.abc import Callable
 
 import dagster as dg
-from dagster._core.launcher import DefaultRunLauncher
-from dagster._core.storage.dagster_run import DagsterRunStatus
 
 from freshdata.defs.resources import DUCKDB_POOL
 
@@ -42,7 +40,7 @@ def _is_dead(instance, run, cli_lock_held: bool) -> bool:
     if run.tags.get(LAUNCHER_TAG) == "cli":
         pid = run.tags.get("freshdata/pid", "")
         return cli_lock_held or (pid.isdigit() and not _alive(int(pid)))
-    if not isinstance(instance.run_launcher, DefaultRunLauncher):
+    if not isinstance(instance.run_launcher, dg.DefaultRunLauncher):
         return False  # a run on another machine (k8s, …): Dagster's run monitoring is the judge
     pid = _worker_pid(instance, run)
     return pid is not None and not _alive(pid)
@@ -56,10 +54,10 @@ def recover_stale_runs(instance, tell: Callable[[str], None], cli_lock_held: boo
     scheduled or UI-launched run never blocks the next one either.
     """
     recovered = []
-    started = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED,
-               DagsterRunStatus.CANCELING]
+    started = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
+               dg.DagsterRunStatus.CANCELING]
     for run in instance.get_runs(filters=dg.RunsFilter(statuses=started)):
-        if run.status == DagsterRunStatus.NOT_STARTED and run.tags.get(LAUNCHER_TAG) != "cli":
+        if run.status == dg.DagsterRunStatus.NOT_STARTED and run.tags.get(LAUNCHER_TAG) != "cli":
             continue  # not launched yet: nothing holds a slot
         if _is_dead(instance, run, cli_lock_held):
             instance.report_run_failed(run, message="freshdata: the process of this run ended without finishing "
