@@ -40,8 +40,9 @@ FUNNEL_COLUMNS = ("discovered", "known", "excluded_by_rule", "over_budget", "new
 # next stage has not run yet stays `fetched`, `extracted` or `fresh`.
 FINAL_STATES = tuple(s for s in FUNNEL_STATES if s not in ("discovered", "new"))
 
-# What pii_redact replaces, each counted in a quality_results column pii_<kind>.
-PII_KINDS = ("email", "phone", "card", "ip", "ssn")
+# What pii_redact replaces, each counted in a column pii_<kind> of quality_results and snapshot_documents
+# (this is their column order).
+PII_KINDS = ("email", "ip", "phone", "card", "ssn")
 
 
 def final_states_under(state: str) -> set[str]:

@@ -20,11 +20,7 @@ _INT_TAGS = (
     "url_path_depth",
     "word_count",
     "char_count",
-    "pii_email",
-    "pii_ip",
-    "pii_phone",
-    "pii_card",
-    "pii_ssn",
+    *(f"pii_{kind}" for kind in PII_KINDS),
 )
 _FLOAT_TAGS = ("language_score", "fetch_lag_hours", "quality_score", "topic_score", "format_score")
 _STR_TAGS = ("language", "script", "source", "registered_domain", "topic", "format")
