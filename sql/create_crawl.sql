@@ -75,6 +75,17 @@ CREATE OR REPLACE MACRO transient_failure(state, reason) AS
                    'http_429', 'retry_after_too_long')
         OR reason LIKE 'http_5%'));
 
+-- Each URL's document fetches on days in [since, before): how many were attempts (a `source_removed` row made
+-- no request), whether every one failed transiently, the last day and source. The one place that counts
+-- attempts: select_known_urls (settled or out of attempts: not fetched again) and select_retry_urls (retried).
+CREATE OR REPLACE MACRO document_attempts(since, before) AS TABLE
+    SELECT url, arg_max(source, fetched_at) AS source, max(partition_date) AS last_day,
+           count(*) FILTER (WHERE reason IS DISTINCT FROM 'source_removed') AS n,
+           bool_and(transient_failure(state, reason)) AS transient
+    FROM fetch_log
+    WHERE stage = 'fetch' AND kind = 'document' AND partition_date >= since AND partition_date < before
+    GROUP BY url;
+
 -- The frontier: every URL ever seen, when first seen, its last fetch and validators. A view over the
 -- per-day tables, so re-running a day can never leave it inconsistent.
 CREATE OR REPLACE VIEW frontier AS
