@@ -43,9 +43,10 @@ CREATE TABLE IF NOT EXISTS extractions (
     doc_id         VARCHAR NOT NULL,
     state          VARCHAR NOT NULL,     -- extracted | extraction_failed
     reason         VARCHAR,
-    elapsed_s      DOUBLE,
     PRIMARY KEY (partition_date, url)
 );
+-- Homes from before: extractions had an elapsed_s column nothing ever wrote.
+ALTER TABLE extractions DROP COLUMN IF EXISTS elapsed_s;
 
 CREATE TABLE IF NOT EXISTS documents (
     partition_date DATE NOT NULL,

@@ -1,2 +1,5 @@
--- Replace a day whole: run (with the two companions below) inside the caller's transaction before inserting.
+-- Replace a day whole: run inside the caller's transaction before inserting the day's decisions, signatures
+-- and day row.
 DELETE FROM dedup_decisions WHERE partition_date = $day;
+DELETE FROM dedup_signatures WHERE partition_date = $day;
+DELETE FROM dedup_days WHERE partition_date = $day;
