@@ -167,4 +167,4 @@ def run_query(home: Path, sql: str, fmt: str = "table") -> int:
 
 
 def views_of(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {name for (name,) in con.execute("SELECT view_name FROM duckdbviews_of() WHERE NOT internal").fetchall()}
+    return {name for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
