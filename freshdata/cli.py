@@ -31,7 +31,7 @@ def _parse_day(text: str, option: str = "--date") -> date:
 def run_range(date_text: str, to_text: str | None, today: date | None = None) -> list[date]:
     """The days of `freshdata run --date D [--to E]`, checked against the daily partitions before Dagster starts:
     from PARTITIONS_START to yesterday (UTC); a day can be crawled once it has ended. One line on error."""
-    from freshdata.defs.partitions import PARTITIONS_START
+    from freshdata.config import PARTITIONS_START
 
     first = date.fromisoformat(PARTITIONS_START)
     last = (today or datetime.now(UTC).date()) - timedelta(days=1)
@@ -58,12 +58,13 @@ def _day_arg(text: str) -> date:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from freshdata.config import data_home, default_sources_path
-    from freshdata.runs import run_days
-    from freshdata.summary import print_day_summary
 
     home = data_home()
     sources = Path(args.sources) if args.sources else default_sources_path()
-    days = run_range(args.date, args.to)
+    days = run_range(args.date, args.to)  # a bad range is one line before Dagster and DuckDB load
+    from freshdata.runs import run_days
+    from freshdata.summary import print_day_summary
+
     ok = run_days(days, sources, home, after_day=lambda day: print_day_summary(home, day))
     return 0 if ok else 1
 
