@@ -63,9 +63,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     sources = Path(args.sources) if args.sources else default_sources_path()
     days = run_range(args.date, args.to)  # a bad range is one line before Dagster and DuckDB load
     from freshdata.runs import run_days
-    from freshdata.summary import print_day_summary
 
-    ok = run_days(days, sources, home, after_day=lambda day: print_day_summary(home, day))
+    def after_day(day: date) -> None:
+        from freshdata.summary import print_day_summary  # DuckDB and polars: once a day has run
+
+        print_day_summary(home, day)
+
+    ok = run_days(days, sources, home, after_day=after_day)
     return 0 if ok else 1
 
 

@@ -33,7 +33,6 @@ from pathlib import Path
 
 from freshdata import progress
 from freshdata.config import ConfigError, load_sources, wait_timeout_s
-from freshdata.defs.recovery import DUCKDB_POOL, LAUNCHER_TAG, recover_stale_runs
 
 REPO_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
 PACKAGED_DAGSTER_YAML = Path(__file__).resolve().parent / "dagster.yaml"
@@ -210,6 +209,8 @@ def abandon_run(instance, run_id: str, why: str, exit_code: int) -> None:
 
 def _pool_holders(instance, run_id: str) -> str | None:
     """Who holds the pool slot our run waits for, or None when it does not wait."""
+    from freshdata.defs.recovery import DUCKDB_POOL, LAUNCHER_TAG  # Dagster: loaded once a run starts
+
     info = instance.event_log_storage.get_concurrency_info(DUCKDB_POOL)
     if run_id not in info.pending_run_ids:
         return None
@@ -245,6 +246,8 @@ def progress_line(day: date, step: tuple[str, float] | None, current: progress.P
 def execute_day(job, instance, day: date, run_config: dict, timeout_s: float, tell: Say = say):
     """execute_in_process on a worker thread, watched from here: pool waits, timeout, Ctrl-C/SIGTERM, and the
     live progress line on a terminal."""
+    from freshdata.defs.recovery import DUCKDB_POOL, LAUNCHER_TAG  # Dagster: loaded once a run starts
+
 
     run_id = str(uuid.uuid4())  # what Dagster's own (private) make_new_run_id returns
     outcome: dict = {}
@@ -420,6 +423,8 @@ def _run_days_locked(days: list[date], home: Path, quiet: bool, timeout_s: float
     import warnings
 
     import dagster as dg
+
+    from freshdata.defs.recovery import recover_stale_runs  # Dagster: loaded once a run starts
 
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)

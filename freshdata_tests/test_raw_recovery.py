@@ -304,6 +304,7 @@ def _killed_child(tmp_path: Path, site: DemoSite, stages: str, crash_at: str) ->
     assert "finished" not in child.stdout
 
 
+@pytest.mark.slow  # kills a crawl subprocess
 def test_fetch_killed_mid_way_salvages_what_it_archived(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     with _site() as site:
@@ -332,6 +333,7 @@ def test_fetch_killed_mid_way_salvages_what_it_archived(tmp_path: Path) -> None:
     assert extract_day(con, DAY, raw, sources, workers=2) == Counter(extracted=18)
 
 
+@pytest.mark.slow  # kills a crawl subprocess
 @pytest.mark.parametrize("crash_at", ["discovery:before_commit", "fetch:before_commit"])
 def test_killed_before_commit_leaves_no_stray_file_and_loses_no_page(tmp_path: Path, crash_at: str) -> None:
     raw = tmp_path / "raw"

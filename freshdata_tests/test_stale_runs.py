@@ -17,6 +17,8 @@ from freshdata.defs.recovery import LAUNCHER_TAG, recover_stale_runs
 from freshdata.defs.sensors import stale_run_recovery
 from freshdata_tests.pipeline_helpers import REPO_DAGSTER_YAML
 
+pytestmark = pytest.mark.slow  # real Dagster instances and runs: make test, not make test-fast
+
 
 @pytest.fixture
 def instance(tmp_path):
