@@ -32,13 +32,13 @@ import pyarrow as pa
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from freshdata import snapshot, store, texts  # noqa: E402
+from freshdata import durable, schema, snapshot, store, texts  # noqa: E402
 from freshdata.config import SourcesFile  # noqa: E402
 
 GEN_SQL = Path(__file__).resolve().parent / "history_gen.sql"
 FIRST = dt.date(2024, 1, 1)
 MAX_ATTEMPTS = 3  # freshdata.crawl.daily.MAX_ATTEMPTS
-TRAILING_DAYS = 7  # freshdata.defs.snapshot.assets.TRAILING_DAYS
+
 FEEDS = [f"https://www.site{i}.example/feed.xml" for i in range(37)]  # the sources of history_gen.sql
 
 # The per-day queries as they were before issue 14 (git 8c72024), for the side-by-side and for the tests
@@ -131,7 +131,7 @@ def build(home: Path, history_docs: int, per_day: int, chars: int) -> dt.date:
     quality (not staged, not published). Returns that day."""
     history_days = max(1, history_docs // per_day)
     shutil.rmtree(home, ignore_errors=True)
-    con = store.connect(home)
+    con = schema.connect(home)
     t0 = time.perf_counter()
     with store.transaction(con):
         generate(con, history_days + 1, per_day, chars, history_days)
@@ -143,7 +143,7 @@ def build(home: Path, history_docs: int, per_day: int, chars: int) -> dt.date:
         folder = home / "snapshots" / f"snapshot_date={day.isoformat()}"
         tmp = snapshot._copy_to_tmp(con, "export_snapshot_parquet", folder,
                                     {"day": day, "texts": texts.path(con, day, "snapshot")})
-        content_hash = snapshot.file_hash(tmp)
+        content_hash = durable.file_hash(tmp)
         target = folder / f"part-{content_hash[:16]}.parquet"
         os.replace(tmp, target)
         con.execute("UPDATE snapshot_manifest SET export_path = ?, content_hash = ? WHERE snapshot_date = ?",
@@ -227,8 +227,8 @@ def steps(con: duckdb.DuckDBPyConnection, home: Path, today: dt.date, old: bool)
         ("check: check_snapshot_required_tags", q("check_snapshot_required_tags")),
         ("check: select_snapshot_texts", qt("select_snapshot_texts", "snapshot")),
         ("check: select_day_funnel", q("select_day_funnel")),
-        ("check: select_trailing_rates", q("select_trailing_rates", window=TRAILING_DAYS)),
-        ("check: select_silent_sources", q("select_silent_sources", window=TRAILING_DAYS)),
+        ("check: select_trailing_rates", q("select_trailing_rates", window=snapshot.TRAILING_DAYS)),
+        ("check: select_silent_sources", q("select_silent_sources", window=snapshot.TRAILING_DAYS)),
         ("check: check_sources_answered", q("check_sources_answered")),
         ("publish: export_funnel_parquet", export_funnel),
         ("publish: publish_snapshot (all)", publish),

@@ -83,7 +83,7 @@ SELECT k, g, source, url, substr(md5(url), 1, 16) AS doc_id, g % $n AS i,
 FROM gen_fetched WHERE state = 'fetched';
 
 INSERT INTO extractions
-SELECT $first + (k)::INTEGER, url, doc_id, state, CASE WHEN state <> 'extracted' THEN 'empty_text' END, 0.02
+SELECT $first + (k)::INTEGER, url, doc_id, state, CASE WHEN state <> 'extracted' THEN 'empty_text' END
 FROM gen_docs;
 
 INSERT INTO documents

@@ -31,7 +31,7 @@ def _sql(name: str, **fill: str) -> str:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Rebuild the tables that still have a primary key (or snapshot_documents' stats); returns their names."""
-    store.run(con, "fill_snapshot_keys")  # these run only when the DDL changed (store.ensure_schema)
+    store.run(con, "fill_snapshot_keys")  # these run only when the DDL changed (schema.ensure_schema)
     store.run(con, "fill_fetch_keys")
     tables = [t for (t,) in store.run(con, "select_catalog_migrations").fetchall()]
     if not tables:
@@ -53,12 +53,11 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def _signatures_to_files(con: duckdb.DuckDBPyConnection) -> None:
     """Each decided day's rows of table dedup_signatures to its signatures file, then drop the table."""
-    from freshdata.dedup.core import SIGNATURES
 
     for (day,) in store.run(con, "select_legacy_signature_days").fetchall():
         rows = store.run(con, "select_legacy_signatures", {"day": day}).fetchall()
         frame = pa.table({"ord": pa.array([r[0] for r in rows], pa.int32()),
                           "text_hash": pa.array([r[1] for r in rows], pa.uint64()),
                           "sig": pa.array([r[2] for r in rows], pa.binary())})
-        texts.write_day(con, day, SIGNATURES, frame, sql="export_day_signatures")
+        texts.write_day(con, day, texts.SIGNATURES, frame, sql="export_day_signatures")
     store.run(con, "drop_legacy_signatures")

@@ -25,11 +25,12 @@ import duckdb
 import polars as pl
 
 from freshdata import store
-from freshdata.durable import fsync_path
+from freshdata.durable import file_hash, fsync_path
 
 FOLDER = "texts"
 EMPTY = Path(FOLDER) / "empty.parquet"  # what a day without a file reads: no rows, the right columns
 TMP_MARK = ".tmp-"
+SIGNATURES = "signatures"  # the kind of a day's MinHash signatures file (dedup), beside the texts
 TEXT_SCHEMA = {"doc_id": pl.Utf8, "text": pl.Utf8}
 # Tables that held a `text` column before texts moved out, and the kind their texts become.
 LEGACY = (("documents", "partition_date", "extracted"), ("quality_results", "partition_date", "quality"),
@@ -50,8 +51,6 @@ def _write(con: duckdb.DuckDBPyConnection, day: date, rows: object, target_folde
            sql: str = "export_day_texts") -> Path:
     """COPY rows ((doc_id, text) for `export_day_texts`) to a temporary file with the named SQL, fsync it,
     rename it to <prefix>-<sha256 prefix>.parquet and fsync the folder; returns the final path."""
-    from freshdata.snapshot import file_hash
-
     target_folder.mkdir(parents=True, exist_ok=True)
     tmp = target_folder / f"{TMP_MARK}{os.getpid()}-{prefix}"  # no .parquet suffix: no glob picks it up
     con.register("staged_texts", rows)

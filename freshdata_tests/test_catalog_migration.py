@@ -9,9 +9,9 @@ import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from freshdata import store
+from freshdata import schema
 from freshdata.dedup.core import read_signatures
-from freshdata.report import open_reader
+from freshdata.reader import open_reader
 
 DAYS = (date(2026, 1, 1), date(2026, 1, 2))
 KEYS = {"discovered_urls": "partition_date, url", "extractions": "partition_date, url",
@@ -22,7 +22,7 @@ KEYS = {"discovered_urls": "partition_date, url", "extractions": "partition_date
 def _old_home(home: Path) -> dict[str, list[tuple]]:
     """Today's schema rebuilt as it was (PRIMARY KEYs, snapshot_documents.stats before script), filled, with
     the DDL hash forgotten (as when a new freshdata version opens an old home). Returns each table's rows."""
-    con = store.connect(home)
+    con = schema.connect(home)
     for table, key in KEYS.items():
         [(ddl,)] = con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = ?", [table]).fetchall()
         ddl = re.sub(r"\);\s*$", f", PRIMARY KEY ({key}));", ddl.strip())
@@ -64,8 +64,8 @@ def _old_home(home: Path) -> dict[str, list[tuple]]:
 def test_old_home_loses_primary_keys_and_second_stats_keeps_rows(tmp_path: Path):
     before = _old_home(home := tmp_path / "home")
     for _ in range(2):  # the first connection migrates, the second finds nothing left to do
-        store.connect(home).close()
-    with store.connect(home) as con:
+        schema.connect(home).close()
+    with schema.connect(home) as con:
         keys = con.execute("SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
                            "AND table_name IN ('discovered_urls', 'extractions', 'documents', 'quality_results', "
                            "'snapshot_documents')").fetchall()
@@ -78,7 +78,7 @@ def test_old_home_loses_primary_keys_and_second_stats_keeps_rows(tmp_path: Path)
         sig_table = con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'dedup_signatures'").fetchall()
     assert keys == [] and stats_cols == [] and leftovers == [] and sig_table == []
     assert signatures == before.pop("dedup_signatures")
-    with store.connect(home) as con:
+    with schema.connect(home) as con:
         fetch_keys = con.execute("SELECT partition_date, url_key, state, reason FROM fetch_keys "
                                  "ORDER BY ALL").fetchall()
         expected = con.execute("SELECT partition_date, md5_number(url), state, reason FROM fetch_log "

@@ -13,7 +13,7 @@ import pytest
 from datasketch import MinHash
 from datasketch.hashfunc import sha1_hash32
 
-from freshdata import store
+from freshdata import schema, store
 from freshdata.dedup import (
     DedupConfig,
     DedupDoc,
@@ -47,7 +47,7 @@ def edit(text: str, n_changes: int, seed: int = 99) -> str:
 @pytest.fixture
 def con(tmp_path: Path):
     c = duckdb.connect(str(tmp_path / "t.duckdb"))
-    store.ensure_schema(c)
+    schema.ensure_schema(c)
     yield c
     c.close()
 

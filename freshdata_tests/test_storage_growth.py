@@ -24,6 +24,8 @@ from freshdata import store
 from freshdata.demo.articles import ARTICLES
 from freshdata_tests.pipeline_helpers import set_env
 
+pytestmark = pytest.mark.slow  # runs pipeline days: make test, not make test-fast
+
 PAGES_PER_DAY = int(os.environ.get("FRESHDATA_TEST_PAGES_PER_DAY", "200"))
 DAYS = [date(2026, 3, 1) + timedelta(days=i) for i in range(5)]
 # Issue 14's goal. Measured 983 bytes (2.9-3.0 KB before signatures moved to files, the stats map was stored once,

@@ -55,9 +55,10 @@ CREATE TABLE IF NOT EXISTS extractions (
     url            VARCHAR NOT NULL,
     doc_id         VARCHAR NOT NULL,
     state          VARCHAR NOT NULL,     -- extracted | extraction_failed
-    reason         VARCHAR,
-    elapsed_s      DOUBLE
+    reason         VARCHAR
 );
+-- Homes from before: extractions had an elapsed_s column nothing ever wrote.
+ALTER TABLE extractions DROP COLUMN IF EXISTS elapsed_s;
 
 CREATE TABLE IF NOT EXISTS documents (
     partition_date DATE NOT NULL,
@@ -85,6 +86,17 @@ CREATE OR REPLACE MACRO transient_failure(state, reason) AS
         reason IN ('timeout', 'connect_error', 'dns_error', 'network_error', 'protocol_error', 'tls_error',
                    'http_429', 'retry_after_too_long')
         OR reason LIKE 'http_5%'));
+
+-- Each URL's document fetches on days in [since, before): how many were attempts (a `source_removed` row made
+-- no request), whether every one failed transiently, the last day and source. Counts attempts for
+-- select_retry_urls; select_known_urls counts the same way over fetch_keys (integer keys, all history).
+CREATE OR REPLACE MACRO document_attempts(since, before) AS TABLE
+    SELECT url, arg_max(source, fetched_at) AS source, max(partition_date) AS last_day,
+           count(*) FILTER (WHERE reason IS DISTINCT FROM 'source_removed') AS n,
+           bool_and(transient_failure(state, reason)) AS transient
+    FROM fetch_log
+    WHERE stage = 'fetch' AND kind = 'document' AND partition_date >= since AND partition_date < before
+    GROUP BY url;
 
 -- The frontier: every URL ever seen, when first seen, its last fetch and validators. A view over the
 -- per-day tables, so re-running a day can never leave it inconsistent.
