@@ -6,7 +6,7 @@ export FRESHDATA_HOME ?= $(CURDIR)/.freshdata
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
-.PHONY: demo test ui lint clean
+.PHONY: demo test test-fast test-corpus ui lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -20,11 +20,19 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# The unit tests alone (no end-to-end run through Dagster, no subprocess crawl): the loop while editing.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow"
+
+# Manual suite on real web material from ../shared/corpus (not in `make test`; fails when the corpus is absent).
+test-corpus: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider corpus_tests
+
 ui: $(STAMP)
 	$(BIN)/freshdata ui --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check freshdata freshdata_tests benchmarks
+	$(BIN)/ruff check freshdata freshdata_tests corpus_tests benchmarks
 
 clean:
 	rm -rf $(VENV) .freshdata

@@ -31,9 +31,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from freshdata import store  # noqa: E402
+from freshdata import schema, store  # noqa: E402
 from freshdata.dedup import DedupConfig, DedupDoc, dedup_day  # noqa: E402
-from freshdata.dedup.core import DayFeatures, decide  # noqa: E402
+from freshdata.dedup.core import DayFeatures, decide, read_signatures  # noqa: E402
 from freshdata.dedup.minhash import shingle_hashes, shingles, signatures  # noqa: E402
 from freshdata.dedup.normalize import normalize, words  # noqa: E402
 
@@ -140,7 +140,7 @@ def worker_build(db: Path, index_dir: Path, target_docs: int) -> dict:
     """Extend the synthetic history (random signatures, days of 10k docs) to target_docs."""
     cfg = DedupConfig()
     con = duckdb.connect(str(db))
-    store.ensure_schema(con)
+    schema.ensure_schema(con)
     have = con.execute("SELECT count(*) FROM dedup_decisions").fetchall()[0][0]
     t = time.perf_counter()
     while have < target_docs:
@@ -176,10 +176,8 @@ def worker_measure(db: Path, index_dir: Path, history_docs: int) -> dict:
     feats = _rand_day(rng, day, DAY_DOCS, cfg.num_perm)
     # planted copies of random history docs, read back from the source of truth
     pick = rng.choice(history_docs, 1000, replace=False)
-    rows = con.execute(
-        "SELECT text_hash, sig FROM dedup_signatures WHERE partition_date = ? AND ord < 1000",
-        [DAY0 + dt.timedelta(days=int(rng.integers(0, history_docs // DAY_DOCS)))],
-    ).fetchall()
+    rows = [(th, sig) for _, th, sig in read_signatures(  # the day's signatures file
+        con, DAY0 + dt.timedelta(days=int(rng.integers(0, history_docs // DAY_DOCS))))[:1000]]
     for j, (i, (th, sig)) in enumerate(zip(pick, rows, strict=False)):
         s = np.frombuffer(sig, dtype="<u4").copy()
         if j % 2 == 0:
@@ -471,7 +469,7 @@ def bench_quality(texts: list[str], source: str, workdir: Path, n_variants: int)
     def doc_level(margin: float, n_days: int) -> dict:
         run = f"m{margin}-d{n_days}"
         con = duckdb.connect(str(workdir / f"quality-{run}.duckdb"))
-        store.ensure_schema(con)
+        schema.ensure_schema(con)
         c = DedupConfig(verify_margin=margin)
         cut = [0, len(docs)] if n_days == 1 else [0, len(docs) // 2, len(docs)]
         extra: dict[str, int] = {}

@@ -118,7 +118,7 @@ def child(pages: int, hosts: int, port: int, home: str, config: dict, archive_de
 
     import duckdb
 
-    from freshdata import store
+    from freshdata import schema
     from freshdata.config import parse_sources
     from freshdata.crawl import archive
     from freshdata.crawl.daily import discover_day, fetch_day
@@ -142,7 +142,7 @@ def child(pages: int, hosts: int, port: int, home: str, config: dict, archive_de
     }, "bench")
     raw = Path(home) / "raw"
     con = duckdb.connect(str(Path(home) / "f.duckdb"))
-    store.ensure_schema(con)
+    schema.ensure_schema(con)
     discover_day(con, day, sources, raw)
     Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM: the peak below is the fetch stage's
     before = _status("VmRSS")

@@ -27,17 +27,18 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from freshdata import snapshot, store, texts  # noqa: E402
+from freshdata import durable, schema, snapshot, store, texts  # noqa: E402
 from freshdata.config import SourcesFile  # noqa: E402
 
 GEN_SQL = Path(__file__).resolve().parent / "history_gen.sql"
 FIRST = dt.date(2024, 1, 1)
 MAX_ATTEMPTS = 3  # freshdata.crawl.daily.MAX_ATTEMPTS
-TRAILING_DAYS = 7  # freshdata.defs.snapshot.assets.TRAILING_DAYS
+
 FEEDS = [f"https://www.site{i}.example/feed.xml" for i in range(37)]  # the sources of history_gen.sql
 
 # The per-day queries as they were before issue 14 (git 8c72024), for the side-by-side and for the tests
@@ -118,6 +119,11 @@ def generate(con: duckdb.DuckDBPyConnection, days: int, per_day: int, chars: int
         short = frame if k >= full_from else frame.with_columns(pl.col("text").str.slice(0, 40))
         texts.write_day(con, day, "quality", short)
         store.run(con, "stage_snapshot_texts", {"day": day})
+        sigs = con.execute("SELECT ord, text_hash, sig FROM gen_signatures WHERE partition_date = ? ORDER BY ord",
+                           [day]).fetchall()
+        texts.write_day(con, day, "signatures", pa.table({
+            "ord": pa.array([r[0] for r in sigs], pa.int32()), "text_hash": pa.array([r[1] for r in sigs], pa.uint64()),
+            "sig": pa.array([r[2] for r in sigs], pa.binary())}), sql="export_day_signatures")
 
 
 def build(home: Path, history_docs: int, per_day: int, chars: int) -> dt.date:
@@ -125,7 +131,7 @@ def build(home: Path, history_docs: int, per_day: int, chars: int) -> dt.date:
     quality (not staged, not published). Returns that day."""
     history_days = max(1, history_docs // per_day)
     shutil.rmtree(home, ignore_errors=True)
-    con = store.connect(home)
+    con = schema.connect(home)
     t0 = time.perf_counter()
     with store.transaction(con):
         generate(con, history_days + 1, per_day, chars, history_days)
@@ -137,7 +143,7 @@ def build(home: Path, history_docs: int, per_day: int, chars: int) -> dt.date:
         folder = home / "snapshots" / f"snapshot_date={day.isoformat()}"
         tmp = snapshot._copy_to_tmp(con, "export_snapshot_parquet", folder,
                                     {"day": day, "texts": texts.path(con, day, "snapshot")})
-        content_hash = snapshot.file_hash(tmp)
+        content_hash = durable.file_hash(tmp)
         target = folder / f"part-{content_hash[:16]}.parquet"
         os.replace(tmp, target)
         con.execute("UPDATE snapshot_manifest SET export_path = ?, content_hash = ? WHERE snapshot_date = ?",
@@ -179,6 +185,9 @@ def steps(con: duckdb.DuckDBPyConnection, home: Path, today: dt.date, old: bool)
             return lambda: legacy(con, name, {**day, **params})
         return lambda: store.run(con, name, {**day, **params}).fetchall()
 
+    def qt(name: str, kind: str):  # a query of the day's texts file of `kind`, as its asset runs it
+        return lambda: texts.run(con, name, today, kind).fetchall()
+
     def known_urls():
         con.register("staged", new_urls)
         try:
@@ -209,17 +218,17 @@ def steps(con: duckdb.DuckDBPyConnection, home: Path, today: dt.date, old: bool)
         ("extraction: select_extraction_inputs", q("select_extraction_inputs")),
         ("dedup: select_document_days", q("select_document_days")),
         ("dedup: select_dedup_all_days", q("select_dedup_all_days")),
-        ("dedup: select_dedup_inputs", q("select_dedup_inputs")),
+        ("dedup: select_dedup_inputs", qt("select_dedup_inputs", "extracted")),
         ("dedup: select_document_texts (5 days x 20)", document_texts),
-        ("quality: select_quality_inputs", q("select_quality_inputs")),
+        ("quality: select_quality_inputs", qt("select_quality_inputs", "extracted")),
         ("snapshot: stage_snapshot", lambda: snapshot.stage_snapshot(con, today)),
         ("check: check_snapshot_repeats", q("check_snapshot_repeats")),
         ("check: check_snapshot_duplicates", q("check_snapshot_duplicates")),
         ("check: check_snapshot_required_tags", q("check_snapshot_required_tags")),
-        ("check: select_snapshot_texts", q("select_snapshot_texts")),
+        ("check: select_snapshot_texts", qt("select_snapshot_texts", "snapshot")),
         ("check: select_day_funnel", q("select_day_funnel")),
-        ("check: select_trailing_rates", q("select_trailing_rates", window=TRAILING_DAYS)),
-        ("check: select_silent_sources", q("select_silent_sources", window=TRAILING_DAYS)),
+        ("check: select_trailing_rates", q("select_trailing_rates", window=snapshot.TRAILING_DAYS)),
+        ("check: select_silent_sources", q("select_silent_sources", window=snapshot.TRAILING_DAYS)),
         ("check: check_sources_answered", q("check_sources_answered")),
         ("publish: export_funnel_parquet", export_funnel),
         ("publish: publish_snapshot (all)", publish),

@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from freshdata.quality import QualityDoc, load_recipe  # noqa: E402
 from freshdata.quality.demo_samples import DEMO_SAMPLES  # noqa: E402
-from freshdata.quality.recipe import PARALLEL_MIN_DOCS  # noqa: E402
 from freshdata.quality.registry import DATA_DIR  # noqa: E402
 from freshdata.quality.taggers import load_taxonomy  # noqa: E402
+from freshdata.workers import PARALLEL_MIN_ITEMS  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "webpages"
 SHARED_CORPUS = ROOT.parent / "shared" / "corpus"
@@ -239,8 +239,8 @@ def main() -> None:
     topics = Counter(o.tags["topic"] for o in outs if o.kept)
     n_lab, acc_t, acc_f = accuracy()
 
-    # apply_many only spawns workers for >= PARALLEL_MIN_DOCS docs; includes worker start-up cost
-    par_docs = docs * max(1, -(-PARALLEL_MIN_DOCS // len(docs)))
+    # apply_many only spawns workers for >= PARALLEL_MIN_ITEMS docs; includes worker start-up cost
+    par_docs = docs * max(1, -(-PARALLEL_MIN_ITEMS // len(docs)))
     recipe.profile = False
     t0 = time.perf_counter()
     par = recipe.apply_many(par_docs, workers=None)

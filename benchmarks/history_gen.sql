@@ -73,13 +73,17 @@ SELECT $first + (k)::INTEGER, 'discovery', 'src' || s, 'feed', 'https://www.site
        md5('feed' || s || k), 'date=' || ($first + (k)::INTEGER) || '/discovery-1.warc.gz', s * 10000, 40
 FROM range($days) d(k), range(37) t(s);
 
+INSERT INTO fetch_keys
+SELECT partition_date, md5_number(url), state, reason FROM fetch_log
+WHERE stage = 'fetch' AND kind = 'document' AND partition_date >= $first ORDER BY partition_date;
+
 CREATE OR REPLACE TEMP TABLE gen_docs AS
 SELECT k, g, source, url, substr(md5(url), 1, 16) AS doc_id, g % $n AS i,
        CASE WHEN g % 50 = 7 THEN 'extraction_failed' ELSE 'extracted' END AS state
 FROM gen_fetched WHERE state = 'fetched';
 
 INSERT INTO extractions
-SELECT $first + (k)::INTEGER, url, doc_id, state, CASE WHEN state <> 'extracted' THEN 'empty_text' END, 0.02
+SELECT $first + (k)::INTEGER, url, doc_id, state, CASE WHEN state <> 'extracted' THEN 'empty_text' END
 FROM gen_docs;
 
 INSERT INTO documents
@@ -111,8 +115,10 @@ INSERT INTO dedup_days
 SELECT $first + (k)::INTEGER, md5(k::VARCHAR), count(*), count(*), 0, 0, 0
 FROM gen_docs WHERE state = 'extracted' GROUP BY k;
 
-INSERT INTO dedup_signatures
-SELECT $first + (k)::INTEGER, i, hash(g), NULL FROM gen_docs WHERE state = 'extracted';
+-- signatures: one file per day (written by bench_history.generate through freshdata.texts)
+CREATE OR REPLACE TEMP TABLE gen_signatures AS
+SELECT $first + (k)::INTEGER AS partition_date, i::INTEGER AS ord, hash(g) AS text_hash, NULL::BLOB AS sig
+FROM gen_docs WHERE state = 'extracted';
 
 INSERT INTO quality_results BY NAME
 SELECT $first + (x.k)::INTEGER AS partition_date, x.doc_id, x.g % 10 <> 4 AS kept,
@@ -133,11 +139,15 @@ SELECT q.partition_date AS snapshot_date, d.doc_id, d.url, d.source, d.title, d.
        d.published_at, d.fetched_at, q.fetch_lag_hours, q.language, q.language_score,
        q.registered_domain, q.url_path_depth, q.word_count, q.char_count, q.quality_score, q.topic, q.format,
        q.pii_email, q.pii_ip, q.pii_phone, q.pii_card, q.pii_ssn, d.categories, d.page_tags, d.source_tags,
-       q.stats, q.script
+       q.script
 FROM quality_results q
 JOIN documents d ON d.partition_date = q.partition_date AND d.doc_id = q.doc_id
 WHERE q.partition_date < $first + $published AND q.kept
 ORDER BY q.partition_date, d.doc_id;
+
+INSERT INTO snapshot_keys
+SELECT snapshot_date, md5_number_lower(doc_id), md5_number_lower(url)
+FROM snapshot_documents WHERE snapshot_date < $first + $published;
 
 INSERT INTO snapshot_manifest
 SELECT snapshot_date, count(*), 0, 0, 0, 0, 0,

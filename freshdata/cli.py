@@ -10,8 +10,8 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from freshdata.config import data_home, default_sources_path
-from freshdata.runs import prepare_instance, run_days
+# Only the standard library at the top: `freshdata --help` must not pay for Dagster, DuckDB or numpy. Each
+# command imports what it runs.
 
 REPO_WORKSPACE_YAML = Path(__file__).resolve().parent.parent / "workspace.yaml"
 UI_KNOWN_WARNINGS = (
@@ -31,7 +31,7 @@ def _parse_day(text: str, option: str = "--date") -> date:
 def run_range(date_text: str, to_text: str | None, today: date | None = None) -> list[date]:
     """The days of `freshdata run --date D [--to E]`, checked against the daily partitions before Dagster starts:
     from PARTITIONS_START to yesterday (UTC); a day can be crawled once it has ended. One line on error."""
-    from freshdata.defs.partitions import PARTITIONS_START
+    from freshdata.config import PARTITIONS_START
 
     first = date.fromisoformat(PARTITIONS_START)
     last = (today or datetime.now(UTC).date()) - timedelta(days=1)
@@ -48,17 +48,33 @@ def run_range(date_text: str, to_text: str | None, today: date | None = None) ->
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
+def _day_arg(text: str) -> date:
+    """An argparse type for a day option (argparse names the option in its one-line error)."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day YYYY-MM-DD: {text!r}") from None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    from freshdata.config import data_home, default_sources_path
+
     home = data_home()
     sources = Path(args.sources) if args.sources else default_sources_path()
-    days = run_range(args.date, args.to)
-    from freshdata.report import print_day_summary
+    days = run_range(args.date, args.to)  # a bad range is one line before Dagster and DuckDB load
+    from freshdata.runs import run_days
 
-    ok = run_days(days, sources, home, after_day=lambda day: print_day_summary(home, day))
+    def after_day(day: date) -> None:
+        from freshdata.summary import print_day_summary  # DuckDB and polars: once a day has run
+
+        print_day_summary(home, day)
+
+    ok = run_days(days, sources, home, after_day=after_day)
     return 0 if ok else 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from freshdata.config import data_home
     from freshdata.demo.runner import run_demo
 
     if args.days < 1:
@@ -67,9 +83,35 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from freshdata.report import run_query
+    from freshdata.config import data_home
+    from freshdata.reader import run_query
 
     return run_query(data_home(), args.sql, args.format)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from freshdata.config import data_home
+    from freshdata.export import export_mix
+    from freshdata.reader import Refused, reader_error
+    from freshdata.snapshot import SnapshotMismatch
+
+    try:
+        n = export_mix(data_home(), args.date_from, args.date_to, args.where, args.format, args.out,
+                       args.sample_per_source)
+    except (Refused, SnapshotMismatch, duckdb.Error) as exc:
+        print(f"freshdata export: {reader_error(exc)}", file=sys.stderr)
+        return 1
+    print(f"wrote {n} documents to {args.out}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from freshdata.config import data_home
+    from freshdata.summary import print_stats
+
+    return print_stats(data_home(), args.date)
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -77,6 +119,9 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
     Prepares $FRESHDATA_HOME/dagster first, so it also works on a home that has never run anything.
     """
+    from freshdata.config import data_home, default_sources_path
+    from freshdata.runs import prepare_instance
+
     dagster_home = prepare_instance(data_home(), default_sources_path())  # sources found from here, before the chdir
     # The repo's workspace.yaml names the location `freshdata`; an installed package has only its module.
     target = ["-w", str(REPO_WORKSPACE_YAML)] if REPO_WORKSPACE_YAML.exists() else ["-m", "freshdata.definitions"]
@@ -124,8 +169,22 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--port", type=int, default=3000, help="port of the webserver (default: 3000)")
     ui.set_defaults(func=cmd_ui)
 
-    for register in _extra_commands():
-        register(sub)
+    export = sub.add_parser("export", help="export a training mix from the snapshots by dates and tags")
+    export.add_argument("--from", dest="date_from", type=_day_arg, default=date(1970, 1, 1),
+                        help="first day YYYY-MM-DD, inclusive (default: every published day)")
+    export.add_argument("--to", dest="date_to", type=_day_arg, default=date(9999, 12, 31),
+                        help="last day YYYY-MM-DD, inclusive")
+    export.add_argument("--where", default="true", help="SQL predicate on snapshot columns, e.g. "
+                        "\"language = 'en' AND topic = 'Health' AND quality_score > 0.8\"")
+    export.add_argument("--format", choices=["jsonl", "parquet"], default="jsonl",
+                        help="jsonl (one document per line) or parquet")
+    export.add_argument("--sample-per-source", type=int, help="at most N documents per source (stable sample)")
+    export.add_argument("--out", required=True, type=Path, help="output file (written whole, then renamed)")
+    export.set_defaults(func=cmd_export)
+
+    stats = sub.add_parser("stats", help="the funnel and freshness figures in the terminal")
+    stats.add_argument("--date", type=_day_arg, help="one day YYYY-MM-DD (default: every day)")
+    stats.set_defaults(func=cmd_stats)
     return parser
 
 
@@ -144,15 +203,6 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 128 + signal.SIGPIPE
     return code
-
-
-def _extra_commands() -> list:
-    """Commands added by later stages (export, stats) register here."""
-    try:
-        from freshdata.report import register_commands
-    except ImportError:
-        return []
-    return [register_commands]
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from freshdata.dedup.config import DedupConfig
 
+PARTITIONS_START = "2024-01-01"  # the first daily partition: the first day `freshdata run` accepts
 DEFAULT_AI_USER_AGENTS = [
     "CCBot",
     "GPTBot",

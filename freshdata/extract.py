@@ -18,7 +18,7 @@ from typing import Any
 from pebble import ProcessExpired, ProcessPool
 
 from freshdata.crawl.archive import ArchiveDamaged
-from freshdata.crawl.fetch import codec_name, media_type
+from freshdata.crawl.content import codec_name, media_type
 from freshdata.faults import crash_point
 from freshdata.workers import worker_context
 

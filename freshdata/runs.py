@@ -25,6 +25,7 @@ import signal
 import sys
 import threading
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -35,8 +36,6 @@ from freshdata.config import ConfigError, load_sources, wait_timeout_s
 
 REPO_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
 PACKAGED_DAGSTER_YAML = Path(__file__).resolve().parent / "dagster.yaml"
-LAUNCHER_TAG = "freshdata/launcher"
-DUCKDB_POOL = "duckdb"
 POLL_S = 0.5
 REMIND_EVERY_S = 60.0
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -179,75 +178,6 @@ def stop_on_signals() -> Iterator[None]:
             signal.signal(s, h)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
-
-
-def _worker_pid(instance, run) -> int | None:
-    """The pid of a run's worker process, from Dagster's 'Started process for run (pid: N)' engine event."""
-    import dagster as dg
-
-    records = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, limit=20).records
-    for record in records:
-        match = re.search(r"Started process for run \(pid: (\d+)\)", record.event_log_entry.message or "")
-        if match:
-            return int(match.group(1))
-    return None
-
-
-def _is_dead(instance, run, cli_lock_held: bool) -> bool:
-    """A started run whose process is gone. CLI runs: the home lock proves it (or their pid tag, when the lock is
-    not ours to hold); runs of Dagster's default (local) run launcher: their worker's pid."""
-    if run.tags.get(LAUNCHER_TAG) == "cli":
-        pid = run.tags.get("freshdata/pid", "")
-        return cli_lock_held or (pid.isdigit() and not _alive(int(pid)))
-    from dagster._core.launcher import DefaultRunLauncher
-
-    if not isinstance(instance.run_launcher, DefaultRunLauncher):
-        return False  # a run on another machine (k8s, …): Dagster's run monitoring is the judge
-    pid = _worker_pid(instance, run)
-    return pid is not None and not _alive(pid)
-
-
-def recover_stale_runs(instance, tell: Say = say, cli_lock_held: bool = True) -> list[str]:
-    """Mark runs whose process is gone as failed and free every pool slot no live run holds.
-
-    Called by `freshdata run` with the home lock held (then no CLI run on this home is alive, so an unfinished
-    CLI run is a dead one) and every minute by the `stale_run_recovery` sensor in the daemon, so that a killed
-    scheduled or UI-launched run never blocks the next one either.
-    """
-    import dagster as dg
-    from dagster._core.storage.dagster_run import DagsterRunStatus
-
-    recovered = []
-    started = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED,
-               DagsterRunStatus.CANCELING]
-    for run in instance.get_runs(filters=dg.RunsFilter(statuses=started)):
-        if run.status == DagsterRunStatus.NOT_STARTED and run.tags.get(LAUNCHER_TAG) != "cli":
-            continue  # not launched yet: nothing holds a slot
-        if _is_dead(instance, run, cli_lock_held):
-            instance.report_run_failed(run, message="freshdata: the process of this run ended without finishing "
-                                       "it (killed, out of memory or disk full); marked failed by freshdata")
-            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
-            recovered.append(run.run_id)
-    info = instance.event_log_storage.get_concurrency_info(DUCKDB_POOL)
-    for run_id in info.active_run_ids | {step.run_id for step in info.pending_steps}:
-        run = instance.get_run_by_id(run_id)
-        if run is None or run.is_finished:
-            instance.event_log_storage.free_concurrency_slots_for_run(run_id)
-            recovered.append(run_id)
-    if recovered:
-        tell(f"recovered {len(recovered)} run(s) left unfinished by a crash: "
-             f"{', '.join(r[:8] for r in recovered)} (marked failed, pool slots freed)")
-    return recovered
-
-
 def _descendants(pid: int) -> list[int]:
     """Every process below `pid` (Linux /proc): the extraction fork server and its workers."""
     children: dict[int, list[int]] = defaultdict(list)
@@ -279,6 +209,8 @@ def abandon_run(instance, run_id: str, why: str, exit_code: int) -> None:
 
 def _pool_holders(instance, run_id: str) -> str | None:
     """Who holds the pool slot our run waits for, or None when it does not wait."""
+    from freshdata.defs.recovery import DUCKDB_POOL, LAUNCHER_TAG  # Dagster: loaded once a run starts
+
     info = instance.event_log_storage.get_concurrency_info(DUCKDB_POOL)
     if run_id not in info.pending_run_ids:
         return None
@@ -314,9 +246,10 @@ def progress_line(day: date, step: tuple[str, float] | None, current: progress.P
 def execute_day(job, instance, day: date, run_config: dict, timeout_s: float, tell: Say = say):
     """execute_in_process on a worker thread, watched from here: pool waits, timeout, Ctrl-C/SIGTERM, and the
     live progress line on a terminal."""
-    from dagster._core.utils import make_new_run_id
+    from freshdata.defs.recovery import DUCKDB_POOL, LAUNCHER_TAG  # Dagster: loaded once a run starts
 
-    run_id = make_new_run_id()
+
+    run_id = str(uuid.uuid4())  # what Dagster's own (private) make_new_run_id returns
     outcome: dict = {}
 
     def target() -> None:
@@ -491,6 +424,8 @@ def _run_days_locked(days: list[date], home: Path, quiet: bool, timeout_s: float
 
     import dagster as dg
 
+    from freshdata.defs.recovery import recover_stale_runs  # Dagster: loaded once a run starts
+
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     from freshdata.definitions import build_definitions
@@ -499,7 +434,7 @@ def _run_days_locked(days: list[date], home: Path, quiet: bool, timeout_s: float
     job = defs.resolve_job_def("daily_pipeline")
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     with dg.DagsterInstance.get() as instance:
-        recover_stale_runs(instance)
+        recover_stale_runs(instance, tell=say)
         for day in days:
             try:
                 result = execute_day(job, instance, day, run_config, timeout_s)

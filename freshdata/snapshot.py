@@ -31,8 +31,9 @@ import polars as pl
 
 from freshdata import store, texts
 from freshdata.config import SourcesFile
-from freshdata.durable import fsync_path
+from freshdata.durable import file_hash, fsync_path
 from freshdata.faults import crash_point
+from freshdata.vocab import FUNNEL_SPLITS
 
 PUBLISHED = Path("exports") / "published.json"
 TMP_MARK = ".tmp-"  # every temporary file of a publication has it in its name; stale ones are removed
@@ -88,14 +89,6 @@ def _copy_to_tmp(con: duckdb.DuckDBPyConnection, name: str, folder: Path, params
     con.execute(sql, params) if params else con.execute(sql)  # one COPY statement per file
     fsync_path(tmp)
     return tmp
-
-
-def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def config_hash(sources: SourcesFile) -> str:
@@ -278,22 +271,40 @@ def remove_stray_files(home: Path) -> None:
 
 
 def funnel_adds_up(funnel: dict[str, int], kept_rows: int) -> list[str]:
-    """Every identity of the funnel; returns the ones that do not hold (empty = all good)."""
+    """Every identity of the funnel (vocab.FUNNEL_SPLITS); returns the ones that do not hold (empty = all good)."""
     f = {k: int(v or 0) for k, v in funnel.items()}
-    exits = ["not_modified", "robots_disallowed", "ai_opt_out", "blocked_address", "deferred", "failed",
-             "not_fetched", "fetched"]
     rules: list[tuple[str, int, int]] = [
-        ("discovered = known + excluded_by_rule + over_budget + new", f.get("discovered", 0),
-         f.get("known", 0) + f.get("excluded_by_rule", 0) + f.get("over_budget", 0) + f.get("new", 0)),
-        ("new = " + " + ".join(exits), f.get("new", 0), sum(f.get(k, 0) for k in exits)),
-        ("fetched = extraction_failed + extracted", f.get("fetched", 0),
-         f.get("extraction_failed", 0) + f.get("extracted", 0)),
-        ("extracted = exact_duplicate + near_duplicate + fresh", f.get("extracted", 0),
-         f.get("exact_duplicate", 0) + f.get("near_duplicate", 0) + f.get("fresh", 0)),
-        ("fresh = rejected + kept", f.get("fresh", 0), f.get("rejected", 0) + f.get("kept", 0)),
-        ("kept = snapshot rows", f.get("kept", 0), kept_rows),
-    ]
+        (f"{total} = {' + '.join(parts)}", f.get(total, 0), sum(f.get(k, 0) for k in parts))
+        for total, parts in FUNNEL_SPLITS.items()]
+    rules.append(("kept = snapshot rows", f.get("kept", 0), kept_rows))
     return [f"{rule}: {left} != {right}" for rule, left, right in rules if left != right]
+
+
+def funnel_rates(funnel: dict[str, int]) -> dict[str, float]:
+    """The day's duplicate rate (of extracted) and reject rate (of fresh), rounded as the UI plots them."""
+    extracted, fresh = funnel.get("extracted", 0), funnel.get("fresh", 0)
+    dup_rate = (funnel.get("exact_duplicate", 0) + funnel.get("near_duplicate", 0)) / extracted if extracted else 0.0
+    reject_rate = funnel.get("rejected", 0) / fresh if fresh else 0.0
+    return {"dup_rate": round(dup_rate, 4), "reject_rate": round(reject_rate, 4)}
+
+
+TRAILING_DAYS = 7
+RATE_ALERT_FACTOR = 2.0  # WARN when a rate is more than twice (or under half) its trailing average
+RATE_ALERT_FLOOR = 0.05  # …and differs by at least five points, so tiny days do not cry wolf
+MIN_TRAILING_DAYS = 3  # an average of fewer days is no baseline
+
+
+def rates_off_trailing(rates: dict[str, float | None]) -> list[dict]:
+    """The rates of a `select_trailing_rates` row that are far from their trailing average (the WARN rule)."""
+    problems = []
+    for name in ("near_dup_rate", "reject_rate"):
+        today, trailing = rates[name], rates[f"trailing_{name}"]
+        if today is None or trailing is None:
+            continue
+        if abs(today - trailing) >= RATE_ALERT_FLOOR and (
+                today > trailing * RATE_ALERT_FACTOR or today < trailing / RATE_ALERT_FACTOR):
+            problems.append({"rate": name, "today": round(today, 4), "trailing": round(trailing, 4)})
+    return problems
 
 
 def read_rows(con: duckdb.DuckDBPyConnection, name: str, day: date, **params: Any) -> list[dict]:

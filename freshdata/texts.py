@@ -30,11 +30,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from freshdata import store
-from freshdata.durable import fsync_path
+from freshdata.durable import file_hash, fsync_path
 
 FOLDER = "texts"
 EMPTY = Path(FOLDER) / "empty.parquet"  # what a day without a file reads: no rows, the right columns
 TMP_MARK = ".tmp-"
+SIGNATURES = "signatures"  # the kind of a day's MinHash signatures file (dedup), beside the texts
 TEXT_SCHEMA = {"doc_id": pl.Utf8, "text": pl.Utf8}
 # Tables that held a `text` column before texts moved out, and the kind their texts become.
 LEGACY = (("documents", "partition_date", "extracted"), ("quality_results", "partition_date", "quality"),
@@ -96,8 +97,6 @@ class _FileWriter:
                                          schema=FILE_SCHEMA), row_group_size=max(1, rows.num_rows))
 
     def close(self) -> Path:
-        from freshdata.snapshot import file_hash
-
         self.writer.close()
         fsync_path(self.tmp)
         target = self.folder / f"{self.prefix}-{file_hash(self.tmp)[:16]}.parquet"
@@ -106,9 +105,13 @@ class _FileWriter:
         return target
 
 
-def _write(con: duckdb.DuckDBPyConnection, day: date, rows: object, target_folder: Path, prefix: str) -> Path:
+def _write(con: duckdb.DuckDBPyConnection, day: date, rows: object, target_folder: Path, prefix: str,
+           sql: str | None = None) -> Path:
     """Write (doc_id, text) rows sorted by doc_id to a temporary file, fsync it, rename it to
-    <prefix>-<sha256 prefix>.parquet and fsync the folder; returns the final path."""
+    <prefix>-<sha256 prefix>.parquet and fsync the folder; returns the final path. With `sql`, the rows are
+    another kind of per-day data written by that COPY (see write_day)."""
+    if sql is not None:
+        return _copy_write(con, day, rows, target_folder, prefix, sql)
     out = _FileWriter(day, target_folder, prefix)
     for part in _sorted_slices(_arrow(rows)):
         out.write(part)
@@ -172,12 +175,32 @@ class Spool:
         return _name(con, self.day, self.kind, out.close())
 
 
-def write_day(con: duckdb.DuckDBPyConnection, day: date, kind: str, rows: object) -> str:
+def _copy_write(con: duckdb.DuckDBPyConnection, day: date, rows: object, target_folder: Path, prefix: str,
+                sql: str) -> Path:
+    """COPY rows to a temporary file with the named SQL, fsync it, rename it to <prefix>-<sha256
+    prefix>.parquet and fsync the folder; returns the final path."""
+    target_folder.mkdir(parents=True, exist_ok=True)
+    tmp = target_folder / f"{TMP_MARK}{os.getpid()}-{prefix}"  # no .parquet suffix: no glob picks it up
+    con.register("staged_texts", rows)
+    try:
+        con.execute(store.load_sql(sql).replace("{path}", str(tmp).replace("'", "''")), {"day": day})
+    finally:
+        con.unregister("staged_texts")
+    fsync_path(tmp)
+    target = target_folder / f"{prefix}-{file_hash(tmp)[:16]}.parquet"
+    os.replace(tmp, target)
+    fsync_path(target_folder)
+    return target
+
+
+def write_day(con: duckdb.DuckDBPyConnection, day: date, kind: str, rows: object, sql: str | None = None) -> str:
     """Write the day's texts of `kind` (a frame with doc_id and text) and point text_files at the file.
+    Other per-day columnar data uses the same files and rows with its own COPY `sql` (dedup's MinHash
+    signatures: kind 'signatures', export_day_signatures).
 
     Call inside the day's transaction, then `remove_unreferenced` after COMMIT. Returns the path (relative
     to the data home)."""
-    return _name(con, day, kind, _write(con, day, rows, day_folder(home_of(con), day), kind))
+    return _name(con, day, kind, _write(con, day, rows, day_folder(home_of(con), day), kind, sql))
 
 
 def _name(con: duckdb.DuckDBPyConnection, day: date, kind: str, target: Path) -> str:

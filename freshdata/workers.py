@@ -34,17 +34,20 @@ def worker_context(preload: Sequence[str]) -> BaseContext:
 
 
 def map_chunks(func: Callable[[Sequence[T]], list[R]], items: Sequence[T], preload: Sequence[str],
-               workers: int | None = None) -> list[R]:
+               workers: int | None = None, initializer: Callable[..., None] | None = None,
+               initargs: tuple = ()) -> list[R]:
     """func over consecutive chunks of items, results concatenated in input order; in-process when small.
 
-    func must be a module-level function (it is pickled by name) returning one result per item.
+    func must be a module-level function (it is pickled by name) returning one result per item; initializer
+    (with initargs) runs once in each worker, e.g. to build state too costly to send with every chunk.
     """
     workers = max(1, workers or os.cpu_count() or 1)
     if workers == 1 or len(items) < PARALLEL_MIN_ITEMS:
         return list(func(items))
     size = max(16, min(256, len(items) // (workers * 4) or 1))
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(preload)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(preload), initializer=initializer,
+                             initargs=initargs) as pool:
         return [result for chunk_results in pool.map(func, chunks) for result in chunk_results]
 
 

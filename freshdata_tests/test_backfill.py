@@ -21,7 +21,8 @@ import pytest
 
 from freshdata.demo.articles import ARTICLES, syndicated_edit
 from freshdata.demo.site import DemoSite, Page
-from freshdata.snapshot import file_hash, snapshot_path
+from freshdata.durable import file_hash
+from freshdata.snapshot import snapshot_path
 from freshdata_tests.pipeline_helpers import (
     CRAWL_ASSETS,
     DOWNSTREAM_ASSETS,

@@ -29,7 +29,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from freshdata import store
 from freshdata.demo.site import DemoSite, demo_sources_yaml
-from freshdata.report import open_reader
+from freshdata.reader import open_reader
 from freshdata.snapshot import published_state
 from freshdata_tests.pipeline_helpers import REPO_DAGSTER_YAML, REPO_ROOT, free_port, write_demo_sources
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from freshdata import store
+from freshdata import schema, store
 from freshdata.config import parse_sources
 from freshdata.crawl.daily import discover_day, fetch_day
 from freshdata.demo.site import DemoSite
@@ -26,7 +26,7 @@ def _sources(site: DemoSite, names: list[str]):
 
 def test_source_removed_before_fetch_is_deferred_with_a_reason(tmp_path: Path) -> None:
     con = duckdb.connect(str(tmp_path / "f.duckdb"))
-    store.ensure_schema(con)
+    schema.ensure_schema(con)
     with DemoSite(days=[DAY]) as site:
         discover_day(con, DAY, _sources(site, ["news", "tech"]), tmp_path / "raw")
         fetch_day(con, DAY, _sources(site, ["news"]), tmp_path / "raw")  # "tech" left the file in between

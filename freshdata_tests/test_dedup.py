@@ -13,7 +13,7 @@ import pytest
 from datasketch import MinHash
 from datasketch.hashfunc import sha1_hash32
 
-from freshdata import store
+from freshdata import schema, store
 from freshdata.dedup import (
     DedupConfig,
     DedupDoc,
@@ -22,6 +22,7 @@ from freshdata.dedup import (
     dedup_day,
     missing_earlier_days,
 )
+from freshdata.dedup.core import read_signatures
 from freshdata.dedup.minhash import shingles, signatures
 from freshdata.dedup.normalize import normalize, text_hash, words
 
@@ -46,7 +47,7 @@ def edit(text: str, n_changes: int, seed: int = 99) -> str:
 @pytest.fixture
 def con(tmp_path: Path):
     c = duckdb.connect(str(tmp_path / "t.duckdb"))
-    store.ensure_schema(c)
+    schema.ensure_schema(c)
     yield c
     c.close()
 
@@ -168,14 +169,18 @@ def test_rerun_idempotent(con, tmp_path):
     days = _three_days()
     for d, docs in days.items():
         run_day(con, d, docs, tmp_path)
-    names = ("dedup_decisions", "dedup_signatures", "dedup_days")
-    before = {t: table(con, t) for t in names}
+    names = ("dedup_decisions", "dedup_days")
+
+    def state() -> dict:  # the tables, and each day's signatures file (named by text_files)
+        return {**{t: table(con, t) for t in names}, **{d: read_signatures(con, d) for d in days}}
+
+    before = state()
     run_day(con, D3, days[D3], tmp_path)
-    assert {t: table(con, t) for t in names} == before
+    assert state() == before
     # re-running an earlier day after later days exist: same decisions (later days are ignored)
     run_day(con, D2, list(reversed(days[D2])), tmp_path)
     run_day(con, D1, days[D1], tmp_path)
-    assert {t: table(con, t) for t in names} == before
+    assert state() == before
 
 
 def test_rerun_earlier_day_ignores_later_days(con, tmp_path):

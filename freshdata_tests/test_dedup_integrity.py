@@ -21,7 +21,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from freshdata import store
+from freshdata import schema, store
 from freshdata.dedup import DedupConfig, DedupDoc, dedup_day
 
 D1, D2, D3, D4 = (dt.date(2026, 3, d) for d in (1, 2, 3, 4))
@@ -75,7 +75,7 @@ class Home:
         self.root = root
         self.index = root / "index"
         self.con = duckdb.connect(str(root / "t.duckdb"))
-        store.ensure_schema(self.con)
+        schema.ensure_schema(self.con)
 
     def run(self, day: dt.date):
         with store.transaction(self.con):

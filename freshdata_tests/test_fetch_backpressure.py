@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import duckdb
 import pytest
 
-from freshdata import store
+from freshdata import schema
 from freshdata.config import CrawlConfig
 from freshdata.crawl.daily import _validators
 from freshdata.crawl.fetch import FetchRequest, FetchResult, fetch_many
@@ -115,7 +115,7 @@ def test_without_a_consumer_results_are_returned_as_before(server) -> None:
 
 def test_validators_are_loaded_only_for_the_urls_asked(tmp_path) -> None:
     con = duckdb.connect(str(tmp_path / "v.duckdb"))
-    store.ensure_schema(con)
+    schema.ensure_schema(con)
     day = date(2026, 1, 5)
     rows = [  # url, day, state, etag, last_modified, fetched_at hour
         ("https://a.example/rss.xml", date(2026, 1, 1), "fetched", '"a1"', None, 1),

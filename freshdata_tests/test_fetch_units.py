@@ -13,14 +13,13 @@ import brotli
 import pytest
 import zstandard
 
+from freshdata.crawl.content import TooLarge, gunzip_capped
 from freshdata.crawl.fetch import (
     _Brotli,
     _Chain,
-    _Stop,
     _Zlib,
     _Zstd,
     detect_encoding,
-    gunzip_capped,
     looks_binary,
     opt_out_reason,
 )
@@ -116,7 +115,7 @@ def _raw(b: bytes) -> bytes:
 
 def test_gunzip_capped() -> None:
     assert gunzip_capped(gzip.compress(b"<urlset/>"), 100) == b"<urlset/>"
-    with pytest.raises(_Stop):
+    with pytest.raises(TooLarge):
         gunzip_capped(gzip.compress(bytes(10_000_000)), 1_000_000)
 
 

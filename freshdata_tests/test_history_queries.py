@@ -16,8 +16,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from freshdata import snapshot, store, texts
-from freshdata.report import open_reader
+from freshdata import schema, snapshot, store, texts
+from freshdata.reader import open_reader
 
 _SPEC = importlib.util.spec_from_file_location(
     "bench_history", Path(__file__).resolve().parent.parent / "benchmarks" / "bench_history.py")
@@ -32,7 +32,7 @@ PER_DAY = 300
 @pytest.fixture(scope="module")
 def con(tmp_path_factory):
     home = tmp_path_factory.mktemp("history")
-    con = store.connect(home)
+    con = schema.connect(home)
     with store.transaction(con):
         bench.generate(con, DAYS, PER_DAY, 300, DAYS - 1, full_from=0)
         # a repeated document: published on day 2 and day 5 (same doc id), and a URL on day 3 and day 6
@@ -43,6 +43,8 @@ def con(tmp_path_factory):
         con.execute("""INSERT INTO snapshot_documents SELECT * REPLACE (? AS snapshot_date, doc_id || 'x' AS doc_id)
                        FROM snapshot_documents WHERE snapshot_date = ? ORDER BY doc_id LIMIT 3""",
                     [FIRST + dt.timedelta(days=6), FIRST + dt.timedelta(days=3)])
+        con.execute("DELETE FROM snapshot_keys")  # rows added by hand: their keys too (as staging would)
+        store.run(con, "fill_snapshot_keys")
     yield con
     con.close()
 
@@ -162,7 +164,7 @@ def test_funnel_rows_equal_the_view(con, tmp_path):
 
 
 def test_funnel_rows_follow_a_day_that_changed_and_one_that_vanished(tmp_path):
-    con = store.connect(tmp_path)
+    con = schema.connect(tmp_path)
     with store.transaction(con):
         bench.generate(con, 5, 100, 200, 4, full_from=0)
     day = FIRST + dt.timedelta(days=3)
@@ -184,7 +186,7 @@ def test_funnel_rows_follow_a_day_that_changed_and_one_that_vanished(tmp_path):
 def test_publication_funnel_view_and_stats(tmp_path):
     """A home published day by day: the reader's funnel view is the history-wide day_funnel, exactly."""
     home = tmp_path / "home"
-    con = store.connect(home)
+    con = schema.connect(home)
     with store.transaction(con):
         bench.generate(con, 4, 120, 200, 0, full_from=0)
     sources = bench.SourcesFile.model_validate(
@@ -210,7 +212,7 @@ def test_dedup_verification_asks_the_indexed_day_and_the_asset_reads_it(tmp_path
     from freshdata_tests.test_dedup import _ABOVE, _BASE, CFG, D1, D2, article, decisions, doc
 
     con = duckdb.connect(str(tmp_path / "t.duckdb"))
-    store.ensure_schema(con)
+    schema.ensure_schema(con)
     base = [doc("base", _BASE, 0), doc("other", article(1001), 1)]
     with store.transaction(con):
         dedup_day(con, D1, base, CFG, tmp_path / "index")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import socket
 
 import pytest
 
@@ -129,7 +130,24 @@ def test_dns_rebinding_style_mixed_records_refused() -> None:
 
 
 def test_allow_private_networks() -> None:
-    _vet(_guard([], ["10.0.0.1", "127.0.0.1"], allow_private=True), "x", 80)
+    """The flag opens private addresses: a real connection to a loopback listener this test starts goes
+    through with it, and the same connection is refused without it."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+
+        async def connect(guard: GuardedBackend) -> bytes:
+            stream = await guard.connect_tcp("127.0.0.1", port, timeout=2)
+            accepted, _ = server.accept()
+            with accepted:
+                accepted.sendall(b"hi")
+                data = await stream.read(2, timeout=2)
+            await stream.aclose()
+            return data
+
+        assert asyncio.run(connect(GuardedBackend(allow_private=True))) == b"hi"
+        with pytest.raises(BlockedAddress) as exc:
+            asyncio.run(connect(GuardedBackend()))
+        assert exc.value.category == "loopback"
 
 
 def test_literal_ip_needs_no_dns() -> None:

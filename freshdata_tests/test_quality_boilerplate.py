@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from freshdata import store
+from freshdata import schema, store
 from freshdata.quality import QualityDoc, RecipeError, boilerplate, recipe_from_dict, write_quality_day
 from freshdata.quality.recipe import Recipe
 
@@ -129,7 +129,7 @@ def test_bad_parameters_are_load_errors(params):
 # ---------------------------------------------------------------- learned per-source lines
 @pytest.fixture
 def con(tmp_path):
-    c = store.connect(tmp_path)
+    c = schema.connect(tmp_path)
     yield c
     c.close()
 
@@ -202,9 +202,9 @@ def test_recipe_without_operator_stores_nothing_and_clears_the_day(con):
 
 
 def test_learned_lines_reach_worker_processes(con, monkeypatch):
-    import freshdata.quality.recipe as recipe_mod
+    from freshdata import workers
 
-    monkeypatch.setattr(recipe_mod, "PARALLEL_MIN_DOCS", 4)
+    monkeypatch.setattr(workers, "PARALLEL_MIN_ITEMS", 4)
     recipe = recipe_from_dict(LINES_RECIPE)
     run_quality_day(con, recipe, DAY1, day_docs(DAY1))
     day2 = DAY1 + timedelta(days=1)

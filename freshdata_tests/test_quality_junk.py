@@ -1,8 +1,9 @@
 """Planted junk is rejected by the default recipe (>= 95 %) and genuine prose in many scripts is kept.
 
 The junk is generated here (seeded): repetitive spam, link lists, cookie/consent walls, boilerplate-only
-pages and keyword stuffing, in English, German, Russian, Japanese, Chinese and Hindi. The prose fixtures
-(freshdata_tests/data/quality_prose/*.txt) are short news-style texts written for these tests.
+pages, keyword stuffing and dated link lists (archive pages), in English, German, Russian, Japanese, Chinese
+and Hindi. The prose fixtures (freshdata_tests/data/quality_prose/*.txt) are short news-style texts written
+for these tests.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ VOCAB: dict[str, dict[str, list[str]]] = {
         "spam": ["आज ही ऑनलाइन सस्ती घड़ियां खरीदें और हर ऑर्डर पर बचत करें!"],
     },
 }
-KINDS = ("spam", "links", "consent", "boilerplate", "stuffing")
+KINDS = ("spam", "links", "consent", "boilerplate", "stuffing", "dated_links")
 
 
 def make_junk(kind: str, lang: str, rng: random.Random) -> str:
@@ -117,6 +118,14 @@ def make_junk(kind: str, lang: str, rng: random.Random) -> str:
     if kind == "boilerplate":  # site furniture only: menus + footer lines
         lines = [rng.choice(v["menu"] + v["boiler"]) for _ in range(rng.randint(30, 60))]
         return "\n".join(lines)
+    if kind == "dated_links":  # an archive/section front: link texts with a date each (lines with numbers,
+        # which the line-punctuation rule may set aside as data) under a consent sentence or two
+        head = rng.sample([c for c in v["consent"] if c.endswith((".", "。", "।"))], k=2)[: rng.randint(1, 2)]
+        return "\n".join(head + [
+            f"{rng.choice(v['menu'])} {rng.choice(v['stuff'])} {rng.choice(v['menu'])} – "
+            f"{rng.randint(1, 28)}.{rng.randint(1, 12)}.{rng.choice((2019, 2020))}"
+            for _ in range(rng.randint(30, 60))
+        ])
     # keyword stuffing: shuffled keywords, half as one long line, half dressed up as short sentences
     words = [rng.choice(v["stuff"]) for _ in range(rng.randint(150, 300))]
     if rng.random() < 0.5:

@@ -174,6 +174,24 @@ def test_language_table_is_hashed_into_the_recipe(tmp_path):
     assert a != b
 
 
+def test_short_english_wire_item_kept():
+    """Three sentences and a byline: C4's 5-sentence minimum would drop it (the same item in any other
+    language has no sentence minimum); the default recipe asks English for 3."""
+    wire = ("LONDON - The main railway station of the city will close for two weekends in March while engineers "
+            "replace a bridge over the river, the operator said on Monday.\n"
+            "Trains to the north will start from the old terminal instead, and buses will link the two stations "
+            "every ten minutes.\n"
+            "The work, delayed twice last year, is expected to cost about 40 million pounds, it added.\n"
+            "Reporting by Ann Writer")
+    out = load_recipe(None).apply(doc(wire))
+    assert out.kept, out.reason
+    assert out.tags["language"] == "en" and out.stats["c4_quality.n_sentences"] == 3
+    c4 = recipe_from_dict({"process": [{"language_id": {}}, {"c4_quality": {}}]})  # C4's own 5
+    assert c4.apply(doc(wire)).reason == "c4_quality:min_sentences"
+    two = wire.replace("every ten minutes.", "every ten minutes and")
+    assert load_recipe(None).apply(doc(two)).reason == "c4_quality:min_sentences"
+
+
 def test_c4_rules_only_for_english():
     few_sentences = " ".join(["Ein Wort und noch ein Wort und viele weitere Wörter ohne Satzende"] * 10)
     r = recipe_from_dict({"process": [{"language_id": {}}, {"c4_quality": {}}]})

@@ -364,6 +364,37 @@ def test_line_punct_table_cells():
     assert run("fineweb_quality", data, {"line_punct_table_cells": True}).reason == "fineweb_quality:line_punct_ratio"
 
 
+def test_line_punct_data_lines():
+    prose = ("The city council met on Tuesday evening to decide how the new budget for libraries and parks "
+             "should be spent over the coming year.",
+             "Members agreed that opening hours will be longer in the summer and that the money for the "
+             "youth programme will be raised again next spring, as the mayor had promised.")
+    data = ["| Club | Played | Points |", "|---|---|---|", "| North End | 12 | 27 |", "| Riverside | 12 | 24 |",
+            "Kick-off: Saturday afternoon", "Trainer：山田 太郎 氏", "2020/7/12 Race 10 turf 1800m",
+            "Winning time 1:47.3", "Attendance 12,400"]
+    page = "\n".join(["Results of the weekend", prose[0], *data, "Standings", prose[1]])
+    on = {"line_punct_table_cells": True, "line_punct_data_lines": True, "short_line_thr": None, "per_language": False}
+    off = run("fineweb_quality", page, {"line_punct_table_cells": True})
+    assert off.stats["fineweb_quality.line_punct_ratio"] == pytest.approx(2 / 12)  # the header rule is no line
+    out = run("fineweb_quality", page, on)
+    # only the headings and the sentences count: 2 of 4; 8 data lines neither way
+    assert out.stats["fineweb_quality.line_punct_ratio"] == 0.5
+    assert out.stats["fineweb_quality.data_lines"] == 8
+    assert out.stats["fineweb_quality.prose_words"] >= 50
+    # a link list whose lines carry dates, under one consent sentence: too little prose, every line counts
+    dated = "\n".join(["We value your privacy."] + [f"Home News Sport {i}.03.2020" for i in range(1, 21)])
+    out = run("fineweb_quality", dated, on)
+    assert out.stats["fineweb_quality.prose_words"] < 50
+    assert out.reason == "fineweb_quality:line_punct_ratio"
+    assert run("fineweb_quality", dated, {**on, "line_punct_data_min_prose_words": 0}).kept
+    # data only: no prose line at all, still ratio 0
+    assert run("fineweb_quality", "\n".join(data), on).reason == "fineweb_quality:line_punct_ratio"
+    # not data: a URL, a long label before a colon, a heading
+    for line in ("https://example.com/news", "What the council decided on Tuesday: a summary", "Standings"):
+        text = "\n".join([*prose, line, line + " again", line + " once more"])
+        assert run("fineweb_quality", text, on).stats["fineweb_quality.data_lines"] == 0, line
+
+
 def test_repetition_layout_lines_and_top_ngram_min_count():
     layout = "\n".join(["|  |  |  |"] * 8 + [GOOD])
     assert run("gopher_repetition", layout).reason == "gopher_repetition:dup_line_frac"

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import duckdb
 import pytest
 
-from freshdata import store
+from freshdata import schema, store
 from freshdata.quality import (
     REGISTRY,
     QualityDoc,
@@ -140,9 +140,9 @@ def test_tags_complete():
 
 
 def test_apply_many_parallel_matches_serial(monkeypatch):
-    import freshdata.quality.recipe as recipe_mod
+    from freshdata import workers
 
-    monkeypatch.setattr(recipe_mod, "PARALLEL_MIN_DOCS", 4)
+    monkeypatch.setattr(workers, "PARALLEL_MIN_ITEMS", 4)
     r = load_recipe(None)
     docs = [demo_doc(n) for n in DEMO_SAMPLES] * 2
     serial = r.apply_many(docs, workers=1)
@@ -155,8 +155,8 @@ def test_apply_many_parallel_matches_serial(monkeypatch):
 
 def test_write_quality_day_idempotent(tmp_path):
     con = duckdb.connect(str(tmp_path / "q.duckdb"))
-    store.ensure_schema(con)
-    store.ensure_schema(con)  # DDL idempotent
+    schema.ensure_schema(con)
+    schema.ensure_schema(con)  # DDL idempotent
     r = load_recipe(None)
     outs = [r.apply(demo_doc(n)) for n in DEMO_SAMPLES]
     day = date(2025, 3, 1)

@@ -25,7 +25,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from freshdata import store
+from freshdata import schema
 from freshdata.config import parse_sources
 from freshdata.crawl.archive import ArchiveScan, DayArchive
 from freshdata.crawl.daily import _archived_row, _row_from_entry, discover_day, fetch_day
@@ -65,7 +65,7 @@ def _site() -> DemoSite:
 
 def _connect(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(tmp_path / "f.duckdb"))
-    store.ensure_schema(con)
+    schema.ensure_schema(con)
     return con
 
 
@@ -280,12 +280,12 @@ import json, sys
 from datetime import date
 from pathlib import Path
 import duckdb
-from freshdata import store
+from freshdata import schema
 from freshdata.config import parse_sources
 from freshdata.crawl.daily import discover_day, fetch_day
 db, raw, day, spec, stages = sys.argv[1:6]
 con = duckdb.connect(db)
-store.ensure_schema(con)
+schema.ensure_schema(con)
 sources = parse_sources(json.loads(spec), "test")
 for stage in stages.split(","):
     {"discover": discover_day, "fetch": fetch_day}[stage](con, date.fromisoformat(day), sources, Path(raw))
@@ -304,6 +304,7 @@ def _killed_child(tmp_path: Path, site: DemoSite, stages: str, crash_at: str) ->
     assert "finished" not in child.stdout
 
 
+@pytest.mark.slow  # kills a crawl subprocess
 def test_fetch_killed_mid_way_salvages_what_it_archived(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     with _site() as site:
@@ -332,6 +333,7 @@ def test_fetch_killed_mid_way_salvages_what_it_archived(tmp_path: Path) -> None:
     assert extract_day(con, DAY, raw, sources, workers=2) == Counter(extracted=18)
 
 
+@pytest.mark.slow  # kills a crawl subprocess
 @pytest.mark.parametrize("crash_at", ["discovery:before_commit", "fetch:before_commit"])
 def test_killed_before_commit_leaves_no_stray_file_and_loses_no_page(tmp_path: Path, crash_at: str) -> None:
     raw = tmp_path / "raw"

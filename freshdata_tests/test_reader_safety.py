@@ -21,8 +21,10 @@ import pytest
 
 from freshdata import store
 from freshdata.demo.site import DemoSite
-from freshdata.report import Refused, export_mix, open_reader, run_query
-from freshdata.snapshot import file_hash, published_state
+from freshdata.durable import file_hash
+from freshdata.export import export_mix
+from freshdata.reader import Refused, open_reader, run_query
+from freshdata.snapshot import published_state
 from freshdata_tests.pipeline_helpers import REPO_ROOT
 from freshdata_tests.test_crash_recovery import FRESHDATA, _env, run_cli, write_sources
 
@@ -300,3 +302,23 @@ def test_stats_lists_every_day_that_ran(home, tmp_path):
     days = re.findall(r"│ (\d{4}-\d\d-\d\d) +│([^\n]*)", result.stdout.split("Freshness")[0])
     assert [d for d, _ in days] == [str(empty_day), str(D1)]
     assert set(re.findall(r"\d+", days[0][1])) == {"0"}
+
+
+def test_stats_of_one_day_and_export_by_dates(home, tmp_path):
+    """`stats --date` shows that day alone; `export --from/--to` picks days (none outside what ran) and writes
+    Parquet with the same rows as JSONL; a malformed day is argparse's one-line error, exit 2."""
+    result = cli(home, "stats", "--date", str(D1))
+    assert result.returncode == 0, result.stderr
+    assert re.findall(r"│ (\d{4}-\d\d-\d\d) +│", result.stdout.split("Freshness")[0]) == [str(D1)]
+
+    jsonl, parquet, none = tmp_path / "d1.jsonl", tmp_path / "d1.parquet", tmp_path / "none.jsonl"
+    assert cli(home, "export", "--from", str(D1), "--to", str(D1), "--out", str(jsonl)).returncode == 0
+    result = cli(home, "export", "--from", str(D1), "--to", str(D1), "--format", "parquet", "--out", str(parquet))
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert rows and duckdb.sql(f"SELECT count(*) FROM '{parquet}'").fetchall()[0][0] == len(rows)
+    result = cli(home, "export", "--from", "2026-05-02", "--out", str(none))
+    assert result.returncode == 0 and "wrote 0 documents" in result.stdout and none.read_text() == ""
+
+    result = cli(home, "export", "--from", "May 1", "--out", str(none))
+    assert result.returncode == 2 and "not a day YYYY-MM-DD: 'May 1'" in result.stderr

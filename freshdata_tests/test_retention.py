@@ -88,6 +88,7 @@ def retained(tmp_path_factory) -> Retained:
     return out
 
 
+@pytest.mark.slow  # the `retained` home runs pipeline days
 def test_retention_deletes_only_days_older_than_the_setting(retained: Retained) -> None:
     after_d2, after_d3 = retained.raw_after_day[D2], retained.raw_after_day[D3]
     # day 2's run (cutoff D2 - 2 days) prunes nothing; day 3's run prunes day 1 only
@@ -98,6 +99,7 @@ def test_retention_deletes_only_days_older_than_the_setting(retained: Retained) 
             n.startswith("fetch-") for n in after_d3[day]), after_d3[day]
 
 
+@pytest.mark.slow  # the `retained` home runs pipeline days
 def test_rerun_of_a_pruned_day_fails_with_one_clear_line(retained: Retained) -> None:
     for what, result in retained.refused.items():
         assert not result.success, what
@@ -111,11 +113,13 @@ def test_rerun_of_a_pruned_day_fails_with_one_clear_line(retained: Retained) -> 
     assert failed == ["discovered_urls"]  # the first stage refuses; nothing downstream runs
 
 
+@pytest.mark.slow  # the `retained` home runs pipeline days
 def test_rerun_of_a_pruned_day_changes_nothing(retained: Retained) -> None:
     assert retained.after == retained.before
     assert retained.tree_after == retained.tree_before
 
 
+@pytest.mark.slow  # the `retained` home runs pipeline days
 def test_a_day_within_the_setting_still_reruns(retained: Retained) -> None:
     assert retained.rerun_d3 is not None and retained.rerun_d3.success, step_failures(retained.rerun_d3)
 

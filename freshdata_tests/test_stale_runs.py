@@ -13,9 +13,11 @@ import pytest
 from dagster._core.events import EngineEventData
 from dagster._core.storage.dagster_run import DagsterRun, DagsterRunStatus
 
+from freshdata.defs.recovery import LAUNCHER_TAG, recover_stale_runs
 from freshdata.defs.sensors import stale_run_recovery
-from freshdata.runs import LAUNCHER_TAG, recover_stale_runs
 from freshdata_tests.pipeline_helpers import REPO_DAGSTER_YAML
+
+pytestmark = pytest.mark.slow  # real Dagster instances and runs: make test, not make test-fast
 
 
 @pytest.fixture

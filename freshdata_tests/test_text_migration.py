@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from freshdata import store
-from freshdata.report import open_reader
+from freshdata import schema
+from freshdata.reader import open_reader
 
 DAYS = (date(2026, 1, 1), date(2026, 1, 2))
 LEGACY_TEXT = {"documents": "partition_date", "quality_results": "partition_date",
@@ -17,7 +17,7 @@ LEGACY_TEXT = {"documents": "partition_date", "quality_results": "partition_date
 def _legacy_home(home: Path) -> dict[tuple[str, str, str], str]:
     """A home with today's tables plus the old `text` columns, filled, and the DDL hash forgotten (as when a
     new freshdata version opens an old home). Returns the texts by (table, day, doc_id)."""
-    con = store.connect(home)
+    con = schema.connect(home)
     now = datetime(2026, 1, 3, tzinfo=UTC)
     texts = {}
     for table in LEGACY_TEXT:
@@ -43,8 +43,8 @@ def _legacy_home(home: Path) -> dict[tuple[str, str, str], str]:
 def test_legacy_home_texts_move_to_files_and_read_back(tmp_path: Path):
     home = tmp_path / "home"
     expected = _legacy_home(home)
-    store.connect(home).close()  # the migration
-    with store.connect(home) as con:  # a second connection finds nothing left to move
+    schema.connect(home).close()  # the migration
+    with schema.connect(home) as con:  # a second connection finds nothing left to move
         left = con.execute("SELECT table_name FROM duckdb_columns() WHERE column_name = 'text' "
                            "AND table_name IN ('documents', 'quality_results', 'snapshot_documents')").fetchall()
         files = con.execute("SELECT partition_date, kind, path FROM text_files ORDER BY ALL").fetchall()

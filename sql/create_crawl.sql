@@ -1,4 +1,7 @@
 -- Crawl stages (discovery, fetch, extraction). Idempotent DDL, run on every connect.
+-- The per-day tables have no PRIMARY KEY: a day's rows are replaced whole (delete + insert in one transaction),
+-- and no query looks a row up by key; an index would cost ~50-90 bytes a row (freshdata.catalog migrates homes
+-- that have one).
 -- Every discovered URL of a day has exactly one row here; its final state is resolved by view url_funnel.
 CREATE TABLE IF NOT EXISTS discovered_urls (
     partition_date DATE NOT NULL,
@@ -7,8 +10,7 @@ CREATE TABLE IF NOT EXISTS discovered_urls (
     found_in       VARCHAR NOT NULL,     -- the feed / sitemap / seed page that listed it
     published_at   TIMESTAMPTZ,          -- feed entry date or sitemap <lastmod>
     state          VARCHAR NOT NULL,     -- new | known | excluded_by_rule | over_budget
-    reason         VARCHAR,
-    PRIMARY KEY (partition_date, url)
+    reason         VARCHAR
 );
 
 -- Every HTTP fetch a stage made (or reused), with the archived record it produced.
@@ -37,15 +39,26 @@ CREATE TABLE IF NOT EXISTS fetch_log (
     n_links        INTEGER               -- links found, for feeds/sitemaps/seeds
 );
 
+-- The document fetches of fetch_log (stage 'fetch', kind 'document') by a 128-bit md5 of their URL, with their
+-- outcome: select_known_urls looks the day's candidates up here, a scan of integers and two small dictionary
+-- columns instead of every history URL string. Written and deleted with the day's fetch_log rows
+-- (insert_fetch_log, delete_fetch_partition); freshdata.catalog fills it for homes from before it existed.
+CREATE TABLE IF NOT EXISTS fetch_keys (
+    partition_date DATE NOT NULL,
+    url_key        UHUGEINT NOT NULL,    -- md5_number(url)
+    state          VARCHAR NOT NULL,
+    reason         VARCHAR
+);
+
 CREATE TABLE IF NOT EXISTS extractions (
     partition_date DATE NOT NULL,
     url            VARCHAR NOT NULL,
     doc_id         VARCHAR NOT NULL,
     state          VARCHAR NOT NULL,     -- extracted | extraction_failed
-    reason         VARCHAR,
-    elapsed_s      DOUBLE,
-    PRIMARY KEY (partition_date, url)
+    reason         VARCHAR
 );
+-- Homes from before: extractions had an elapsed_s column nothing ever wrote.
+ALTER TABLE extractions DROP COLUMN IF EXISTS elapsed_s;
 
 CREATE TABLE IF NOT EXISTS documents (
     partition_date DATE NOT NULL,
@@ -62,9 +75,8 @@ CREATE TABLE IF NOT EXISTS documents (
     description    VARCHAR,
     categories     VARCHAR[],
     page_tags      VARCHAR[],
-    source_tags    MAP(VARCHAR, VARCHAR),
+    source_tags    MAP(VARCHAR, VARCHAR)
     -- the text is in the day's texts file (table text_files, kind 'extracted'); older homes are migrated
-    PRIMARY KEY (partition_date, doc_id)
 );
 
 -- The one definition of a transient fetch outcome: retried on later days (up to a few attempts in all),
@@ -74,6 +86,17 @@ CREATE OR REPLACE MACRO transient_failure(state, reason) AS
         reason IN ('timeout', 'connect_error', 'dns_error', 'network_error', 'protocol_error', 'tls_error',
                    'http_429', 'retry_after_too_long')
         OR reason LIKE 'http_5%'));
+
+-- Each URL's document fetches on days in [since, before): how many were attempts (a `source_removed` row made
+-- no request), whether every one failed transiently, the last day and source. Counts attempts for
+-- select_retry_urls; select_known_urls counts the same way over fetch_keys (integer keys, all history).
+CREATE OR REPLACE MACRO document_attempts(since, before) AS TABLE
+    SELECT url, arg_max(source, fetched_at) AS source, max(partition_date) AS last_day,
+           count(*) FILTER (WHERE reason IS DISTINCT FROM 'source_removed') AS n,
+           bool_and(transient_failure(state, reason)) AS transient
+    FROM fetch_log
+    WHERE stage = 'fetch' AND kind = 'document' AND partition_date >= since AND partition_date < before
+    GROUP BY url;
 
 -- The frontier: every URL ever seen, when first seen, its last fetch and validators. A view over the
 -- per-day tables, so re-running a day can never leave it inconsistent.

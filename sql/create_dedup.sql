@@ -32,11 +32,8 @@ CREATE TABLE IF NOT EXISTS dedup_decisions (
     n_words INTEGER NOT NULL
 );
 
--- Source of truth for the near-duplicate index: MinHash signatures (num_perm little-endian uint32), NULL for
--- too-short docs. Band keys are derived from these, so the on-disk caches can always be rebuilt from here.
-CREATE TABLE IF NOT EXISTS dedup_signatures (
-    partition_date DATE NOT NULL,
-    ord INTEGER NOT NULL,
-    text_hash UBIGINT NOT NULL,
-    sig BLOB
-);
+-- Source of truth for the near-duplicate index: the MinHash signatures of each decided day (num_perm
+-- little-endian uint32 per document, NULL for too-short docs, with ord and text_hash) are a per-day Parquet file
+-- named by text_files (kind 'signatures', freshdata.texts): ~0.5 KB a document that no query needs in DuckDB.
+-- Band keys are derived from them, so the on-disk caches can always be rebuilt from that file. Homes that still
+-- have table dedup_signatures are migrated by freshdata.catalog.

@@ -26,8 +26,7 @@ CREATE TABLE IF NOT EXISTS quality_results (
     pii_ssn           INTEGER,
     stats             MAP(VARCHAR, DOUBLE),
     source_tags       MAP(VARCHAR, VARCHAR),
-    script            VARCHAR,            -- ISO 15924 script of the text (Latn, Cyrl, Hani, Deva, …)
-    PRIMARY KEY (partition_date, doc_id)
-);
+    script            VARCHAR             -- ISO 15924 script of the text (Latn, Cyrl, Hani, Deva, …)
+);  -- no PRIMARY KEY: the day is replaced whole in one transaction (see create_crawl.sql)
 -- homes created before the column existed (CREATE … IF NOT EXISTS leaves their table as it was)
 ALTER TABLE quality_results ADD COLUMN IF NOT EXISTS script VARCHAR;

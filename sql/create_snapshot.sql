@@ -28,10 +28,9 @@ CREATE TABLE IF NOT EXISTS snapshot_documents (
     categories        VARCHAR[],
     page_tags         VARCHAR[],
     source_tags       MAP(VARCHAR, VARCHAR),
-    stats             MAP(VARCHAR, DOUBLE),
-    script            VARCHAR,            -- ISO 15924 script; language is 'und' when language id is unsure
-    PRIMARY KEY (snapshot_date, doc_id)
-);
+    -- stats: not stored twice; the published Parquet and the readers' view take quality_results.stats
+    script            VARCHAR             -- ISO 15924 script; language is 'und' when language id is unsure
+);  -- no PRIMARY KEY: the day is replaced whole in one transaction (see create_crawl.sql)
 ALTER TABLE snapshot_documents ADD COLUMN IF NOT EXISTS script VARCHAR;
 
 CREATE TABLE IF NOT EXISTS snapshot_manifest (
@@ -51,4 +50,14 @@ CREATE TABLE IF NOT EXISTS snapshot_manifest (
     datasketch_version VARCHAR NOT NULL,
     duckdb_version     VARCHAR NOT NULL,
     created_at         TIMESTAMPTZ NOT NULL
+);
+
+-- Keys of every staged snapshot row, for check_snapshot_repeats: 64-bit md5 of doc_id and of url
+-- (md5_number_lower: the same on every DuckDB version). Probing history is then a scan of integers, not of the
+-- history's doc ids and URLs. Replaced with the day's snapshot_documents rows (delete_snapshot_partition,
+-- insert_snapshot_documents); ~16 bytes a row.
+CREATE TABLE IF NOT EXISTS snapshot_keys (
+    snapshot_date DATE NOT NULL,
+    doc_key       UBIGINT NOT NULL,
+    url_key       UBIGINT NOT NULL
 );

@@ -4,8 +4,12 @@ SELECT q.partition_date AS snapshot_date, d.doc_id, d.url, d.source, d.title, d.
        d.published_at, d.fetched_at, q.fetch_lag_hours, q.language, q.language_score,
        q.registered_domain, q.url_path_depth, q.word_count, q.char_count, q.quality_score, q.topic, q.format,
        q.pii_email, q.pii_ip, q.pii_phone, q.pii_card, q.pii_ssn, d.categories, d.page_tags, d.source_tags,
-       q.stats, q.script
+       q.script  -- stats stay in quality_results only (export_snapshot_parquet joins them)
 FROM quality_results q
 JOIN documents d ON d.partition_date = q.partition_date AND d.doc_id = q.doc_id
 WHERE q.partition_date = $day AND q.kept
 ORDER BY d.doc_id;
+
+-- their keys, for check_snapshot_repeats
+INSERT INTO snapshot_keys
+SELECT snapshot_date, md5_number_lower(doc_id), md5_number_lower(url) FROM snapshot_documents WHERE snapshot_date = $day;

@@ -1,2 +1,2 @@
--- One day's signatures, to rebuild that day's cache segment (zone maps on partition_date prune other days).
-SELECT ord, text_hash, sig FROM dedup_signatures WHERE partition_date = $day ORDER BY ord;
+-- One day's MinHash signatures, from its signatures file ($texts: text_files kind 'signatures'), in ord order.
+SELECT ord, text_hash, sig FROM read_parquet($texts) ORDER BY ord;

@@ -14,12 +14,7 @@ WITH recent_fetches AS (
     FROM discovered_urls
     WHERE partition_date >= $day::DATE - 10
 ), attempts AS (
-    SELECT url, arg_max(source, fetched_at) AS source, max(partition_date) AS last_day,
-           count(*) FILTER (WHERE reason IS DISTINCT FROM 'source_removed') AS n,  -- no request made
-           bool_and(transient_failure(state, reason)) AS transient
-    FROM recent_fetches
-    WHERE partition_date < $day
-    GROUP BY url
+    SELECT * FROM document_attempts($day::DATE - 10, $day)
 ), over_budget AS (
     SELECT url, arg_max(source, partition_date) AS source, max(partition_date) AS last_day
     FROM recent_discovered

@@ -42,10 +42,10 @@ log = logging.getLogger(__name__)
 
 MAX_SITEMAP_DEPTH = 3  # index → index → urlset is the deepest we follow
 MAX_CHILD_SITEMAPS = 200  # per source per run
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 3  # transient failures are retried on later days this many times in all
 REPLAY_COLUMNS = ("source", "kind", "url", "final_url", "state", "reason", "detail", "http_status", "content_type",
                   "encoding", "etag", "last_modified", "fetched_at", "elapsed_s", "body_bytes", "content_hash",
-                  "warc_file", "warc_offset")  # transient failures are retried on later days this many times in all
+                  "warc_file", "warc_offset")
 
 FETCH_LOG_SCHEMA: dict[str, Any] = {
     "partition_date": pl.Date, "stage": pl.Utf8, "source": pl.Utf8, "kind": pl.Utf8, "url": pl.Utf8,

@@ -18,6 +18,7 @@ import feedparser
 import lxml.etree as etree
 import lxml.html
 
+from freshdata.crawl.content import TooLarge, gunzip_capped
 from freshdata.crawl.urls import normalize_url, same_host
 
 MAX_SITEMAP_BYTES = 50_000_000  # the sitemaps.org limit for one uncompressed file
@@ -105,14 +106,12 @@ def maybe_gunzip(body: bytes, limit: int = MAX_SITEMAP_BYTES) -> bytes:
     """Decompress a gzip body with a hard cap on the output (a sitemap.xml.gz can be a bomb)."""
     if body[:2] != b"\x1f\x8b":
         return body
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        out = inflater.decompress(body, limit + 1)
+        return gunzip_capped(body, limit)
     except zlib.error as exc:
         raise DiscoveryError(f"corrupt gzip body: {exc}") from None
-    if len(out) > limit:
-        raise DiscoveryError(f"gzip sitemap expands beyond {limit} bytes")
-    return out
+    except TooLarge:
+        raise DiscoveryError(f"gzip sitemap expands beyond {limit} bytes") from None
 
 
 def parse_sitemap(body: bytes, base_url: str) -> SitemapParse:

@@ -27,13 +27,11 @@ import httpx
 import zstandard
 
 from freshdata.config import CrawlConfig
+from freshdata.crawl.content import TooLarge, codec_name, gunzip_capped, media_type
 from freshdata.crawl.netguard import BlockedAddress, DNSFailure, GuardedBackend, check_url, parse_allowed
 from freshdata.crawl.robots import ROBOTS_MAX_BYTES, RobotsPolicy, origin_of, product_token, robots_url
 from freshdata.crawl.throttle import Throttle, backoff_s, parse_retry_after
 
-STATES = (
-    "fetched", "not_modified", "robots_disallowed", "ai_opt_out", "blocked_address", "deferred", "failed",
-)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 RETRY_REASONS = frozenset({"connect_error", "network_error", "protocol_error"})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -232,31 +230,7 @@ class _Chain:
             yield from self._feed(i + 1, out)
 
 
-def gunzip_capped(data: bytes, max_bytes: int) -> bytes:
-    """Gunzip a body (sitemap.xml.gz) without letting a bomb past max_bytes."""
-    out = bytearray()
-    for chunk in _Zlib(16 + zlib.MAX_WBITS).feed(data):
-        out += chunk
-        if len(out) > max_bytes:
-            raise _Stop("failed", "too_large", "gzip body over max_bytes")
-    return bytes(out)
-
-
 # ---------------------------------------------------------------- content checks
-
-
-def media_type(content_type: str | None) -> tuple[str | None, str | None]:
-    """('text/html', 'utf-8') from 'text/html; charset="UTF-8"'."""
-    if not content_type:
-        return None, None
-    parts = content_type.split(";")
-    mtype = parts[0].strip().lower() or None
-    charset = None
-    for p in parts[1:]:
-        k, _, v = p.partition("=")
-        if k.strip().lower() == "charset":
-            charset = v.strip().strip("\"'") or None
-    return mtype, charset
 
 
 def looks_binary(body: bytes) -> bool:
@@ -348,15 +322,6 @@ def opt_out_reason(
             if tok:
                 return f"meta_robots:{tok}"
     return None
-
-
-def codec_name(name: str | None) -> str | None:
-    if not name:
-        return None
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
 
 
 def detect_encoding(body: bytes, declared: str | None, kind: str) -> str:
@@ -456,7 +421,8 @@ class Fetcher:
             allow_private=cfg.allow_private_networks, allowed=parse_allowed(cfg.private_hosts_allowed)
         )
         transport = httpx.AsyncHTTPTransport(retries=0)
-        # Swap in a pool that connects through the guard (httpx has no public knob for this).
+        # Swap in a pool that connects through the guard: httpx has no public knob for this, so this sets its private
+        # `_pool` (httpx pinned in pyproject.toml; freshdata_tests/test_private_apis.py fails when it changes).
         transport._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(),
             max_connections=cfg.max_concurrency * 2,
@@ -715,7 +681,10 @@ class Fetcher:
         body = att.body or b""
         mtype, charset = media_type(att.header("content-type"))
         if req.kind in ("feed", "sitemap") and body.startswith(b"\x1f\x8b"):
-            body = gunzip_capped(body, self.cfg.max_bytes)
+            try:
+                body = gunzip_capped(body, self.cfg.max_bytes)
+            except TooLarge:
+                raise _Stop("failed", "too_large", "gzip body over max_bytes") from None
         if looks_binary(body):
             raise _Stop("failed", "binary_content", mtype)
         if req.kind in ("seed", "document"):

@@ -17,8 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpcore
-from httpcore._backends.auto import AutoBackend
-from httpcore._backends.base import AsyncNetworkBackend, AsyncNetworkStream
+from httpcore import AnyIOBackend, AsyncNetworkBackend, AsyncNetworkStream
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -160,7 +159,7 @@ class GuardedBackend(AsyncNetworkBackend):
     ) -> None:
         self.allow_private = allow_private
         self.allowed = allowed
-        self.inner = inner or AutoBackend()
+        self.inner = inner or AnyIOBackend()  # httpx's own choice under asyncio
 
     async def resolve(self, host: str, port: int) -> list[IPAddress]:
         """All addresses for host (a literal IP resolves to itself, no DNS query)."""

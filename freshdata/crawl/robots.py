@@ -103,8 +103,12 @@ class RobotsPolicy:
 
 
 def _explicit_group(parser: Protego, agent: str):  # noqa: ANN202 - protego's private _RuleSet
-    """Rule set whose User-agent line names `agent` (never the ``*`` fallback)."""
-    groups = getattr(parser, "_user_agents", {})
+    """Rule set whose User-agent line names `agent` (never the ``*`` fallback).
+
+    Protego has no public way to tell an agent's own group from the ``*`` fallback, so this reads its private
+    `_user_agents` (version pinned in pyproject.toml; freshdata_tests/test_private_apis.py fails when it
+    changes). Read directly, not with a getattr default: a rename must fail loudly, not ignore AI opt-outs."""
+    groups = parser._user_agents
     best = None
     best_score = 0
     for rule_set in groups.values():

@@ -7,7 +7,7 @@ Layout (all numpy .npy files, opened memory-mapped so only touched pages are rea
   hash (n_docs x (num_perm+2) uint32), opened only when a candidate of that day must be confirmed;
   `sum.json` = size and CRC-32 of both files, written between them. run_id is a content hash recorded in
   `dedup_days`, so a segment is valid iff its run_id matches and its files match their checksums; a
-  missing/stale/corrupt segment is rebuilt from `dedup_signatures` (one day's rows).
+  missing/stale/corrupt segment is rebuilt from the day's signatures file (dedup.core.read_signatures).
 * one global *Bloom filter* over the full 64-bit keys of every claimed segment. Its sidecar JSON lists the
   (date, run_id) pairs whose keys are in it and the file's size and CRC-32; bits are written and flushed
   before the checksum is taken and a pair is claimed, so a crash can only leave extra bits (false
@@ -190,7 +190,7 @@ class IndexCache:
 
     # ---------- integrity ----------
     def _damaged(self, name: str, reason: str) -> None:
-        log.warning("dedup index file %s is corrupt (%s); rebuilding it from dedup_signatures", name, reason)
+        log.warning("dedup index file %s is corrupt (%s); rebuilding it from the day's signatures", name, reason)
         if name not in self.rebuilt:
             self.rebuilt.append(name)
 

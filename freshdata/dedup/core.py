@@ -1,8 +1,9 @@
 """dedup_day: decide fresh / exact_duplicate / near_duplicate for one day against all earlier days.
 
-Runs inside the caller's transaction: it deletes and rewrites the day's rows in `dedup_decisions`,
-`dedup_signatures` and `dedup_days`. Decisions of day N depend only on days < N and day N itself, so
-re-running any day (even after later days exist) reproduces the same rows.
+Runs inside the caller's transaction: it deletes and rewrites the day's rows in `dedup_decisions` and
+`dedup_days`, and writes the day's signatures file (text_files kind 'signatures', freshdata.texts).
+Decisions of day N depend only on days < N and day N itself, so re-running any day (even after later days
+exist) reproduces the same rows.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from freshdata import store
+from freshdata import store, texts
 from freshdata.dedup.cache import IndexCache, Segment, _entries, doc_keys
 from freshdata.dedup.config import DedupConfig
 from freshdata.dedup.minhash import shingle_hashes, shingles, signatures_from_hashes
@@ -64,8 +65,14 @@ class DedupSummary:
         d["day"] = self.day.isoformat()
         return d
 
-    def after_commit(self) -> None:
-        """No-op, kept for symmetry: the file caches are validated and healed on every use."""
+    def counts(self) -> dict[str, int]:
+        """The stage's summary of the day (the asset's metadata)."""
+        return {"documents": self.total, "new": self.fresh, "exact_duplicate": self.exact_duplicate,
+                "near_duplicate": self.near_duplicate, "too_short": self.too_short}
+
+    def dup_rate(self) -> float:
+        """Share of the day's documents that duplicate another, rounded as the UI plots it."""
+        return round((self.exact_duplicate + self.near_duplicate) / self.total, 4) if self.total else 0.0
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> list[tuple]:
@@ -108,22 +115,32 @@ def decided_days_after(con: duckdb.DuckDBPyConnection, day: dt.date) -> list[dt.
 
 
 def _loader(con: duckdb.DuckDBPyConnection, day: dt.date, num_perm: int):
-    """Rebuild input for a day's segment, read from the source of truth (one day of dedup_signatures)."""
+    """Rebuild input for a day's segment, read from the source of truth (the day's signatures file)."""
 
     def load() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rows = _fetch(con, "select_dedup_day_signatures", {"day": day})
+        rows = read_signatures(con, day)
         n = len(rows)
         sigs = np.full((n, num_perm), _EMPTY, dtype=np.uint32)
         th = np.array([r[1] for r in rows], dtype=np.uint64)
         too_short = np.array([r[2] is None for r in rows], dtype=bool)
         for i, (ordinal, _, sig) in enumerate(rows):
             if ordinal != i:
-                raise RuntimeError(f"dedup_signatures for {day} has a gap at ord {i}")
+                raise RuntimeError(f"dedup signatures for {day} have a gap at ord {i}")
             if sig is not None:
                 sigs[i] = np.frombuffer(sig, dtype="<u4")
         return sigs, th, too_short
 
     return load
+
+
+SIGNATURES = texts.SIGNATURES
+
+
+def read_signatures(con: duckdb.DuckDBPyConnection, day: dt.date) -> list[tuple]:
+    """(ord, text_hash, sig) of a decided day, in ord order; no rows when the day has no signatures file."""
+    if not store.run(con, "select_text_file", {"day": day, "kind": SIGNATURES}).fetchall():
+        return []
+    return texts.run(con, "select_dedup_day_signatures", day, SIGNATURES).fetchall()
 
 
 def _run_id(day: dt.date, cfg: DedupConfig, doc_ids: list[str], th: np.ndarray, sigs: np.ndarray) -> str:
@@ -499,7 +516,7 @@ def _decide(
     history_texts: HistoryTexts | None,
 ) -> DedupSummary:
     t0 = time.perf_counter()
-    ordered_ids, th, sigs, too_short, n_words = (
+    ordered_ids, text_hash, sigs, too_short, n_words = (
         feats.doc_ids,
         feats.text_hash,
         feats.sigs,
@@ -508,59 +525,61 @@ def _decide(
     )
     n = len(ordered_ids)
     summary = DedupSummary(day=day, total=n)
-    keys = doc_keys(sigs, th, too_short, cfg.bands, cfg.rows)
+    keys = doc_keys(sigs, text_hash, too_short, cfg.bands, cfg.rows)
     verifier = Verifier(con, cfg, feats.norm_texts, history_texts, summary.extra)
 
     # ---- history: committed days < day, through the validated cache ----
     all_days = _fetch(con, "select_dedup_all_days")
     cache.collect_garbage({(d, r) for d, r, _ in all_days})
-    hist = [(d, r, m) for d, r, m in all_days if d < day and m > 0]
-    segs = [(d, r, cache.segment(d, r, m, cfg.num_perm, _loader(con, d, cfg.num_perm))) for d, r, m in hist]
-    cache.sync_bloom(segs, extra_keys=int(n * cfg.bands))
-    summary.history_days = len(segs)
+    history = [(d, r, m) for d, r, m in all_days if d < day and m > 0]
+    segments = [(d, r, cache.segment(d, r, m, cfg.num_perm, _loader(con, d, cfg.num_perm)))
+                for d, r, m in history]
+    cache.sync_bloom(segments, extra_keys=int(n * cfg.bands))
+    summary.history_days = len(segments)
     t1 = time.perf_counter()
-    h_day, h_ord, h_sim, h_exact = _history_matches(
-        [(d, s) for d, _, s in segs], keys, too_short, sigs, th, cache, cfg, summary, verifier
+    # per doc: the history segment (index into segments, -1: none) and ord of its match, similarity, exactness
+    hist_seg, hist_ord, hist_sim, hist_exact = _history_matches(
+        [(d, s) for d, _, s in segments], keys, too_short, sigs, text_hash, cache, cfg, summary, verifier
     )
     t2 = time.perf_counter()
-    w_ord, w_sim, w_exact = _within_day_matches(keys, too_short, sigs, th, cfg, summary, verifier)
+    # per doc: the ord of an earlier doc of the same day it duplicates (-1: none), similarity, exactness
+    day_ord, day_sim, day_exact = _within_day_matches(keys, too_short, sigs, text_hash, cfg, summary, verifier)
 
     # doc_ids of matched history docs: one small query per day that supplied a match
     hist_ids: dict[tuple[int, int], str] = {}
-    for di in np.unique(h_day[h_day >= 0]):
-        ords = sorted({int(o) for o in h_ord[h_day == di]})
-        rows = _fetch(con, "select_dedup_doc_ids", {"day": segs[di][0], "ords": ords})
-        hist_ids.update({(int(di), o): i for o, i in rows})
+    for seg in np.unique(hist_seg[hist_seg >= 0]):
+        ords = sorted({int(o) for o in hist_ord[hist_seg == seg]})
+        rows = _fetch(con, "select_dedup_doc_ids", {"day": segments[seg][0], "ords": ords})
+        hist_ids.update({(int(seg), o): i for o, i in rows})
 
-    status, dup_of, dup_date, sim_col = [], [], [], []
+    status, duplicate_of, duplicate_of_date, similarity = [], [], [], []
     for i in range(n):
-        if h_day[i] >= 0:  # an earlier partition always wins
-            exact = bool(h_exact[i])
+        if hist_seg[i] >= 0:  # an earlier partition always wins
+            exact = bool(hist_exact[i])
             status.append("exact_duplicate" if exact else "near_duplicate")
-            dup_of.append(hist_ids[(int(h_day[i]), int(h_ord[i]))])
-            dup_date.append(segs[h_day[i]][0])
-            sim_col.append(1.0 if exact else float(h_sim[i]))
-        elif w_ord[i] >= 0:
-            exact = bool(w_exact[i]) or th[w_ord[i]] == th[i]
+            duplicate_of.append(hist_ids[(int(hist_seg[i]), int(hist_ord[i]))])
+            duplicate_of_date.append(segments[hist_seg[i]][0])
+            similarity.append(1.0 if exact else float(hist_sim[i]))
+        elif day_ord[i] >= 0:
+            exact = bool(day_exact[i]) or text_hash[day_ord[i]] == text_hash[i]
             status.append("exact_duplicate" if exact else "near_duplicate")
-            dup_of.append(ordered_ids[w_ord[i]])
-            dup_date.append(day)
-            sim_col.append(1.0 if exact else float(w_sim[i]))
+            duplicate_of.append(ordered_ids[day_ord[i]])
+            duplicate_of_date.append(day)
+            similarity.append(1.0 if exact else float(day_sim[i]))
         else:
             status.append("fresh")
-            dup_of.append(None)
-            dup_date.append(None)
-            sim_col.append(None)
+            duplicate_of.append(None)
+            duplicate_of_date.append(None)
+            similarity.append(None)
     summary.fresh = status.count("fresh")
     summary.exact_duplicate = status.count("exact_duplicate")
     summary.near_duplicate = status.count("near_duplicate")
     summary.too_short = int(too_short.sum())
-    summary.run_id = _run_id(day, cfg, ordered_ids, th, sigs)
+    summary.run_id = _run_id(day, cfg, ordered_ids, text_hash, sigs)
 
     t3 = time.perf_counter()
     # ---- write the day (delete then insert, in the caller's transaction) ----
-    for name in ("delete_dedup_partition", "delete_dedup_partition_signatures", "delete_dedup_partition_day"):
-        _fetch(con, name, {"day": day})
+    _fetch(con, "delete_dedup_partition", {"day": day})
     ords = pa.array(np.arange(n, dtype=np.int32))
     decisions = pa.table(
         {
@@ -568,32 +587,29 @@ def _decide(
             "doc_id": pa.array(ordered_ids, pa.string()),
             "ord": ords,
             "status": pa.array(status, pa.string()),
-            "duplicate_of": pa.array(dup_of, pa.string()),
-            "duplicate_of_date": pa.array(dup_date, pa.date32()),
-            "similarity": pa.array(sim_col, pa.float64()),
+            "duplicate_of": pa.array(duplicate_of, pa.string()),
+            "duplicate_of_date": pa.array(duplicate_of_date, pa.date32()),
+            "similarity": pa.array(similarity, pa.float64()),
             "too_short": pa.array(too_short),
-            "text_hash": pa.array(th, pa.uint64()),
+            "text_hash": pa.array(text_hash, pa.uint64()),
             "n_words": pa.array(n_words.astype(np.int32)),
         }
     )
-    sig_le = sigs.astype("<u4")
-    signatures_t = pa.table(
+    sigs_le = sigs.astype("<u4")
+    signatures = pa.table(
         {
-            "partition_date": pa.array([day] * n, pa.date32()),
             "ord": ords,
-            "text_hash": pa.array(th, pa.uint64()),
-            "sig": pa.array([None if too_short[i] else sig_le[i].tobytes() for i in range(n)], pa.binary()),
+            "text_hash": pa.array(text_hash, pa.uint64()),
+            "sig": pa.array([None if too_short[i] else sigs_le[i].tobytes() for i in range(n)], pa.binary()),
         }
     )
-    for view, table, sql in (
-        ("dedup_new_decisions", decisions, "insert_dedup_decisions"),
-        ("dedup_new_signatures", signatures_t, "insert_dedup_signatures"),
-    ):
-        con.register(view, table)
-        try:
-            _fetch(con, sql)
-        finally:
-            con.unregister(view)
+    con.register("dedup_new_decisions", decisions)
+    try:
+        _fetch(con, "insert_dedup_decisions")
+    finally:
+        con.unregister("dedup_new_decisions")
+    # the file is named in text_files inside this transaction (a superseded one goes at texts.remove_unreferenced)
+    texts.write_day(con, day, SIGNATURES, signatures, sql="export_day_signatures")
     _fetch(
         con,
         "insert_dedup_day",
@@ -610,7 +626,7 @@ def _decide(
     # Segment for later days, written before the commit: if the commit fails, its run_id is never committed
     # and the files are garbage-collected by the next call. The Bloom filter picks the day up on next use.
     if n:
-        cache.write_segment(day, summary.run_id, sigs, th, too_short)
+        cache.write_segment(day, summary.run_id, sigs, text_hash, too_short)
     t4 = time.perf_counter()
     summary.extra.update(
         t_cache_sync_s=round(t1 - t0, 4),

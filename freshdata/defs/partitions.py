@@ -2,6 +2,6 @@
 
 import dagster as dg
 
-PARTITIONS_START = "2024-01-01"
+from freshdata.config import PARTITIONS_START
 
 daily_partitions = dg.DailyPartitionsDefinition(start_date=PARTITIONS_START, timezone="UTC")

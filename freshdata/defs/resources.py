@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from freshdata import store
+from freshdata import schema, store
 from freshdata.config import SourcesFile, data_home, default_sources_path, load_sources, wait_timeout_s
 
 DUCKDB_POOL = "duckdb"  # every asset that writes DuckDB runs in this pool (limit 1 in dagster.yaml)
@@ -60,7 +60,7 @@ class WaitingDuckDBResource(DuckDBResource):
 def connection(duckdb_resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
     """A write connection with the schema in place."""
     with duckdb_resource.get_connection() as con:
-        store.ensure_schema(con)
+        schema.ensure_schema(con)
         yield con
 
 

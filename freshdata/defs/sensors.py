@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from freshdata.runs import recover_stale_runs
+from freshdata.defs.recovery import recover_stale_runs
 
 
 @dg.sensor(

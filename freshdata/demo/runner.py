@@ -50,8 +50,8 @@ def _reset_home(home: Path) -> None:
 
 def run_demo(home: Path, days: int = 3) -> int:
     from freshdata.demo.site import DemoSite, demo_sources_yaml
-    from freshdata.report import print_day_summary
     from freshdata.runs import run_days
+    from freshdata.summary import print_day_summary, print_demo_epilogue
 
     started = time.monotonic()
     _reset_home(home)
@@ -66,8 +66,6 @@ def run_demo(home: Path, days: int = 3) -> int:
             if not run_days([day], sources, home, quiet=True, demo=True):
                 return 1
             print_day_summary(home, day)
-    from freshdata.report import print_demo_epilogue
-
     print_demo_epilogue(home, dates)
     print(f"\nDuckDB file: {store.db_path(home)}")
     print(f"Raw WARC archive: {home / 'raw'}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from datetime import date
 
 import duckdb
@@ -9,19 +11,16 @@ import pyarrow as pa
 
 from freshdata import texts
 from freshdata.store import run
+from freshdata.vocab import PII_KINDS
 
-from .boilerplate import LineStats, write_line_stats
+from .boilerplate import LineStats, removed_counts, write_line_stats
 from .types import QualityOutcome
 
 _INT_TAGS = (
     "url_path_depth",
     "word_count",
     "char_count",
-    "pii_email",
-    "pii_ip",
-    "pii_phone",
-    "pii_card",
-    "pii_ssn",
+    *(f"pii_{kind}" for kind in PII_KINDS),
 )
 _FLOAT_TAGS = ("language_score", "fetch_lag_hours", "quality_score", "topic_score", "format_score")
 _STR_TAGS = ("language", "script", "source", "registered_domain", "topic", "format")
@@ -88,3 +87,21 @@ def write_quality_day(
     finally:
         con.unregister("quality_batch")
     return len(outcomes)
+
+
+def day_counts(outcomes: Sequence[QualityOutcome], line_stats: LineStats | None) -> dict[str, int]:
+    """The stage's summary of a day (the asset's metadata): kept and rejected, PII redacted per kind,
+    boilerplate lines removed, then the counts per reject reason, language and kept topic, each sorted."""
+    kept = sum(o.kept for o in outcomes)
+    reasons = Counter(f"rejected:{o.reason}" for o in outcomes if not o.kept)
+    languages = Counter(f"language:{o.tags.get('language')}" for o in outcomes)
+    topics = Counter(f"topic:{o.tags.get('topic')}" for o in outcomes if o.kept)
+    pii = {f"redacted:{kind}": sum(int(o.tags.get(f"pii_{kind}") or 0) for o in outcomes) for kind in PII_KINDS}
+    return {"fresh": len(outcomes), "kept": kept, "rejected": len(outcomes) - kept, **pii,
+            **removed_counts(outcomes, line_stats), **dict(sorted(reasons.items())),
+            **dict(sorted(languages.items())), **dict(sorted(topics.items()))}
+
+
+def reject_rate(outcomes: Sequence[QualityOutcome]) -> float:
+    """Share of the day's fresh documents rejected, rounded as the UI plots it (0.0 for an empty day)."""
+    return round(1 - sum(o.kept for o in outcomes) / len(outcomes), 4) if outcomes else 0.0

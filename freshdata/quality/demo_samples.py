@@ -338,7 +338,7 @@ DEMO_SAMPLES: dict[str, str] = {
 # tagged with their language (with `language_id: {allowed: [en]}` they are rejected 'language_id:not_allowed');
 # the isiZulu notice is kept as language 'und' (script Latn): no language-specific rule judges it.
 EXPECTED: dict[str, str | None] = {
-    "boilerplate_cookies": "c4_quality:min_sentences",
+    "boilerplate_cookies": "fineweb_quality:line_punct_ratio",
     "repetition_spam": "gopher_repetition:",
     "german_article": None,
     "pii_article": None,

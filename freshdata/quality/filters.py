@@ -44,6 +44,10 @@ CLOSER_CHARS = ")]»›」』）】〉》"
 CLOSERS = tuple(CLOSER_CHARS)
 TABLE_ROW_END = "| \t\xa0"  # a markdown table row's border and trailing empty cells
 TABLE_RULE = "|-: \t\xa0"  # what a row of empty cells or a header rule (`|---|:--|`) is made of
+# A data line (see FineWebQualityParams.line_punct_data_lines): it carries a number (results, scores, prices,
+# dates, statistics) or is a `label: value` field (a label of at most 25 characters before a full-width colon,
+# or an ASCII colon followed by a space: not `https://`, not `10:30`)
+DATA_LINE_RE = re.compile(r"\d|^[^:：]{1,25}(?:：|:\s)")
 # a whitespace-delimited token that contains no letter ([^\W\d_] = letters in any script)
 NO_LETTER_TOKEN_RE = re.compile(r"(?<!\S)(?:(?!\s)[\W\d_])+(?!\S)")
 ALNUM_RE = re.compile(r"[^\W_]")
@@ -535,6 +539,14 @@ class FineWebQualityParams(LanguageParams):
     # markdown table rows (`| a | b |  |`, how trafilatura renders tables, layout tables included) count
     # by their last non-empty cell when True, and rows of empty cells or `|---|` rules are not lines
     line_punct_table_cells: bool = False
+    # when True, a line without an end mark that is data (a markdown table row, a `label: value` field, a line
+    # with a number: results tables, fact boxes, sale records, which news carries legitimately) counts neither
+    # for nor against line_punct, provided the page's punctuated lines alone hold at least
+    # `line_punct_data_min_prose_words` words (estimated from their share of the characters): data with an
+    # article around it. A page with less prose (a dated link list under a consent sentence or two) is judged
+    # on all its lines, as without the option.
+    line_punct_data_lines: bool = False
+    line_punct_data_min_prose_words: int = Field(50, ge=0)  # Gopher's minimum document length
     # the line_punct / short_line ratios judge only documents with at least this many lines; 1 = always
     line_ratios_min_lines: int = Field(1, ge=1)
     short_line_thr: float | None = 0.67
@@ -557,17 +569,29 @@ class FineWebQuality(LanguageAwareOperator):
         _, dup_chars = _duplicates(lines)
         stops = FINEWEB_STOP_CHARS_BY_SCRIPT.get(ctx.script, FINEWEB_STOP_CHARS)
         cells = p.line_punct_table_cells
-        punct = prose = 0
+        data_line = DATA_LINE_RE.search if p.line_punct_data_lines else None
+        punct = prose = data = punct_chars = 0
         for ln in lines:  # lines are stripped and non-empty
-            if cells and ln[0] == "|" and ln[-1] == "|":
+            row = ln[0] == "|" and ln[-1] == "|"
+            if cells and row:
                 ln = ln.rstrip(TABLE_ROW_END)  # noqa: PLW2901 - the row's last non-empty cell ends it
                 if not ln.strip(TABLE_RULE):
                     continue
             prose += 1
             if ln.endswith(stops) or (ln.endswith(CLOSERS) and ln.rstrip(CLOSER_CHARS).endswith(stops)):
                 punct += 1
+                punct_chars += len(ln)
+            elif data_line is not None and (row or data_line(ln) is not None):
+                data += 1
+        # words in punctuated lines, estimated from their share of the characters (any script, no 2nd split)
+        chars = sum(map(len, lines))
+        prose_words = ctx.n_words * punct_chars / chars if chars else 0.0
+        if data and prose_words >= p.line_punct_data_min_prose_words:
+            prose -= data
         return {
             "line_punct_ratio": punct / max(prose, 1),
+            "data_lines": float(data),
+            "prose_words": prose_words,
             "short_line_ratio": sum(1 for ln in lines if len(ln) <= p.short_line_length) / n,
             "char_dup_ratio": dup_chars / non_nl,
             "new_line_ratio": ctx.text.count("\n") / max(ctx.n_words, 1),

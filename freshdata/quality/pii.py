@@ -23,6 +23,8 @@ import phonenumbers
 from phonenumbers import Leniency, PhoneNumberMatcher
 
 # the matcher's own character classes (its candidates consist only of these + digits)
+from freshdata.vocab import PII_KINDS
+
 from .registry import Operator, Params, register
 from .text import DocContext
 
@@ -70,7 +72,7 @@ PHONE_RUN_ASCII_RE = re.compile(f"[0-9]{_PHONE_CLASS}*")
 _PHONE_CHAR_RE = re.compile(_PHONE_CLASS)
 _DIGITS_RE = re.compile(r"\d+")
 
-PLACEHOLDERS = {"email": "<EMAIL>", "ip": "<IP>", "phone": "<PHONE>", "card": "<CARD>", "ssn": "<SSN>"}
+PLACEHOLDERS = {kind: f"<{kind.upper()}>" for kind in PII_KINDS}  # "<EMAIL>", …
 
 # ---------------------------------------------------------------- regions for phone matching
 

@@ -10,14 +10,13 @@ import json
 import os
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from freshdata.workers import PARALLEL_MIN_ITEMS, worker_context
+from freshdata import workers as worker_pool
 
 from . import boilerplate, filters, pii, taggers  # noqa: F401  (import registers the operators)
 from .registry import REGISTRY, Operator
@@ -26,7 +25,6 @@ from .text import DocContext
 from .types import QualityDoc, QualityOutcome
 
 DEFAULT_RECIPE = Path(__file__).resolve().parent / "default_recipe.yaml"
-PARALLEL_MIN_DOCS = PARALLEL_MIN_ITEMS
 
 
 class RecipeError(ValueError):
@@ -153,20 +151,10 @@ class Recipe:
         """
         docs = list(docs)
         n = workers if workers is not None else (os.cpu_count() or 1)
-        if n <= 1 or len(docs) < PARALLEL_MIN_DOCS:
+        if n <= 1 or len(docs) < worker_pool.PARALLEL_MIN_ITEMS:
             return [self.apply(d) for d in docs]
-        chunk = max(16, min(256, len(docs) // (n * 4) or 1))
-        batches = [docs[i : i + chunk] for i in range(0, len(docs), chunk)]
-        with ProcessPoolExecutor(
-            max_workers=n,
-            mp_context=worker_context(["freshdata.quality"]),
-            initializer=_init_worker,
-            initargs=(self.path, self.config),
-        ) as pool:
-            out: list[QualityOutcome] = []
-            for res in pool.map(_apply_batch, batches):
-                out.extend(res)
-            return out
+        return worker_pool.map_chunks(_apply_batch, docs, ["freshdata.quality"], workers=n, initializer=_init_worker,
+                                      initargs=(self.path, self.config))
 
 
 _WORKER_RECIPE: Recipe | None = None

@@ -13,7 +13,10 @@ SELECT q.*, t.text
 FROM pipeline.main.quality_results q
 LEFT JOIN {quality} t ON t.partition_date = q.partition_date AND t.doc_id = q.doc_id;
 
+-- stats are stored once, in quality_results (the row the snapshot row was staged from); the columns keep the
+-- order they had when snapshot_documents held them (a home not yet migrated still has its own: not read twice).
 CREATE OR REPLACE VIEW snapshot_documents AS
-SELECT s.*, t.text
-FROM pipeline.main.snapshot_documents s
+SELECT s.* EXCLUDE (script), q.stats, s.script, t.text
+FROM (SELECT COLUMNS(lambda c: c <> 'stats') FROM pipeline.main.snapshot_documents) s
+LEFT JOIN pipeline.main.quality_results q ON q.partition_date = s.snapshot_date AND q.doc_id = s.doc_id
 LEFT JOIN {snapshot} t ON t.partition_date = s.snapshot_date AND t.doc_id = s.doc_id;

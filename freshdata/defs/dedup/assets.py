@@ -57,11 +57,9 @@ def dedup_decisions(context: dg.AssetExecutionContext, freshdata: FreshdataResou
                 day_texts=partial(_day_texts, con, day), history_texts=partial(_history_texts, con, day),
             )
             crash_point("dedup:before_commit")
-    counts = {"documents": summary.total, "new": summary.fresh, "exact_duplicate": summary.exact_duplicate,
-              "near_duplicate": summary.near_duplicate, "too_short": summary.too_short}
-    rate = (summary.exact_duplicate + summary.near_duplicate) / summary.total if summary.total else 0.0
+        texts.remove_unreferenced(con, day)  # a re-run's superseded signatures file
     return dg.MaterializeResult(metadata=counts_metadata(
-        "dedup", counts, dup_rate=dg.MetadataValue.float(round(rate, 4)),
+        "dedup", summary.counts(), dup_rate=dg.MetadataValue.float(summary.dup_rate()),
         history_days=summary.history_days, candidates_checked=summary.candidates_checked,
         index_rebuilt=dg.MetadataValue.json(summary.extra.get("index_rebuilt", [])),
         **{"dagster/partition_row_count": summary.total}))

@@ -1,7 +1,5 @@
 """Quality asset: filters, PII redaction and tags for the day's fresh documents. Logic in freshdata.quality."""
 
-from collections import Counter
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -11,7 +9,7 @@ from freshdata.defs.metadata import counts_metadata, day_of
 from freshdata.defs.partitions import daily_partitions
 from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, connection
 from freshdata.faults import crash_point
-from freshdata.quality import boilerplate, load_recipe, write_quality_day
+from freshdata.quality import day_counts, load_recipe, reject_rate, write_quality_day
 from freshdata.quality.day import apply_day
 
 
@@ -31,15 +29,6 @@ def quality_results(context: dg.AssetExecutionContext, freshdata: FreshdataResou
                 write_quality_day(con, day, outcomes, line_stats, spool=spool)
                 crash_point("quality:before_commit")
         texts.remove_unreferenced(con, day)
-    kept = sum(o.kept for o in outcomes)
-    reasons = Counter(f"rejected:{o.reason}" for o in outcomes if not o.kept)
-    languages = Counter(f"language:{o.tags.get('language')}" for o in outcomes)
-    topics = Counter(f"topic:{o.tags.get('topic')}" for o in outcomes if o.kept)
-    pii = {f"redacted:{kind}": sum(int(o.tags.get(f"pii_{kind}") or 0) for o in outcomes)
-           for kind in ("email", "phone", "card", "ip", "ssn")}
-    removed = boilerplate.removed_counts(outcomes, line_stats)
-    counts = {"fresh": len(outcomes), "kept": kept, "rejected": len(outcomes) - kept, **pii, **removed,
-              **dict(sorted(reasons.items())), **dict(sorted(languages.items())), **dict(sorted(topics.items()))}
     return dg.MaterializeResult(metadata=counts_metadata(
-        "quality", counts, reject_rate=dg.MetadataValue.float(round(1 - kept / len(outcomes), 4) if outcomes else 0.0),
+        "quality", day_counts(outcomes, line_stats), reject_rate=dg.MetadataValue.float(reject_rate(outcomes)),
         recipe_hash=recipe.hash(), **{"dagster/partition_row_count": len(outcomes)}))

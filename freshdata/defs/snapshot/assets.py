@@ -10,20 +10,19 @@ from freshdata.defs.metadata import counts_metadata, day_of
 from freshdata.defs.partitions import daily_partitions
 from freshdata.defs.quality.assets import quality_results
 from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, connection
+from freshdata.durable import file_hash
 from freshdata.quality import has_email_or_card, load_recipe
 from freshdata.snapshot import (
-    file_hash,
+    MIN_TRAILING_DAYS,
+    TRAILING_DAYS,
     funnel_adds_up,
+    funnel_rates,
     publish_snapshot,
     published_state,
+    rates_off_trailing,
     read_rows,
     stage_snapshot,
 )
-
-TRAILING_DAYS = 7
-RATE_ALERT_FACTOR = 2.0  # WARN when a rate is more than twice (or under half) its trailing average
-RATE_ALERT_FLOOR = 0.05  # …and differs by at least five points, so tiny days do not cry wolf
-MIN_TRAILING_DAYS = 3  # an average of fewer days is no baseline
 
 
 @dg.asset(
@@ -35,17 +34,12 @@ def daily_snapshot(context: dg.AssetExecutionContext, duckdb: DuckDBResource) ->
     day = day_of(context)
     with connection(duckdb) as con:
         staged = stage_snapshot(con, day)
-    funnel = staged.funnel
-    extracted = funnel.get("extracted", 0)
-    dup_rate = (funnel.get("exact_duplicate", 0) + funnel.get("near_duplicate", 0)) / extracted if extracted else 0.0
-    reject_rate = funnel.get("rejected", 0) / funnel["fresh"] if funnel.get("fresh") else 0.0
     p50 = staged.metrics.get("p50_publish_to_ingest_hours")
     return dg.MaterializeResult(metadata=counts_metadata(
-        "funnel", funnel,
+        "funnel", staged.funnel,
         **{"dagster/row_count": staged.n_documents, "dagster/partition_row_count": staged.n_documents,
            "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(n, t) for n, t in staged.columns])},
-        dup_rate=dg.MetadataValue.float(round(dup_rate, 4)),
-        reject_rate=dg.MetadataValue.float(round(reject_rate, 4)),
+        **{name: dg.MetadataValue.float(rate) for name, rate in funnel_rates(staged.funnel).items()},
         p50_publish_to_ingest_hours=dg.MetadataValue.float(float(p50) if p50 is not None else 0.0),
     ))
 
@@ -140,18 +134,10 @@ def funnel_adds_up_check(context: dg.AssetCheckExecutionContext, duckdb: DuckDBR
 def rates_near_trailing_average(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
     with connection(duckdb) as con:
         r = read_rows(con, "select_trailing_rates", day_of(context), window=TRAILING_DAYS)[0]
-    problems = []
     if (r["trailing_days"] or 0) < MIN_TRAILING_DAYS:
         return _check(True, f"only {int(r['trailing_days'] or 0)} earlier days: no baseline yet", [],
                       severity=dg.AssetCheckSeverity.WARN, trailing_days=int(r["trailing_days"] or 0))
-    for name in ("near_dup_rate", "reject_rate"):
-        today, trailing = r[name], r[f"trailing_{name}"]
-        if today is None or trailing is None:
-            continue
-        off = abs(today - trailing) >= RATE_ALERT_FLOOR and (
-            today > trailing * RATE_ALERT_FACTOR or today < trailing / RATE_ALERT_FACTOR)
-        if off:
-            problems.append({"rate": name, "today": round(today, 4), "trailing": round(trailing, 4)})
+    problems = rates_off_trailing(r)
     return _check(not problems, f"{len(problems)} rates far from their trailing average", problems,
                   severity=dg.AssetCheckSeverity.WARN, trailing_days=int(r["trailing_days"] or 0))
 

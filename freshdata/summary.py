@@ -1,0 +1,112 @@
+"""What users read in the terminal about their runs: the day summary, `freshdata stats`, the demo's epilogue."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from freshdata import store
+from freshdata.reader import first_line, open_reader, views_of
+from freshdata.vocab import FUNNEL_STATES
+
+
+def day_summary(con: duckdb.DuckDBPyConnection, day: date) -> dict:
+    cursor = store.run(con, "select_day_funnel", {"day": day})
+    names = [d[0] for d in cursor.description]
+    row = cursor.fetchone()
+    funnel = dict(zip(names, row, strict=True)) if row else {}
+    funnel.pop("partition_date", None)
+    reasons = store.run(con, "select_day_reasons", {"day": day}).fetchall()
+    sources = store.run(con, "select_source_fetches", {"day": day}).fetchall()
+    pii = store.fetch_dicts(con, "select_day_pii", {"day": day})[0]
+    kept_tags: dict[str, list[tuple[str, int]]] = {}
+    for tag, value, n in store.run(con, "select_day_kept_tags", {"day": day}).fetchall():
+        kept_tags.setdefault(tag, []).append((value, n))
+    boilerplate = store.fetch_dicts(con, "select_day_boilerplate", {"day": day})[0]
+    return {"funnel": funnel, "reasons": reasons, "source_fetches": sources, "pii": pii, "kept_tags": kept_tags,
+            "boilerplate": boilerplate}
+
+
+def print_day_summary(home: Path, day: date, out=sys.stdout) -> dict:
+    with duckdb.connect(str(store.db_path(home)), read_only=True) as con:
+        summary = day_summary(con, day)
+    funnel = summary["funnel"]
+    print(f"\n=== {day} ===", file=out)
+    fetched_feeds = ", ".join(f"{kind} {state}{'/' + reason if reason else ''}: {n}"
+                              for kind, state, reason, n in summary["source_fetches"])
+    print(f"  sources fetched: {fetched_feeds or 'none'}", file=out)
+    line = "  " + " | ".join(f"{k} {funnel.get(k, 0)}" for k in FUNNEL_STATES if funnel.get(k))
+    print(line, file=out)
+    for state, reason, n in summary["reasons"]:
+        print(f"    {state:<18} {reason or '-':<44} {n}", file=out)
+    pii = summary["pii"]
+    if pii.get("documents"):
+        kinds = ", ".join(f"{k} {v}" for k, v in pii.items() if k != "documents" and v)
+        print(f"    {'pii_redacted':<18} {kinds:<44} {pii['documents']} doc(s)", file=out)
+    removed = summary["boilerplate"]
+    if removed.get("documents"):
+        lines = f"repeated {removed['repeated']}, learned from the source {removed['learned']}"
+        print(f"    {'boilerplate_lines':<18} {lines:<44} {removed['documents']} doc(s)", file=out)
+    for tag, values in summary["kept_tags"].items():
+        shown = ", ".join(f"{value} {n}" for value, n in values[:6]) + (", …" if len(values) > 6 else "")
+        print(f"    kept by {tag:<10} {shown}", file=out)
+    return summary
+
+
+SAMPLE_QUERY = ("SELECT snapshot_date, source, language, topic, word_count, left(title, 40) AS title "
+                "FROM latest_snapshot ORDER BY word_count DESC LIMIT 5")
+
+
+def print_demo_epilogue(home: Path, days: list[date]) -> None:
+    """The snapshot figures and a sample query, read from the Parquet exports like any user would."""
+    con = open_reader(home)
+    print("\n=== snapshots (the Parquet files exports/published.json lists) ===")
+    con.sql("SELECT snapshot_date, n_documents, n_extracted, n_exact_duplicate, n_near_duplicate, n_rejected, "
+            "left(content_hash, 12) AS content_hash FROM manifest ORDER BY snapshot_date").show()
+    con.sql("SELECT * FROM freshness").show()
+    print(f'$ freshdata query "{SAMPLE_QUERY}"')
+    con.sql(SAMPLE_QUERY).show(max_width=160)
+
+
+STATS_COLUMNS = ["discovered", "new", "fetched", "failed", "extracted", "exact_duplicate", "near_duplicate",
+                 "fresh", "rejected", "kept"]
+
+
+def print_stats(home: Path, day: date | None) -> int:
+    """The funnel of every day that ran (from the funnel export, plus days the pipeline database knows from
+    fetch_log that the last publication did not cover, e.g. a day no source answered), then freshness."""
+    con = open_reader(home, attach_pipeline=True)
+    try:
+        views = views_of(con)
+        pipeline = bool(con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'pipeline'")
+                        .fetchall()[0][0])
+        day_sources = (["SELECT partition_date FROM memory.main.funnel"] if "funnel" in views else []) + (
+            ["SELECT DISTINCT partition_date FROM pipeline.main.fetch_log"] if pipeline else [])
+        if not day_sources:
+            print("freshdata stats: no day has run yet", file=sys.stderr)
+            return 1
+        known = (["SELECT * FROM memory.main.funnel"] if "funnel" in views else []) + (
+            ["SELECT * FROM pipeline.main.day_funnel WHERE partition_date IN (SELECT partition_date FROM days "
+             + ("EXCEPT SELECT partition_date FROM memory.main.funnel" if "funnel" in views else "") + ")"]
+            if pipeline else [])
+        where = f"WHERE d.partition_date = DATE '{day.isoformat()}'" if day else ""
+        columns = ", ".join(f"coalesce(k.{c}, 0) AS {c}" for c in STATS_COLUMNS)
+        sql = (f"WITH days AS ({' UNION '.join(day_sources)}), known AS ({' UNION ALL BY NAME '.join(known)}) "
+               f"SELECT d.partition_date, {columns} FROM days d LEFT JOIN known k USING (partition_date) "
+               f"{where} ORDER BY d.partition_date")
+        print("Funnel per day (discovered → new → fetched → extracted → duplicates → fresh → rejected → kept):")
+        con.sql(sql).show(max_width=250, max_rows=10_000)
+        if "freshness" in views:
+            print("Freshness per source:")
+            con.sql("SELECT * FROM freshness").show()
+        else:
+            print("Freshness per source: nothing published yet")
+    except duckdb.Error as exc:
+        print(f"freshdata stats: {first_line(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    return 0

@@ -1,1 +1,0 @@
-DELETE FROM dedup_days WHERE partition_date = $day;

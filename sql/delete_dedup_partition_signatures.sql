@@ -1,1 +1,0 @@
-DELETE FROM dedup_signatures WHERE partition_date = $day;
