@@ -452,7 +452,7 @@ def test_streamed_features_and_decisions_equal_in_memory(tmp_path):
     """dedup_day_streamed (texts in batches, any order; verification reads the few texts it needs) writes the
     same rows as dedup_day on the same docs, verification within the day and against history included."""
     from freshdata.dedup import dedup_day_streamed
-    from freshdata.dedup.core import features, streamed_features
+    from freshdata.dedup.core import features, read_signatures, streamed_features
 
     cfg = DedupConfig(verify_margin=0.1)
     rng = random.Random(11)
@@ -471,8 +471,9 @@ def test_streamed_features_and_decisions_equal_in_memory(tmp_path):
 
     got = {}
     for mode in ("memory", "streamed"):
-        c = duckdb.connect(str(tmp_path / f"{mode}.duckdb"))
-        store.ensure_schema(c)
+        (tmp_path / mode).mkdir()  # a home each: the signatures files live beside the DuckDB file
+        c = duckdb.connect(str(tmp_path / mode / "t.duckdb"))
+        schema.ensure_schema(c)
         for day, docs in days.items():
             with store.transaction(c):
                 if mode == "memory":
@@ -483,7 +484,7 @@ def test_streamed_features_and_decisions_equal_in_memory(tmp_path):
                                for i in range(0, len(shuffled), 7)]
                     dedup_day_streamed(c, day, [(d.doc_id, d.order_key) for d in docs], batches, cfg,
                                        tmp_path / f"index-{mode}", day_texts=texts_of, history_texts=texts_of)
-        got[mode] = (decisions(c), table(c, "dedup_signatures"))
+        got[mode] = (decisions(c), [read_signatures(c, day) for day in days])
         c.close()
     assert got["memory"] == got["streamed"]
     f = features(days[D1], cfg)

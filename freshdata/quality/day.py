@@ -17,12 +17,12 @@ import numpy as np
 import pyarrow as pa
 
 from freshdata import store, texts
-from freshdata.workers import map_stream
+from freshdata.workers import PARALLEL_MIN_ITEMS, map_stream
 
 from . import boilerplate
 from . import recipe as recipe_module
 from .boilerplate import BoilerplateParams, LineStats
-from .recipe import PARALLEL_MIN_DOCS, Recipe
+from .recipe import Recipe
 from .types import QualityDoc, QualityOutcome
 
 BATCH_DOCS = 64  # documents per worker task
@@ -65,7 +65,7 @@ def apply_day(con: duckdb.DuckDBPyConnection, day: date, recipe: Recipe,
         if batch:
             yield batch
 
-    parallel = len(meta) >= PARALLEL_MIN_DOCS
+    parallel = len(meta) >= PARALLEL_MIN_ITEMS
     if parallel:
         work = map_stream(partial(_apply_batch, line_params=p), batches(), preload=["freshdata.quality"],
                           initializer=recipe_module._init_worker, initargs=(recipe.path, recipe.config))
