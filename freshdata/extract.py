@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -182,6 +182,13 @@ def decode_body(body: bytes, encoding: str | None) -> str:
         return body.decode(encoding or "utf-8", errors="replace")
     except LookupError:
         return body.decode("utf-8", errors="replace")
+
+
+def extraction_counts(outcomes: Mapping[str, int]) -> dict[str, int]:
+    """Extraction's summary of the day (the asset's metadata): extracted, failed, then failed by reason."""
+    return {"extracted": outcomes.get("extracted", 0),
+            "extraction_failed": sum(v for k, v in outcomes.items() if k.startswith("extraction_failed")),
+            **{k: v for k, v in sorted(outcomes.items()) if k.startswith("extraction_failed:")}}
 
 
 def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S):

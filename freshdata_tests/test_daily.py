@@ -46,3 +46,18 @@ def test_source_removed_before_fetch_is_deferred_with_a_reason(tmp_path: Path) -
                     [date(2026, 1, 1 + offset), url])
     retry = store.run(con, "select_retry_urls", {"day": date(2026, 1, 4), "max_attempts": 3}).fetchall()
     assert url in {row[0] for row in retry}
+
+
+def test_stage_summaries_add_up():
+    """The asset metadata comes from the cores: totals are the sum of the states, reasons listed after."""
+    from collections import Counter
+
+    from freshdata.crawl.daily import StageSummary
+    from freshdata.extract import extraction_counts
+
+    summary = StageSummary(counts=Counter(new=3, known=2), by_reason=Counter(http_404=1))
+    assert summary.discovery_counts() == {"discovered": 5, "known": 2, "new": 3}
+    assert summary.fetch_counts() == {"attempted": 5, "known": 2, "new": 3, "http_404": 1}
+    outcomes = Counter({"extracted": 4, "extraction_failed:timeout": 1, "extraction_failed:empty": 2})
+    assert extraction_counts(outcomes) == {"extracted": 4, "extraction_failed": 3, "extraction_failed:empty": 2,
+                                           "extraction_failed:timeout": 1}

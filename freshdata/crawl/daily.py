@@ -70,6 +70,15 @@ class StageSummary:
     damaged: list[ArchiveDamaged] = field(default_factory=list)  # damaged records found (and not reused)
     pruned: dict[date, list[str]] = field(default_factory=dict)  # raw files deleted for retention, by day
 
+    def discovery_counts(self) -> dict[str, int]:
+        """Discovery's summary of the day (the asset's metadata): every URL listed, then each state."""
+        return {"discovered": sum(self.counts.values()), **dict(sorted(self.counts.items()))}
+
+    def fetch_counts(self) -> dict[str, int]:
+        """Fetch's summary of the day: URLs attempted, each state, then each reason."""
+        return {"attempted": sum(self.counts.values()), **dict(sorted(self.counts.items())),
+                **dict(sorted(self.by_reason.items()))}
+
 
 def _header(headers: list[tuple[str, str]], name: str) -> str | None:
     return next((v for k, v in headers if k.lower() == name), None)

@@ -7,7 +7,7 @@ from freshdata.crawl.daily import discover_day, fetch_day
 from freshdata.defs.metadata import counts_metadata, day_of
 from freshdata.defs.partitions import daily_partitions
 from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, connection
-from freshdata.extract import extract_day
+from freshdata.extract import extract_day, extraction_counts
 
 
 @dg.asset(
@@ -21,7 +21,7 @@ def discovered_urls(context: dg.AssetExecutionContext, freshdata: FreshdataResou
     sources = freshdata.sources()
     with connection(duckdb) as con:
         summary = discover_day(con, day, sources, freshdata.raw_root)
-    counts = {"discovered": sum(summary.counts.values()), **dict(sorted(summary.counts.items()))}
+    counts = summary.discovery_counts()
     context.log.info(f"{day}: {counts}; source fetches: {dict(summary.by_reason)}")
     return dg.MaterializeResult(metadata=counts_metadata(
         "discovery", counts, source_fetches=dg.MetadataValue.json(dict(summary.by_reason)),
@@ -40,8 +40,7 @@ def fetched_pages(context: dg.AssetExecutionContext, freshdata: FreshdataResourc
     sources = freshdata.sources()
     with connection(duckdb) as con:
         summary = fetch_day(con, day, sources, freshdata.raw_root)
-    counts = {"attempted": sum(summary.counts.values()), **dict(sorted(summary.counts.items())),
-              **dict(sorted(summary.by_reason.items()))}
+    counts = summary.fetch_counts()
     return dg.MaterializeResult(metadata=counts_metadata(
         "fetch", counts, network_requests=summary.network_requests, reused_from_partition=summary.reused,
         damaged_archive_files=dg.MetadataValue.json(sorted({d.warc_file for d in summary.damaged})),
@@ -60,8 +59,6 @@ def extracted_documents(context: dg.AssetExecutionContext, freshdata: FreshdataR
     sources = freshdata.sources()
     with connection(duckdb) as con:
         outcomes = extract_day(con, day, freshdata.raw_root, sources)
-    counts = {"extracted": outcomes.get("extracted", 0),
-              "extraction_failed": sum(v for k, v in outcomes.items() if k.startswith("extraction_failed")),
-              **{k: v for k, v in sorted(outcomes.items()) if k.startswith("extraction_failed:")}}
+    counts = extraction_counts(outcomes)
     return dg.MaterializeResult(metadata=counts_metadata(
         "extraction", counts, **{"dagster/partition_row_count": counts["extracted"]}))
