@@ -22,7 +22,7 @@ test: $(STAMP)
 
 # The unit tests alone (no end-to-end run through Dagster, no subprocess crawl): the loop while editing.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow"
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow" -n auto
 
 # Manual suite on real web material from ../shared/corpus (not in `make test`; fails when the corpus is absent).
 test-corpus: $(STAMP)
