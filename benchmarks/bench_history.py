@@ -185,9 +185,6 @@ def steps(con: duckdb.DuckDBPyConnection, home: Path, today: dt.date, old: bool)
             return lambda: legacy(con, name, {**day, **params})
         return lambda: store.run(con, name, {**day, **params}).fetchall()
 
-    def qt(name: str, kind: str):  # a query of the day's texts file of `kind`, as its asset runs it
-        return lambda: texts.run(con, name, today, kind).fetchall()
-
     def known_urls():
         con.register("staged", new_urls)
         try:
@@ -218,14 +215,14 @@ def steps(con: duckdb.DuckDBPyConnection, home: Path, today: dt.date, old: bool)
         ("extraction: select_extraction_inputs", q("select_extraction_inputs")),
         ("dedup: select_document_days", q("select_document_days")),
         ("dedup: select_dedup_all_days", q("select_dedup_all_days")),
-        ("dedup: select_dedup_inputs", qt("select_dedup_inputs", "extracted")),
+        ("dedup: select_dedup_order", q("select_dedup_order")),
         ("dedup: select_document_texts (5 days x 20)", document_texts),
-        ("quality: select_quality_inputs", qt("select_quality_inputs", "extracted")),
+        ("quality: select_quality_meta", q("select_quality_meta")),
         ("snapshot: stage_snapshot", lambda: snapshot.stage_snapshot(con, today)),
         ("check: check_snapshot_repeats", q("check_snapshot_repeats")),
         ("check: check_snapshot_duplicates", q("check_snapshot_duplicates")),
         ("check: check_snapshot_required_tags", q("check_snapshot_required_tags")),
-        ("check: select_snapshot_texts", qt("select_snapshot_texts", "snapshot")),
+        ("check: select_snapshot_doc_ids", q("select_snapshot_doc_ids")),
         ("check: select_day_funnel", q("select_day_funnel")),
         ("check: select_trailing_rates", q("select_trailing_rates", window=snapshot.TRAILING_DAYS)),
         ("check: select_silent_sources", q("select_silent_sources", window=snapshot.TRAILING_DAYS)),
@@ -237,6 +234,7 @@ def steps(con: duckdb.DuckDBPyConnection, home: Path, today: dt.date, old: bool)
 
 def measure(home: Path, today: dt.date, old: bool, repeat: int) -> dict:
     con = duckdb.connect(str(store.db_path(home)))
+    schema.ensure_schema(con)  # a reused home gets today's macros and views (not timed)
     out = {}
     for name, fn in steps(con, home, today, old):
         if old and name.startswith("publish: publish_snapshot"):
