@@ -34,10 +34,10 @@ sys.path.insert(0, str(REPO))
 
 from freshdata import durable, schema, snapshot, store, texts  # noqa: E402
 from freshdata.config import SourcesFile  # noqa: E402
+from freshdata.crawl.daily import MAX_ATTEMPTS  # noqa: E402
 
 GEN_SQL = Path(__file__).resolve().parent / "history_gen.sql"
 FIRST = dt.date(2024, 1, 1)
-MAX_ATTEMPTS = 3  # freshdata.crawl.daily.MAX_ATTEMPTS
 
 FEEDS = [f"https://www.site{i}.example/feed.xml" for i in range(37)]  # the sources of history_gen.sql
 
