@@ -12,9 +12,8 @@ import html
 import os
 import random
 import re
-import threading
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import duckdb
@@ -22,54 +21,35 @@ import pytest
 
 from freshdata import store
 from freshdata.demo.articles import ARTICLES
+from freshdata.demo.site import LoopbackSite
 from freshdata_tests.pipeline_helpers import set_env
 
 pytestmark = pytest.mark.slow  # runs pipeline days: make test, not make test-fast
 
 PAGES_PER_DAY = int(os.environ.get("FRESHDATA_TEST_PAGES_PER_DAY", "200"))
 DAYS = [date(2026, 3, 1) + timedelta(days=i) for i in range(5)]
-# Issue 14's goal. Measured 983 bytes (2.9-3.0 KB before signatures moved to files, the stats map was stored once,
-# the big tables lost their primary keys and new files got 16 KB blocks; 11.8 KB before texts moved out). Of the
+# Issue 14's goal. Measured 1,556 bytes (2.9-3.0 KB before signatures moved to files, the stats map was stored once,
+# the big tables lost their primary keys and new files got 64 KB blocks; 11.8 KB before texts moved out). Of the
 # ~0.85 KB of data a document, the quality stats map is ~420 B (quality_results.stats).
 MAX_BYTES_PER_DOC = 2048
 SENTENCES = [s for a in ARTICLES for s in re.split(r"(?<=[.!?])\s+", a["text"].replace("\n\n", " ")) if len(s) > 40]
 
 
-class GeneratedSite:
+class GeneratedSite(LoopbackSite):
     """A sitemap that lists the current day's PAGES_PER_DAY articles; each article is 36 distinct sentences
     in 6 paragraphs, seeded by its path (the same page reads the same on every request)."""
 
     def __init__(self) -> None:
         self.day = 0
-        site = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:  # noqa: N802 (http.server API)
-                status, ctype, body = site.route(self.path)
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> GeneratedSite:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        status, ctype, body = self.route(handler.path)
+        handler.send_response(status)
+        handler.send_header("Content-Type", ctype)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
 
     def route(self, path: str) -> tuple[int, str, bytes]:
         if path == "/sitemap.xml":

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from datetime import time as dtime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 from freshdata.demo.articles import ARTICLES, syndicated_edit
 from freshdata.quality.demo_samples import DEMO_SAMPLES, DEMO_URL_PATHS
@@ -84,20 +85,18 @@ Sitemap: {base}/sitemap_index.xml
 """
 
 
-class DemoSite:
-    """A threaded HTTP server on 127.0.0.1 whose content depends on the simulated day."""
+class LoopbackSite:
+    """A threaded HTTP server on 127.0.0.1 (port 0: any free one) that hands every GET to `_serve`.
 
-    def __init__(self, port: int = 0, days: list[date] | None = None) -> None:
-        self.day = 1
-        self.days = days or [date(2026, 1, d) for d in (1, 2, 3)]
-        self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path, headers) for tests
+    The demo site and the tests' generated sites share it, so only their content differs."""
+
+    def __init__(self, port: int = 0) -> None:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802 (http.server API)
-                site.requests.append(("GET", self.path, dict(self.headers)))
                 site._serve(self)
 
             def log_message(self, *args: object) -> None:
@@ -109,13 +108,26 @@ class DemoSite:
         self.base = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> DemoSite:
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class DemoSite(LoopbackSite):
+    """The demo's news site, whose content depends on the simulated day."""
+
+    def __init__(self, port: int = 0, days: list[date] | None = None) -> None:
+        self.day = 1
+        self.days = days or [date(2026, 1, d) for d in (1, 2, 3)]
+        self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path, headers) for tests
+        super().__init__(port)
 
     # ---- content -------------------------------------------------------------------------------
     def published(self, page_day: int) -> datetime:
@@ -212,6 +224,7 @@ class DemoSite:
         return None
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        self.requests.append(("GET", handler.path, dict(handler.headers)))
         path = handler.path.split("?", 1)[0]
         routed = self._route(path)
         if routed is None:
