@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 from datetime import date, datetime, timedelta
 
+import polars as pl
 import pytest
 
-from freshdata import schema, store
+from freshdata import schema, store, texts
 from freshdata.quality import QualityDoc, RecipeError, boilerplate, recipe_from_dict, write_quality_day
+from freshdata.quality.day import apply_day
 from freshdata.quality.recipe import Recipe
 
 FETCHED = datetime(2025, 3, 1, 12, 0)
@@ -44,12 +46,34 @@ def day_docs(day: date) -> list[QualityDoc]:
     return docs
 
 
-def run_quality_day(con, recipe: Recipe, day: date, docs: list[QualityDoc], workers: int = 1):
-    """What the quality asset does: learn, apply, write outcomes + line stats in one transaction."""
-    docs, stats = boilerplate.prepare_day(con, day, docs, recipe)
-    outcomes = recipe.apply_many(docs, workers=workers)
+def store_fresh_day(con, day: date, docs: list[QualityDoc]) -> None:
+    """The day as extraction and dedup leave it for quality: documents rows, each `fresh`, and the texts file."""
     with store.transaction(con):
-        write_quality_day(con, day, outcomes, stats)
+        con.execute("DELETE FROM documents WHERE partition_date = ?", [day])
+        con.execute("DELETE FROM dedup_decisions WHERE partition_date = ?", [day])
+        for i, d in enumerate(docs):
+            con.execute("INSERT INTO documents (partition_date, doc_id, url, source, fetched_at, published_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", [day, d.doc_id, d.url, d.source, d.fetched_at, d.published_at])
+            con.execute("INSERT INTO dedup_decisions (partition_date, doc_id, ord, status, too_short, text_hash, "
+                        "n_words) VALUES (?, ?, ?, 'fresh', false, 0, 0)", [day, d.doc_id, i])
+        texts.write_day(con, day, "extracted", pl.DataFrame(
+            {"doc_id": [d.doc_id for d in docs], "text": [d.text for d in docs]}, schema=texts.TEXT_SCHEMA))
+    texts.remove_unreferenced(con, day)
+
+
+def run_quality_day(con, recipe: Recipe, day: date, docs: list[QualityDoc], workers: int = 1):
+    """What the quality asset does (defs/quality/assets.py): apply_day through a texts spool (worker processes
+    when `workers` > 1 and the day has workers.PARALLEL_MIN_ITEMS documents), outcomes + line stats written in
+    one transaction. Returns the outcomes with their cleaned texts read back from the day's quality file."""
+    store_fresh_day(con, day, docs)
+    with texts.Spool(con, day, "quality") as spool:
+        outcomes, line_stats = apply_day(con, day, recipe, spool, n_workers=workers)
+        with store.transaction(con):
+            write_quality_day(con, day, outcomes, line_stats, spool=spool)
+    texts.remove_unreferenced(con, day)
+    cleaned = {i: t for ids, ts in texts.batches(con, day, "quality") for i, t in zip(ids, ts, strict=True)}
+    for o in outcomes:
+        o.text = cleaned.get(o.doc_id)
     return outcomes
 
 

@@ -21,13 +21,13 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from freshdata import store, texts
+from freshdata import store, texts, workers
 from freshdata.dedup.cache import IndexCache, Segment, _entries, doc_keys
 from freshdata.dedup.config import DedupConfig
 from freshdata.dedup.minhash import shingle_hashes, shingles, signatures_from_hashes
 from freshdata.dedup.normalize import normalize, text_hash
 from freshdata.dedup.verify import HistoryTexts, Verifier
-from freshdata.workers import PARALLEL_MIN_ITEMS, map_chunks, map_stream
+from freshdata.workers import map_chunks, map_stream
 
 _EMPTY = np.iinfo(np.uint32).max
 
@@ -429,7 +429,8 @@ def streamed_features(order: Sequence[tuple[str, tuple]], batches: Iterable[tupl
 
     func = partial(_batch_features, ngram=cfg.ngram, min_words=cfg.min_words, num_perm=cfg.num_perm, seed=cfg.seed,
                    scheme=cfg.scheme)
-    for ids, b_th, b_words, b_sigs in map_stream(func, wanted(), preload=[__name__], parallel=n >= PARALLEL_MIN_ITEMS):
+    parallel = n >= workers.PARALLEL_MIN_ITEMS  # read now, not at import: tests lower it
+    for ids, b_th, b_words, b_sigs in map_stream(func, wanted(), preload=[__name__], parallel=parallel):
         at = np.array([position[i] for i in ids], dtype=np.int64)
         th[at], n_words[at], sigs[at], seen[at] = b_th, b_words, b_sigs, True
     if not seen.all():

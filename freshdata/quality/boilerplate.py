@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date
 from hashlib import blake2b
 from pathlib import Path
@@ -302,14 +302,6 @@ def learned_lines(
     return {s: frozenset(hs) for s, hs in grouped.items()}
 
 
-def with_learned(docs: Sequence[QualityDoc], learned: dict[str, frozenset[int]]) -> list[QualityDoc]:
-    """The docs carrying their source's learned set (one shared frozenset per source: pickled once a batch)."""
-    return [
-        dataclasses.replace(d, boilerplate_lines=learned[d.source]) if d.source in learned else d
-        for d in docs
-    ]
-
-
 def removed_counts(outcomes: Iterable[QualityOutcome], stats: LineStats | None) -> dict[str, int]:
     """Day totals for the asset's metadata: lines removed (repeated, learned) and line-stat rows stored."""
     outs = list(outcomes)
@@ -325,17 +317,3 @@ def params_of(recipe) -> BoilerplateParams | None:
     """The recipe's boilerplate parameters, or None when the recipe does not run the operator."""
     op = recipe.operator(OPERATOR)
     return op.params if op is not None else None  # type: ignore[return-value]
-
-
-def prepare_day(
-    con: duckdb.DuckDBPyConnection, day: date, docs: Sequence[QualityDoc], recipe
-) -> tuple[list[QualityDoc], LineStats | None]:
-    """Docs with their learned lines attached, and the day's line statistics to store.
-
-    A recipe without the operator learns nothing and stores nothing (its re-run deletes the day's rows).
-    """
-    p = params_of(recipe)
-    if p is None:
-        return list(docs), None
-    learned = learned_lines(con, day, {d.source for d in docs}, p)
-    return with_learned(docs, learned), line_stats(day, docs, p)

@@ -16,8 +16,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from freshdata import store, texts
-from freshdata.workers import PARALLEL_MIN_ITEMS, map_stream
+from freshdata import store, texts, workers
+from freshdata.workers import map_stream
 
 from . import boilerplate
 from . import recipe as recipe_module
@@ -38,10 +38,11 @@ def _apply_batch(batch: list[QualityDoc], recipe: Recipe | None = None,
             for d in batch]
 
 
-def apply_day(con: duckdb.DuckDBPyConnection, day: date, recipe: Recipe,
-              spool: texts.Spool) -> tuple[list[QualityOutcome], LineStats | None]:
+def apply_day(con: duckdb.DuckDBPyConnection, day: date, recipe: Recipe, spool: texts.Spool,
+              n_workers: int | None = None) -> tuple[list[QualityOutcome], LineStats | None]:
     """The day's outcomes (in the day's order, `text` None: the cleaned texts are in `spool`) and its
-    boilerplate line statistics (None when the recipe does not run the operator)."""
+    boilerplate line statistics (None when the recipe does not run the operator). Worker processes (every
+    core unless `n_workers`) from workers.PARALLEL_MIN_ITEMS fresh documents on."""
     meta = store.run(con, "select_quality_meta", {"day": day}).fetchall()
     position = {row[0]: i for i, row in enumerate(meta)}
     by_id = {row[0]: row for row in meta}
@@ -65,10 +66,11 @@ def apply_day(con: duckdb.DuckDBPyConnection, day: date, recipe: Recipe,
         if batch:
             yield batch
 
-    parallel = len(meta) >= PARALLEL_MIN_ITEMS
+    parallel = len(meta) >= workers.PARALLEL_MIN_ITEMS and n_workers != 1  # read now: tests lower it
     if parallel:
         work = map_stream(partial(_apply_batch, line_params=p), batches(), preload=["freshdata.quality"],
-                          initializer=recipe_module._init_worker, initargs=(recipe.path, recipe.config))
+                          workers=n_workers, initializer=recipe_module._init_worker,
+                          initargs=(recipe.path, recipe.config))
     else:
         work = map_stream(partial(_apply_batch, recipe=recipe, line_params=p), batches(), preload=[], parallel=False)
     outcomes: list[QualityOutcome] = []
