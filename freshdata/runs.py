@@ -209,7 +209,8 @@ def abandon_run(instance, run_id: str, why: str, exit_code: int) -> None:
 
 def _pool_holders(instance, run_id: str) -> str | None:
     """Who holds the pool slot our run waits for, or None when it does not wait."""
-    from freshdata.defs.recovery import DUCKDB_POOL, LAUNCHER_TAG  # Dagster: loaded once a run starts
+    from freshdata.defs.recovery import LAUNCHER_TAG  # Dagster: loaded once a run starts
+    from freshdata.defs.resources import DUCKDB_POOL
 
     info = instance.event_log_storage.get_concurrency_info(DUCKDB_POOL)
     if run_id not in info.pending_run_ids:
@@ -246,7 +247,8 @@ def progress_line(day: date, step: tuple[str, float] | None, current: progress.P
 def execute_day(job, instance, day: date, run_config: dict, timeout_s: float, tell: Say = say):
     """execute_in_process on a worker thread, watched from here: pool waits, timeout, Ctrl-C/SIGTERM, and the
     live progress line on a terminal."""
-    from freshdata.defs.recovery import DUCKDB_POOL, LAUNCHER_TAG  # Dagster: loaded once a run starts
+    from freshdata.defs.recovery import LAUNCHER_TAG  # Dagster: loaded once a run starts
+    from freshdata.defs.resources import DUCKDB_POOL
 
 
     run_id = str(uuid.uuid4())  # what Dagster's own (private) make_new_run_id returns

@@ -1,4 +1,4 @@
--- Near-duplicate detection (freshdata.dedup). Idempotent DDL: run by store.ensure_schema on every connect.
+-- Near-duplicate detection (freshdata.dedup). Idempotent DDL: run by schema.ensure_schema when the DDL changes.
 -- Index parameters (scheme, num_perm, seed, ngram, bands, rows, normalizer version) fixed at first use;
 -- a config that differs is refused instead of silently mixing incomparable signatures.
 CREATE TABLE IF NOT EXISTS dedup_params (

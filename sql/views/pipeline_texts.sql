@@ -1,7 +1,7 @@
 -- The pipeline tables that held texts before texts moved to per-day Parquet files (freshdata.texts), with their
 -- `text` column again, for `freshdata query` on pipeline tables. {extracted}, {quality}, {snapshot}: the files
 -- text_files names for each kind (a read_parquet of that list, or an empty relation), filled in by
--- freshdata.report. In the reader's own catalog, which comes first on its search path: these names shadow the
+-- freshdata.reader. In the reader's own catalog, which comes first on its search path: these names shadow the
 -- attached tables of the same name.
 CREATE OR REPLACE VIEW documents AS
 SELECT d.*, t.text
