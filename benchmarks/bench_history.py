@@ -141,8 +141,8 @@ def build(home: Path, history_docs: int, per_day: int, chars: int) -> dt.date:
     # one Parquet file per published day, its hash in the manifest, the funnel rows, then exports/published.json
     for (day,) in con.execute("SELECT snapshot_date FROM snapshot_manifest ORDER BY 1").fetchall():
         folder = home / "snapshots" / f"snapshot_date={day.isoformat()}"
-        tmp = snapshot._copy_to_tmp(con, "export_snapshot_parquet", folder,
-                                    {"day": day, "texts": texts.path(con, day, "snapshot")})
+        [(staged,)] = con.execute("SELECT count(*) FROM snapshot_documents WHERE snapshot_date = ?", [day]).fetchall()
+        tmp = snapshot._export_day(con, day, folder, staged)
         content_hash = durable.file_hash(tmp)
         target = folder / f"part-{content_hash[:16]}.parquet"
         os.replace(tmp, target)

@@ -28,6 +28,8 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from freshdata import store, texts
 from freshdata.config import SourcesFile
@@ -122,11 +124,15 @@ def stage_snapshot(con: duckdb.DuckDBPyConnection, day: date) -> StagedSnapshot:
                           columns)
 
 
+def export_query() -> str:
+    """The SELECT of export_snapshot_parquet.sql (what its COPY writes), for DESCRIBE and EXPLAIN."""
+    sql = store.load_sql("export_snapshot_parquet")
+    return sql[sql.index("COPY (") + len("COPY ("):sql.rindex(") TO '{path}'")]
+
+
 def snapshot_columns(con: duckdb.DuckDBPyConnection, day: date) -> list[tuple[str, str]]:
     """Name and type of every column of the day's Parquet export (the query of export_snapshot_parquet)."""
-    sql = store.load_sql("export_snapshot_parquet")
-    query = sql[sql.index("COPY (") + len("COPY ("):sql.rindex(") TO '{path}'")]
-    cursor = con.execute(f"DESCRIBE {query}", {"day": day, "texts": texts.path(con, day, "snapshot")})
+    cursor = con.execute(f"DESCRIBE {export_query()}", {"day": day, "texts": texts.path(con, day, "snapshot")})
     return [(name, str(kind)) for name, kind, *_ in cursor.fetchall()]
 
 
@@ -135,13 +141,13 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, day: date, home: Path, sour
     """Make the staged (and checked) day visible to readers: all of it at once, or nothing."""
     remove_stray_files(home)
     folder = home / "snapshots" / f"snapshot_date={day.isoformat()}"
-    tmp = _copy_to_tmp(con, "export_snapshot_parquet", folder, {"day": day, "texts": texts.path(con, day, "snapshot")})
+    n_documents = int(store.fetch_dicts(con, "select_snapshot_metrics", {"day": day})[0]["kept"])
+    tmp = _export_day(con, day, folder, n_documents)
     content_hash = file_hash(tmp)
     target = folder / f"part-{content_hash[:16]}.parquet"  # a new name: the published file is never overwritten
     os.replace(tmp, target)
     crash_point("publish:file_in_place")
     funnel = _day_funnel(con, day)
-    n_documents = int(store.fetch_dicts(con, "select_snapshot_metrics", {"day": day})[0]["kept"])
     manifest = {
         "snapshot_date": day, "n_documents": n_documents,
         "n_discovered": funnel.get("discovered", 0), "n_extracted": funnel.get("extracted", 0),
@@ -158,6 +164,28 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, day: date, home: Path, sour
     crash_point("publish:committed")
     generation = export_tables(con, home)
     return PublishedSnapshot(day, n_documents, content_hash, target, generation)
+
+
+class SnapshotExportError(RuntimeError):
+    """The day's Parquet export did not come out as staged (rows missing, or not in doc_id order)."""
+
+
+def _export_day(con: duckdb.DuckDBPyConnection, day: date, folder: Path, n_documents: int) -> Path:
+    """Write the day's Parquet to a temporary file, streamed (the writer holds one ~16 MB row group, not the
+    day's text: see export_snapshot_parquet.sql), and check it before anything publishes it: every staged
+    document once, in doc_id order. Reads back the doc_id column only."""
+    with store.streamed_join(con):
+        tmp = _copy_to_tmp(con, "export_snapshot_parquet", folder,
+                           {"day": day, "texts": texts.path(con, day, "snapshot")})
+    doc_ids = pq.read_table(tmp, columns=["doc_id"]).column("doc_id")
+    in_order = len(doc_ids) < 2 or pc.all(pc.greater(doc_ids[1:], doc_ids[:-1])).as_py()
+    if len(doc_ids) != n_documents or not in_order:
+        tmp.unlink()
+        raise SnapshotExportError(
+            f"snapshot {day}: the export wrote {len(doc_ids)} of {n_documents} staged documents"
+            f"{'' if in_order else ', not in doc_id order'}; nothing was published (texts file "
+            f"{texts.path(con, day, 'snapshot')}); re-run the day from its quality stage")
+    return tmp
 
 
 def store_funnel_rows(con: duckdb.DuckDBPyConnection, day: date) -> list[date]:

@@ -84,6 +84,22 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
+@contextlib.contextmanager
+def streamed_join(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Run the enclosed statements with their joins as written (the first table probes, the others are built
+    into hash tables; the optimizer would pick the sides by estimated row counts) on one thread (where a probe
+    keeps its scan's order), then restore both settings. For a streamed COPY: export_snapshot_parquet.sql."""
+    [(threads, disabled)] = con.execute(
+        "SELECT current_setting('threads'), current_setting('disabled_optimizers')").fetchall()
+    con.execute("SET threads = 1")
+    con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
+    try:
+        yield con
+    finally:
+        con.execute(f"SET threads = {int(threads)}")
+        con.execute("SET disabled_optimizers = $disabled", {"disabled": disabled})
+
+
 @cache
 def statements(name: str) -> tuple[duckdb.Statement, ...]:
     """The statements of a named SQL file, split by DuckDB's own parser (a ';' inside a string or a comment
