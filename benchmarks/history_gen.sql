@@ -73,6 +73,8 @@ SELECT $first + (k)::INTEGER, 'discovery', 'src' || s, 'feed', 'https://www.site
        md5('feed' || s || k), 'date=' || ($first + (k)::INTEGER) || '/discovery-1.warc.gz', s * 10000, 40
 FROM range($days) d(k), range(37) t(s);
 
+INSERT INTO discovery_days SELECT DISTINCT partition_date FROM discovered_urls WHERE partition_date >= $first;
+
 INSERT INTO fetch_keys
 SELECT partition_date, md5_number(url), state, reason FROM fetch_log
 WHERE stage = 'fetch' AND kind = 'document' AND partition_date >= $first ORDER BY partition_date;

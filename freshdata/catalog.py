@@ -6,7 +6,8 @@ row), snapshot_documents no longer keeps a copy of quality_results.stats (the pu
 readers' view join it from quality_results), and dedup's MinHash signatures (~0.5 KB a document) are per-day
 Parquet files named by text_files (kind 'signatures'), not table dedup_signatures; snapshot_keys (the md5 keys
 of every staged snapshot row, for check_snapshot_repeats) and fetch_keys (the md5 of every document fetch's URL,
-for select_known_urls) are filled for the days that have none. `migrate` rebuilds each
+for select_known_urls) and discovery_days (the days with discovered URLs, for select_funnel_stale_days) are
+filled for the days that have none. `migrate` rebuilds each
 such table from its `sql/create_*.sql` DDL and copies its rows, and writes every day's signatures file and
 drops the table, in one transaction; rows, their order and every value stay as they were.
 """
@@ -33,6 +34,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Rebuild the tables that still have a primary key (or snapshot_documents' stats); returns their names."""
     store.run(con, "fill_snapshot_keys")  # these run only when the DDL changed (schema.ensure_schema)
     store.run(con, "fill_fetch_keys")
+    store.run(con, "fill_discovery_days")
     tables = [t for (t,) in store.run(con, "select_catalog_migrations").fetchall()]
     if not tables:
         return []

@@ -4,6 +4,7 @@ the sorting export it replaced; a small day's file is byte for byte what that ex
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import json
 import random
@@ -112,3 +113,27 @@ def test_the_texts_file_is_the_streamed_probe_side(tmp_path):
 
     with store.streamed_join(con):
         assert "READ_PARQUET" in probe_leaf()
+
+
+def test_a_file_placed_by_a_crashed_publication_goes_with_the_next_one(tmp_path):
+    """Publication lists only the folders it must: a crash after placing day X's file leaves a mark naming X in
+    snapshots/.staging, and the next publication (of any day) removes X's unpublished file, its temporary files
+    and the mark."""
+    con = schema.connect(tmp_path / "home")
+    home = tmp_path / "home"
+    with store.transaction(con):
+        bench.generate(con, 2, 50, 200, 0, full_from=0)
+    sources = bench.SourcesFile.model_validate({"sources": [{"name": "s", "kind": "feed", "url": bench.FEEDS[0]}]})
+    first, second = DAY, DAY + dt.timedelta(days=1)
+    snapshot.stage_snapshot(con, first)
+    published = snapshot.publish_snapshot(con, first, home, sources, "r")
+    crashed_day = home / "snapshots" / f"snapshot_date={second.isoformat()}"
+    crashed_day.mkdir()
+    orphan = crashed_day / "part-0123456789abcdef.parquet"
+    orphan.write_bytes(b"placed, never published")
+    (home / snapshot.STAGING / f"{snapshot.PLACING}{second.isoformat()}").touch()
+    (home / snapshot.STAGING / f"{snapshot.TMP_MARK}123-export_snapshot_parquet").write_bytes(b"half")
+    snapshot.publish_snapshot(con, first, home, sources, "r")  # the same day again: the file is shared
+    assert not orphan.exists() and list((home / snapshot.STAGING).iterdir()) == []
+    assert published.export_path.exists()
+    assert [e["snapshot_date"] for e in snapshot.published_state(home)["snapshots"]] == [first.isoformat()]

@@ -13,6 +13,14 @@ CREATE TABLE IF NOT EXISTS discovered_urls (
     reason         VARCHAR
 );
 
+-- The days that have discovered URLs, one row each: publication finds the days whose funnel row is missing or
+-- left over (select_funnel_stale_days) without a DISTINCT over every discovered URL of history. Written and
+-- deleted with the day's discovered_urls rows (insert_discovered_urls, delete_discovery_partition);
+-- freshdata.catalog fills it for homes from before it existed.
+CREATE TABLE IF NOT EXISTS discovery_days (
+    partition_date DATE NOT NULL
+);
+
 -- Every HTTP fetch a stage made (or reused), with the archived record it produced.
 -- stage = 'discovery' (feeds, sitemaps, seed pages, robots.txt) or 'fetch' (documents).
 CREATE TABLE IF NOT EXISTS fetch_log (
