@@ -310,3 +310,29 @@ def test_sharded_fetch_many_keeps_the_in_process_contract(web: Web) -> None:
         fetch_many([FetchRequest(u, "s", "document") for u in urls], cfg, handle=handle)
     assert len(seen) == 2
     assert not [p for p in multiprocessing.active_children() if p.name.startswith("freshdata-fetch-")]
+
+
+def test_results_wait_for_a_slow_handle_in_a_bounded_channel(web: Web) -> None:
+    """A slow `handle` (a slow disk) pauses the shards: responses the hosts sent and `handle` has not taken stay
+    within the bound of benchmarks/README_memory.md, whatever the number of pages."""
+    web.reset()
+    urls = [f"{web.base(a)}/p/{i}.html" for i in range(15) for a in HOSTS[:4]]
+    cfg = CrawlConfig(**_crawl(web, per_host_delay_s=0, per_host_concurrency=2, max_concurrency=4, fetch_workers=2))
+    most_waiting = 0
+
+    def handle(result: FetchResult) -> str:
+        nonlocal most_waiting
+        with web.lock:
+            answered = sum(s.path.startswith("/p/") for s in web.log)
+        most_waiting = max(most_waiting, answered - len(handled))
+        time.sleep(0.02)
+        handled.append(result.url)
+        return result.url
+
+    handled: list[str] = []
+    batch = fetch_many([FetchRequest(u, "s", "document") for u in urls], cfg, handle=handle, max_pending=2)
+    assert batch.handled == urls and sorted(handled) == sorted(urls)  # in request order, whatever came first
+    # per shard (2 of the 4 slots, and as many pending): 2 - 1 + 2 queued and 2 being received; the channel
+    # (max_pending): 2; the one handle is taking: 1
+    bound = 2 * (2 - 1 + 2 + 2) + 2 + 1
+    assert most_waiting <= bound < len(urls), most_waiting
