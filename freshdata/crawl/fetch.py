@@ -14,7 +14,7 @@ import re
 import ssl
 import time
 import zlib
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
@@ -418,13 +418,15 @@ class Fetcher:
     """Shared state for one fetch_many call (or one fetch shard): client, robots cache, throttle.
 
     `owns` (a fetch shard's) says which hosts this fetcher may talk to: a redirect to any other host is handed
-    off (`Handoff`) to the host's owner instead of followed here, so each host's politeness lives in one place.
+    off (`Handoff`) to the host's owner instead of followed here, and a robots.txt redirect to one is sent by its
+    owner through `robots_elsewhere` (its `robots_request`), so each host's politeness lives in one place.
     """
 
     def __init__(self, cfg: CrawlConfig, robots: dict[str, RobotsPolicy] | None = None,
-                 owns: Callable[[str], bool] | None = None) -> None:
+                 owns: Callable[[str], bool] | None = None,
+                 robots_elsewhere: Callable[[str], Awaitable[_Attempt]] | None = None) -> None:
         self.cfg = cfg
-        self.owns = owns
+        self.owns, self.robots_elsewhere = owns, robots_elsewhere
         self.token = product_token(cfg.user_agent)
         self.robots_cache: dict[str, asyncio.Task[RobotsPolicy]] = {}
         # origin -> policy decided earlier the same day; shared with the caller, who passes it to the next call
@@ -569,10 +571,10 @@ class Fetcher:
             if bad:
                 att = _Attempt(state="blocked_address", error=f"blocked_address:{bad}")
                 break
-            await self.throttle.wait_turn(host_key(current))
-            async with self.throttle.global_sem:
-                self.throttle.sending(host_key(current))
-                att = await self.exchange(current, "robots", {"Accept": "text/plain, */*;q=0.5"})
+            if self.owns is None or self.owns(current) or self.robots_elsewhere is None:
+                att = await self.robots_request(current)
+            else:  # a robots.txt that redirected to another shard's host: that shard sends the request
+                att = await self.robots_elsewhere(current)
             loc = att.header("location")
             if att.status is not None and 300 <= att.status < 400 and loc:
                 current = urljoin(current, loc.strip())
@@ -611,6 +613,13 @@ class Fetcher:
             detail=policy.why or att.detail,
         ))
         return policy
+
+    async def robots_request(self, url: str) -> _Attempt:
+        """One robots.txt request (one hop), in its host's turn."""
+        await self.throttle.wait_turn(host_key(url))
+        async with self.throttle.global_sem:
+            self.throttle.sending(host_key(url))
+            return await self.exchange(url, "robots", {"Accept": "text/plain, */*;q=0.5"})
 
     async def check_robots(self, url: str) -> None:
         """Raise _Stop when robots.txt (ours, or an AI crawler's group) keeps us out of url."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import hashlib
+import itertools
 import multiprocessing
 import multiprocessing.queues
 import queue
@@ -74,7 +75,9 @@ def run_shard(shard: int, cfg: CrawlConfig, robots: dict[str, RobotsPolicy], inb
     as ("error", shard, traceback).
 
     Inbox: ("fetch", [Work, …]), ("stop",). Outbox: ("result", index, FetchResult), ("handoff", index, Handoff),
-    ("done", shard, robots results, robots sitemaps, robots policies), ("error", shard, text).
+    ("done", shard, robots results, robots sitemaps, robots policies), ("error", shard, text). Both ways, routed by
+    the parent: ("robots_request", asking shard, id, url) for a robots.txt that redirected to a host another shard
+    owns, to that shard, and ("robots_answer", asking shard, id, answer) back.
     """
     try:
         run_on_new_loop(_serve(shard, cfg, robots, inbox, outbox))
@@ -85,26 +88,43 @@ def run_shard(shard: int, cfg: CrawlConfig, robots: dict[str, RobotsPolicy], inb
 async def _serve(shard: int, cfg: CrawlConfig, robots: dict[str, RobotsPolicy], inbox: Channel,
                  outbox: Channel) -> None:
     shards = cfg.fetch_workers
-    fetcher = Fetcher(shard_config(cfg, shard), robots, owns=lambda url: shard_of(host_key(url), shards) == shard)
-    fetcher.max_pending = default_max_pending(fetcher.cfg)
     loop = asyncio.get_running_loop()
     sender = concurrent.futures.ThreadPoolExecutor(1, "freshdata-shard-send")
     receiver = concurrent.futures.ThreadPoolExecutor(1, "freshdata-shard-inbox")
     failed: asyncio.Future[None] = loop.create_future()
+    asked: dict[int, asyncio.Future[Any]] = {}  # robots.txt requests this shard asked other shards to send
+    ask_ids = itertools.count()
 
-    async def one(index: int, request: FetchRequest, resume: Handoff | None) -> None:
-        out = await fetcher.fetch_step(request, resume)
-        message = ("handoff" if isinstance(out, Handoff) else "result", index, out)
-        fetcher.pending += 1  # as in fetch_many: no await since the exchange ended, so the bound holds
+    async def send(message: tuple) -> None:
         try:
             await loop.run_in_executor(sender, outbox.put, message)
         except BaseException as exc:
             if not failed.done():
                 failed.set_exception(exc)
             raise
+
+    async def robots_elsewhere(url: str) -> Any:
+        ask = next(ask_ids)
+        asked[ask] = loop.create_future()
+        await send(("robots_request", shard, ask, url))
+        return await asked[ask]
+
+    fetcher = Fetcher(shard_config(cfg, shard), robots, owns=lambda url: shard_of(host_key(url), shards) == shard,
+                      robots_elsewhere=robots_elsewhere)
+    fetcher.max_pending = default_max_pending(fetcher.cfg)
+
+    async def one(index: int, request: FetchRequest, resume: Handoff | None) -> None:
+        out = await fetcher.fetch_step(request, resume)
+        message = ("handoff" if isinstance(out, Handoff) else "result", index, out)
+        fetcher.pending += 1  # as in fetch_many: no await since the exchange ended, so the bound holds
+        try:
+            await send(message)
         finally:
             del out, message
             fetcher._taken()
+
+    async def robots_for(asker: int, ask: int, url: str) -> None:
+        await send(("robots_answer", asker, ask, await fetcher.robots_request(url)))
 
     tasks: list[asyncio.Task[None]] = []
     try:
@@ -116,7 +136,12 @@ async def _serve(shard: int, cfg: CrawlConfig, robots: dict[str, RobotsPolicy], 
             message = receive.result()
             if message[0] == "stop":
                 break
-            tasks += [asyncio.ensure_future(one(*work)) for work in message[1]]
+            if message[0] == "fetch":
+                tasks += [asyncio.ensure_future(one(*work)) for work in message[1]]
+            elif message[0] == "robots_request":
+                tasks.append(asyncio.ensure_future(robots_for(*message[1:])))
+            else:  # "robots_answer"
+                asked.pop(message[2]).set_result(message[3])
         await asyncio.gather(*tasks)
     finally:
         await fetcher.aclose()
@@ -167,6 +192,8 @@ def fetch_sharded(requests: list[FetchRequest], cfg: CrawlConfig,
     Here `on_result` and `handle` run on the calling thread, one result at a time, as results arrive. At most
     `max_pending` results (default max_concurrency) wait for them in the channel.
     """
+    if not requests:
+        return FetchBatch(results=[])
     shards = cfg.fetch_workers
     robots = robots if robots is not None else {}
     work: list[list[Work]] = [[] for _ in range(shards)]
@@ -197,6 +224,10 @@ def fetch_sharded(requests: list[FetchRequest], cfg: CrawlConfig,
                 _, index, hand = message
                 owner = shard_of(host_key(hand.result.redirects[-1]), shards)
                 inboxes[owner].put(("fetch", [(index, hand.result.request, hand)]))
+            elif message[0] == "robots_request":  # to the shard that owns the URL's host
+                inboxes[shard_of(host_key(message[3]), shards)].put(message)
+            elif message[0] == "robots_answer":  # back to the shard that asked
+                inboxes[message[1]].put(message)
             else:
                 _, index, result = message
                 if on_result is not None:
