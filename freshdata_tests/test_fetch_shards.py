@@ -26,9 +26,9 @@ import pytest
 from freshdata import schema
 from freshdata.config import CrawlConfig, parse_sources
 from freshdata.crawl.daily import discover_day, fetch_day
-from freshdata.crawl.fetch import FetchRequest, FetchResult, fetch_many
+from freshdata.crawl.fetch import FetchRequest, FetchResult
 from freshdata.crawl.robots import RobotsPolicy
-from freshdata.crawl.shards import shard_config, shard_of
+from freshdata.crawl.shards import fetch_sharded, shard_config, shard_of
 from freshdata.demo.site import LoopbackSite
 
 DAY = date(2026, 3, 1)
@@ -283,7 +283,7 @@ def test_the_overlap_check_can_fail(web: Web) -> None:
     web.reset()
     base = web.base("127.0.0.4")
     requests = [FetchRequest(f"{base}/slow/{i}.html", "s", "document") for i in range(3)]
-    batch = fetch_many(requests, CrawlConfig(**_crawl(web, per_host_concurrency=2, fetch_workers=2)))
+    batch = fetch_sharded(requests, CrawlConfig(**_crawl(web, per_host_concurrency=2, fetch_workers=2)))
     assert [r.state for r in batch.results] == ["fetched"] * 3
     assert _overlaps([s for s in web.log if s.path.startswith("/slow/")])
 
@@ -295,11 +295,11 @@ def test_sharded_fetch_many_keeps_the_in_process_contract(web: Web) -> None:
     urls = [f"{web.base(a)}/p/{i}.html" for i in range(3) for a in HOSTS[:4]]
     robots: dict[str, RobotsPolicy] = {}
     cfg = CrawlConfig(**_crawl(web, per_host_delay_s=0, fetch_workers=4))
-    batch = fetch_many([FetchRequest(u, "s", "document") for u in urls], cfg, robots=robots)
+    batch = fetch_sharded([FetchRequest(u, "s", "document") for u in urls], cfg, robots=robots)
     assert [r.url for r in batch.results] == urls and {r.state for r in batch.results} == {"fetched"}
     assert len(batch.robots) == 4 and set(robots) == {f"http://{a}:{web.sites[a].port}" for a in HOSTS[:4]}
     web.reset()
-    again = fetch_many([FetchRequest(urls[0], "s", "document")], cfg, robots=robots)
+    again = fetch_sharded([FetchRequest(urls[0], "s", "document")], cfg, robots=robots)
     assert again.robots == [] and [s.path for s in web.log] == ["/p/0.html"]  # robots.txt not asked again
 
     seen: list[str] = []
@@ -311,7 +311,7 @@ def test_sharded_fetch_many_keeps_the_in_process_contract(web: Web) -> None:
         return result.url
 
     with pytest.raises(OSError, match="No space left"):
-        fetch_many([FetchRequest(u, "s", "document") for u in urls], cfg, handle=handle)
+        fetch_sharded([FetchRequest(u, "s", "document") for u in urls], cfg, handle=handle)
     assert len(seen) == 2
     assert not [p for p in multiprocessing.active_children() if p.name.startswith("freshdata-fetch-")]
 
@@ -334,7 +334,7 @@ def test_results_wait_for_a_slow_handle_in_a_bounded_channel(web: Web) -> None:
         return result.url
 
     handled: list[str] = []
-    batch = fetch_many([FetchRequest(u, "s", "document") for u in urls], cfg, handle=handle, max_pending=2)
+    batch = fetch_sharded([FetchRequest(u, "s", "document") for u in urls], cfg, handle=handle, max_pending=2)
     assert batch.handled == urls and sorted(handled) == sorted(urls)  # in request order, whatever came first
     # per shard (2 of the 4 slots, and as many pending): 2 - 1 + 2 queued and 2 being received; the channel
     # (max_pending): 2; the one handle is taking: 1

@@ -841,13 +841,11 @@ def fetch_many(requests: list[FetchRequest], cfg: CrawlConfig,
     about (max_pending + 2 × max_concurrency) bodies however many requests there are. `robots` maps origins
     to policies already decided today (not fetched again) and receives every policy this call fetches, so
     one dict passed to each call of a day means one robots.txt request per origin per day.
+
+    Always one process: `freshdata.crawl.shards.fetch_sharded` honours `cfg.fetch_workers` (and calls this with 1).
     """
     if max_pending is not None and max_pending < 1:
         raise ValueError("max_pending must be at least 1")
-    if cfg.fetch_workers > 1:
-        from freshdata.crawl.shards import fetch_sharded  # imported here: shards builds on this module
-
-        return fetch_sharded(list(requests), cfg, on_result, robots, handle=handle, max_pending=max_pending)
     work = _fetch_many_async(list(requests), cfg, on_result, robots, handle, max_pending)
     try:
         asyncio.get_running_loop()

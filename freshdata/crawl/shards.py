@@ -36,6 +36,7 @@ from freshdata.crawl.fetch import (
     FetchResult,
     Handoff,
     default_max_pending,
+    fetch_many,
     host_key,
     run_on_new_loop,
 )
@@ -185,15 +186,19 @@ def _shard_process(shard: int, cfg: CrawlConfig, robots: dict[str, RobotsPolicy]
 
 
 def fetch_sharded(requests: list[FetchRequest], cfg: CrawlConfig,
-                  on_result: Callable[[FetchResult], None] | None, robots: dict[str, RobotsPolicy] | None, *,
-                  handle: Callable[[FetchResult], Any] | None, max_pending: int | None) -> FetchBatch:
-    """`fetch_many` over `cfg.fetch_workers` shard processes; same arguments, same batch.
+                  on_result: Callable[[FetchResult], None] | None = None,
+                  robots: dict[str, RobotsPolicy] | None = None, *,
+                  handle: Callable[[FetchResult], Any] | None = None, max_pending: int | None = None) -> FetchBatch:
+    """`fetch_many` over `cfg.fetch_workers` shard processes (with 1, `fetch_many` itself); same arguments, same
+    batch.
 
-    Here `on_result` and `handle` run on the calling thread, one result at a time, as results arrive. At most
-    `max_pending` results (default max_concurrency) wait for them in the channel.
+    With shards, `on_result` and `handle` run on the calling thread, one result at a time, as results arrive, and
+    at most `max_pending` results (default max_concurrency) wait for them in the channel.
     """
-    if not requests:
-        return FetchBatch(results=[])
+    if cfg.fetch_workers == 1 or not requests:
+        return fetch_many(requests, cfg, on_result, robots, handle=handle, max_pending=max_pending)
+    if max_pending is not None and max_pending < 1:
+        raise ValueError("max_pending must be at least 1")
     shards = cfg.fetch_workers
     robots = robots if robots is not None else {}
     work: list[list[Work]] = [[] for _ in range(shards)]
