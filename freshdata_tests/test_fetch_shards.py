@@ -217,9 +217,12 @@ def _by_host(log: list[Seen]) -> dict[str, list[Seen]]:
 
 
 def _overlaps(log: list[Seen]) -> list[tuple[Seen, Seen]]:
-    """Pairs of requests to one host that the server was answering at the same time."""
+    """Pairs of requests to one host that the server was answering at the same time. The end of a request is
+    taken after its response was flushed, so its client may already have sent the next one (on another connection,
+    another server thread) when a loaded machine lets this thread record it: JITTER_S of overlap is not counted. Two
+    requests let through at once overlap by SLOW_S - DELAY_S at a slow page."""
     return [(a, b) for seen in _by_host(log).values() for a, b in zip(seen, seen[1:], strict=False)
-            if b.start < a.end]
+            if b.start < a.end - JITTER_S]
 
 
 def _gaps(log: list[Seen]) -> dict[str, list[float]]:
