@@ -24,7 +24,7 @@ import duckdb
 import pytest
 
 from freshdata import schema
-from freshdata.config import CrawlConfig, parse_sources
+from freshdata.config import ConfigError, CrawlConfig, parse_sources
 from freshdata.crawl.daily import discover_day, fetch_day
 from freshdata.crawl.fetch import FetchRequest, FetchResult
 from freshdata.crawl.robots import RobotsPolicy
@@ -251,6 +251,14 @@ def test_hosts_spread_over_shards_by_a_stable_hash() -> None:
     cfg = CrawlConfig(max_concurrency=10, fetch_workers=4)
     assert [shard_config(cfg, k).max_concurrency for k in range(4)] == [3, 3, 2, 2]  # adds up to max_concurrency
     assert {shard_config(cfg, k).fetch_workers for k in range(4)} == {1}
+
+
+def test_fetch_workers_may_not_exceed_max_concurrency() -> None:
+    raw = {"crawl": {"fetch_workers": 8, "max_concurrency": 4},
+           "sources": [{"name": "a", "kind": "feed", "url": "https://a.example/rss.xml"}]}
+    with pytest.raises(ConfigError, match=r'field "crawl": .*fetch_workers \(8\) must not exceed max_concurrency'):
+        parse_sources(raw, "sources.yaml")
+    assert parse_sources({**raw, "crawl": {"fetch_workers": 4}}, "sources.yaml").crawl.fetch_workers == 4
 
 
 def test_a_day_sends_the_same_requests_with_1_2_and_4_fetch_workers(web: Web, tmp_path: Path) -> None:
