@@ -10,6 +10,8 @@ leaves 127.0.0.0/8.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import statistics
 import threading
 import time
@@ -351,3 +353,22 @@ def test_results_wait_for_a_slow_handle_in_a_bounded_channel(web: Web) -> None:
     # (max_pending): 2; the one handle is taking: 1
     bound = 2 * (2 - 1 + 2 + 2) + 2 + 1
     assert most_waiting <= bound < len(urls), most_waiting
+
+
+def test_a_shard_that_dies_fails_the_call_instead_of_hanging(web: Web) -> None:
+    web.reset()
+    urls = [f"{web.base('127.0.0.1')}/p/{i}.html" for i in range(3)] + [
+        f"{web.base('127.0.0.2')}/slow/{i}.html" for i in range(4)]  # host 2: shard 1 of 2
+    killed: list[int] = []
+
+    def kill_shard_1(result: FetchResult) -> None:
+        for proc in multiprocessing.active_children():
+            if proc.name == "freshdata-fetch-1" and not killed:
+                killed.append(proc.pid)
+                os.kill(proc.pid, signal.SIGKILL)
+
+    cfg = CrawlConfig(**_crawl(web, per_host_delay_s=0, fetch_workers=2))
+    with pytest.raises(RuntimeError, match=r"fetch shard 1 exited \(code -9\) before it was done"):
+        fetch_sharded([FetchRequest(u, "s", "document") for u in urls], cfg, kill_shard_1)
+    assert killed
+    assert not [p for p in multiprocessing.active_children() if p.name.startswith("freshdata-fetch-")]
