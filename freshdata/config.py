@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from freshdata.dedup.config import DedupConfig
 
@@ -48,7 +48,11 @@ class CrawlConfig(_Strict):
     user_agent: str = "freshdata/0.1 (+https://github.com/freshdata/freshdata#for-site-owners)"
     per_host_delay_s: float = Field(1.0, ge=0)
     per_host_concurrency: int = Field(2, ge=1)
-    max_concurrency: int = Field(16, ge=1)
+    max_concurrency: int = Field(16, ge=1, description="requests in flight at once, over all fetch workers")
+    fetch_workers: int = Field(
+        1, ge=1, le=64,
+        description="processes that fetch, each owning a share of the hosts (a stable hash of the host name) and "
+        "of max_concurrency; 1 fetches in the calling process")
     timeout_s: float = Field(20.0, gt=0, description="total deadline for one response, body included")
     connect_timeout_s: float = Field(10.0, gt=0)
     max_bytes: int = Field(10_000_000, gt=0, description="cap on a body after decompression")
@@ -63,6 +67,13 @@ class CrawlConfig(_Strict):
     respect_robots: bool = True
     respect_ai_opt_out: bool = True
     ai_user_agents: list[str] = Field(default_factory=lambda: list(DEFAULT_AI_USER_AGENTS))
+
+    @model_validator(mode="after")
+    def _workers_share_concurrency(self) -> CrawlConfig:
+        if self.fetch_workers > self.max_concurrency:
+            raise ValueError(f"fetch_workers ({self.fetch_workers}) must not exceed max_concurrency "
+                             f"({self.max_concurrency}): each worker needs at least one request slot")
+        return self
 
     @field_validator("private_hosts_allowed")
     @classmethod

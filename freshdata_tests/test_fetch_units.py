@@ -78,6 +78,31 @@ def test_throttle_budget_crawl_delay_and_spacing() -> None:
     assert asyncio.run(run()) >= 0.38
 
 
+def test_throttle_back_off_and_crawl_delay_move_a_turn_already_booked() -> None:
+    """A Retry-After/back-off that arrives while a request sleeps for its turn still holds it back, and a
+    robots.txt Crawl-delay learnt after robots.txt went out lengthens the gap that request booked."""
+
+    async def run() -> tuple[float, float]:
+        t = Throttle(per_host_delay_s=0.05, per_host_concurrency=2, max_concurrency=4,
+                     autothrottle=False, autothrottle_max_delay_s=5, max_requests_per_host=100)
+        await t.wait_turn("a")
+        t.sending("a")  # robots.txt goes out: the next turn is booked 0.05 s later
+        t.set_min_delay("a", 0.2)  # its Crawl-delay
+        start = time.monotonic()
+        await t.wait_turn("a")
+        after_crawl_delay = time.monotonic() - start
+        sleeper = asyncio.ensure_future(t.wait_turn("a"))  # sleeps ~0.2 s for its turn
+        await asyncio.sleep(0.05)
+        t.push_back("a", 0.4)  # a 503 with Retry-After: 0.4 meanwhile
+        start = time.monotonic()
+        await sleeper
+        return after_crawl_delay, time.monotonic() - start
+
+    after_crawl_delay, after_back_off = asyncio.run(run())
+    assert after_crawl_delay >= 0.19
+    assert after_back_off >= 0.39
+
+
 def _run(dec: object, data: bytes, cap: int) -> tuple[bytes, int]:
     out = bytearray()
     biggest = 0

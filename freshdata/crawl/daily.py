@@ -33,8 +33,9 @@ from freshdata.crawl.archive import (
     require_raw,
 )
 from freshdata.crawl.discover import DiscoveryError, Link, parse_feed, parse_seed_page, parse_sitemap
-from freshdata.crawl.fetch import REUSABLE_ROBOTS_MODES, FetchRequest, FetchResult, fetch_many
+from freshdata.crawl.fetch import REUSABLE_ROBOTS_MODES, FetchRequest, FetchResult
 from freshdata.crawl.robots import RobotsPolicy, origin_of
+from freshdata.crawl.shards import fetch_sharded
 from freshdata.crawl.urls import normalize_url, same_host
 from freshdata.faults import crash_point
 
@@ -346,7 +347,7 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
                 FetchRequest(url, source.name, kind, *validators.get(url, (None, None)))
                 for source, url, kind, _ in to_fetch
             ]
-            batch = fetch_many(requests, sources.crawl, robots=policies) if requests else None
+            batch = fetch_sharded(requests, sources.crawl, robots=policies) if requests else None
             summary.network_requests += len(requests)
             fetched = {r.url: r for r in (batch.results if batch else [])}
             for robots in batch.robots if batch else []:
@@ -500,10 +501,11 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, r
         if requests:
 
             def archive_one(result: FetchResult) -> dict[str, Any]:
-                # On fetch_many's consumer thread, while the event loop keeps fetching: hash, compress and
-                # write each response as it arrives (zlib and hashlib release the GIL); only the fetch_log row
-                # is kept. fetch_many pauses new requests while max_concurrency results wait here, so the
-                # bodies in memory stay bounded whatever the day's size (README, "Memory").
+                # On fetch_many's consumer thread while the event loop keeps fetching (with fetch workers: on
+                # this thread, as their results arrive): hash, compress and write each response as it arrives
+                # (zlib and hashlib release the GIL); only the fetch_log row is kept. The fetcher pauses new
+                # requests while max_concurrency results wait here, so the bodies in memory stay bounded
+                # whatever the day's size (README, "Memory").
                 try:
                     row = _archived_row(day, archive, result)
                 except OSError as exc:  # e.g. a full disk: fail the stage now, not after fetching the whole day
@@ -513,7 +515,7 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, r
 
             log_rows += [_source_removed_row(day, r) for r in requests if r.source not in known_sources]
             progress.start("fetched_pages", sum(r.source in known_sources for r in requests), "pages")
-            batch = fetch_many([r for r in requests if r.source in known_sources], sources.crawl,
+            batch = fetch_sharded([r for r in requests if r.source in known_sources], sources.crawl,
                                robots=known_robots, handle=archive_one)
             summary.network_requests = len(batch.handled)
             log_rows += [_archived_row(day, archive, result) for result in batch.robots]  # writer thread is done

@@ -14,10 +14,10 @@ import re
 import ssl
 import time
 import zlib
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import brotli
@@ -32,6 +32,7 @@ from freshdata.crawl.netguard import BlockedAddress, DNSFailure, GuardedBackend,
 from freshdata.crawl.robots import ROBOTS_MAX_BYTES, RobotsPolicy, origin_of, product_token, robots_url
 from freshdata.crawl.throttle import Throttle, backoff_s, parse_retry_after
 
+T = TypeVar("T")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 RETRY_REASONS = frozenset({"connect_error", "network_error", "protocol_error"})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -103,6 +104,23 @@ class _Stop(Exception):
     def __init__(self, state: str, reason: str, detail: str | None = None) -> None:
         super().__init__(reason)
         self.state, self.reason, self.detail = state, reason, detail
+
+
+class _HandOff(Exception):
+    """The next hop goes to a host this fetcher does not own (internal control flow)."""
+
+    def __init__(self, hop: int) -> None:
+        super().__init__(hop)
+        self.hop = hop
+
+
+@dataclass
+class Handoff:
+    """A request that redirected to a host another fetch shard owns: that shard resumes it at `hop` (the URL is
+    the last of `result.redirects`; `result` holds the hops so far and the time they took)."""
+
+    result: FetchResult
+    hop: int
 
 
 @dataclass
@@ -391,15 +409,24 @@ def _error_reason(exc: BaseException) -> tuple[str, str]:
     return "failed", f"error:{type(exc).__name__}"
 
 
-def _host_key(url: str) -> str:
+def host_key(url: str) -> str:
+    """The host the throttle (delay, concurrency, budget, back-off) keys on; fetch shards are assigned by it."""
     return (urlsplit(url).hostname or "").lower()
 
 
 class Fetcher:
-    """Shared state for one fetch_many call: client, robots cache, throttle."""
+    """Shared state for one fetch_many call (or one fetch shard): client, robots cache, throttle.
 
-    def __init__(self, cfg: CrawlConfig, robots: dict[str, RobotsPolicy] | None = None) -> None:
+    `owns` (a fetch shard's) says which hosts this fetcher may talk to: a redirect to any other host is handed
+    off (`Handoff`) to the host's owner instead of followed here, and a robots.txt redirect to one is sent by its
+    owner through `robots_elsewhere` (its `robots_request`), so each host's politeness lives in one place.
+    """
+
+    def __init__(self, cfg: CrawlConfig, robots: dict[str, RobotsPolicy] | None = None,
+                 owns: Callable[[str], bool] | None = None,
+                 robots_elsewhere: Callable[[str], Awaitable[_Attempt]] | None = None) -> None:
         self.cfg = cfg
+        self.owns, self.robots_elsewhere = owns, robots_elsewhere
         self.token = product_token(cfg.user_agent)
         self.robots_cache: dict[str, asyncio.Task[RobotsPolicy]] = {}
         # origin -> policy decided earlier the same day; shared with the caller, who passes it to the next call
@@ -527,7 +554,7 @@ class Fetcher:
 
     async def _reuse_robots(self, url: str, policy: RobotsPolicy) -> RobotsPolicy:
         """A policy already decided today: no second robots.txt request, same Crawl-delay."""
-        self.throttle.set_min_delay(_host_key(url), policy.crawl_delay(self.cfg.user_agent))
+        self.throttle.set_min_delay(host_key(url), policy.crawl_delay(self.cfg.user_agent))
         return policy
 
     async def _load_robots(self, url: str) -> RobotsPolicy:
@@ -544,9 +571,10 @@ class Fetcher:
             if bad:
                 att = _Attempt(state="blocked_address", error=f"blocked_address:{bad}")
                 break
-            await self.throttle.wait_turn(_host_key(current))
-            async with self.throttle.global_sem:
-                att = await self.exchange(current, "robots", {"Accept": "text/plain, */*;q=0.5"})
+            if self.owns is None or self.owns(current) or self.robots_elsewhere is None:
+                att = await self.robots_request(current)
+            else:  # a robots.txt that redirected to another shard's host: that shard sends the request
+                att = await self.robots_elsewhere(current)
             loc = att.header("location")
             if att.status is not None and 300 <= att.status < 400 and loc:
                 current = urljoin(current, loc.strip())
@@ -565,7 +593,7 @@ class Fetcher:
             policy = RobotsPolicy("unavailable", status=att.status, why=att.error)
         else:
             policy = RobotsPolicy.from_response(att.status, att.body)
-        host = _host_key(url)
+        host = host_key(url)
         self.throttle.set_min_delay(host, policy.crawl_delay(self.cfg.user_agent))
         if policy.mode in REUSABLE_ROBOTS_MODES:
             self.known_robots[origin_of(url)] = policy
@@ -585,6 +613,13 @@ class Fetcher:
             detail=policy.why or att.detail,
         ))
         return policy
+
+    async def robots_request(self, url: str) -> _Attempt:
+        """One robots.txt request (one hop), in its host's turn."""
+        await self.throttle.wait_turn(host_key(url))
+        async with self.throttle.global_sem:
+            self.throttle.sending(host_key(url))
+            return await self.exchange(url, "robots", {"Accept": "text/plain, */*;q=0.5"})
 
     async def check_robots(self, url: str) -> None:
         """Raise _Stop when robots.txt (ours, or an AI crawler's group) keeps us out of url."""
@@ -606,14 +641,27 @@ class Fetcher:
 
     async def fetch_one(self, req: FetchRequest) -> FetchResult:
         """Never raises: the result carries one state + reason."""
-        fetched_at = datetime.now(UTC)
-        started = time.monotonic()
-        res = FetchResult(
-            request=req, state="failed", reason=None, http_status=None, url=req.url, final_url=None,
-            redirects=[], headers=[], body=None, encoding=None, fetched_at=fetched_at, elapsed_s=0.0,
-        )
+        out = await self.fetch_step(req)
+        assert isinstance(out, FetchResult), "a fetcher that owns every host never hands off"
+        return out
+
+    async def fetch_step(self, req: FetchRequest, resume: Handoff | None = None) -> FetchResult | Handoff:
+        """fetch_one, or a Handoff at a redirect to a host this fetcher does not own; `resume` goes on from
+        another fetcher's Handoff. Never raises."""
+        if resume is None:
+            res = FetchResult(
+                request=req, state="failed", reason=None, http_status=None, url=req.url, final_url=None,
+                redirects=[], headers=[], body=None, encoding=None, fetched_at=datetime.now(UTC), elapsed_s=0.0,
+            )
+            first_hop = 0
+        else:
+            res, first_hop = resume.result, resume.hop
+        started = time.monotonic() - res.elapsed_s  # a resumed request counts the time it took elsewhere
         try:
-            await self._fetch_into(req, res)
+            await self._fetch_into(req, res, first_hop)
+        except _HandOff as hand:
+            res.elapsed_s = time.monotonic() - started
+            return Handoff(res, hand.hop)
         except _Stop as stop:
             res.state, res.reason, res.detail = stop.state, stop.reason, stop.detail or res.detail
             res.body, res.encoding = None, None
@@ -637,12 +685,14 @@ class Fetcher:
             headers["If-Modified-Since"] = req.last_modified
         return headers
 
-    async def _fetch_into(self, req: FetchRequest, res: FetchResult) -> None:
+    async def _fetch_into(self, req: FetchRequest, res: FetchResult, first_hop: int = 0) -> None:
         cfg = self.cfg
-        current = req.url
-        seen = {current}
-        for hop in range(cfg.max_redirects + 1):
+        current = res.redirects[-1] if first_hop else req.url
+        seen = {req.url, *res.redirects}
+        for hop in range(first_hop, cfg.max_redirects + 1):
             res.final_url = current
+            if hop > first_hop and self.owns is not None and not self.owns(current):
+                raise _HandOff(hop)
             bad = check_url(current)
             if bad:
                 raise _Stop("blocked_address", f"blocked_address:{bad}", current)
@@ -701,16 +751,20 @@ class Fetcher:
     async def _with_retries(self, url: str, kind: str, headers: dict[str, str]) -> _Attempt:
         """Budget, throttle, send; retry 429/5xx/transient errors with backoff and Retry-After."""
         cfg = self.cfg
-        host = _host_key(url)
+        host = host_key(url)
         att = _Attempt()
         for attempt in range(cfg.max_retries + 1):
             if not self.throttle.take_budget(host):
                 raise _Stop("deferred", "host_budget", f"{cfg.max_requests_per_host} requests")
-            await self.throttle.wait_turn(host)
+            # the turn is taken holding the host slot, and booked again when the request goes out: so with
+            # per_host_concurrency 1 the host receives one request at a time, per_host_delay_s apart at least
             slot = self.throttle.slot(host)
-            async with slot.sem, self.throttle.global_sem:
-                await self._room()
-                att = await self.exchange(url, kind, headers)
+            async with slot.sem:
+                await self.throttle.wait_turn(host)
+                async with self.throttle.global_sem:
+                    await self._room()
+                    self.throttle.sending(host)
+                    att = await self.exchange(url, kind, headers)
             if att.status is not None:
                 self.throttle.observe(host, att.latency, att.status)
             retryable = att.status in RETRY_STATUSES or (att.status is None and att.error in RETRY_REASONS)
@@ -787,6 +841,8 @@ def fetch_many(requests: list[FetchRequest], cfg: CrawlConfig,
     about (max_pending + 2 × max_concurrency) bodies however many requests there are. `robots` maps origins
     to policies already decided today (not fetched again) and receives every policy this call fetches, so
     one dict passed to each call of a day means one robots.txt request per origin per day.
+
+    Always one process: `freshdata.crawl.shards.fetch_sharded` honours `cfg.fetch_workers` (and calls this with 1).
     """
     if max_pending is not None and max_pending < 1:
         raise ValueError("max_pending must be at least 1")
@@ -794,13 +850,13 @@ def fetch_many(requests: list[FetchRequest], cfg: CrawlConfig,
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return _run_on_new_loop(work)
+        return run_on_new_loop(work)
     # Called from inside an event loop (e.g. a notebook): run ours on a worker thread.
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(_run_on_new_loop, work).result()
+        return pool.submit(run_on_new_loop, work).result()
 
 
-def _run_on_new_loop(work: Coroutine[Any, Any, FetchBatch]) -> FetchBatch:
+def run_on_new_loop(work: Coroutine[Any, Any, T]) -> T:
     """asyncio.run without its SIGINT handler: on Python 3.11 removing that handler formats repr() of the
     main task, i.e. of every fetched body (measured 0.4 s and a transient string the size of the day's
     pages for 44 MB). Ctrl-C still interrupts: KeyboardInterrupt propagates from the loop."""

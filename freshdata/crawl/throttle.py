@@ -99,7 +99,9 @@ class Throttle:
         slot = self.slot(host)
         if crawl_delay is not None and crawl_delay > slot.min_delay:
             slot.min_delay = crawl_delay
-            slot.delay = max(slot.delay, crawl_delay)
+            if crawl_delay > slot.delay:
+                slot.next_at += crawl_delay - slot.delay  # the gap after robots.txt itself already counts it
+                slot.delay = crawl_delay
 
     def take_budget(self, host: str) -> bool:
         """Count one request against the host's per-run budget; False when it is spent."""
@@ -110,13 +112,20 @@ class Throttle:
         return True
 
     async def wait_turn(self, host: str) -> None:
-        """Sleep until this host may receive another request, and book the next gap."""
+        """Sleep until this host may receive another request, and book the next gap.
+
+        Sleeps again if a back-off (`push_back`) moved the host's next turn while it slept."""
         slot = self.slot(host)
         async with slot.lock:
-            now = time.monotonic()
-            if slot.next_at > now:
-                await asyncio.sleep(slot.next_at - now)
+            while (wait := slot.next_at - time.monotonic()) > 0:
+                await asyncio.sleep(wait)
             slot.next_at = time.monotonic() + slot.delay
+
+    def sending(self, host: str) -> None:
+        """A request to host goes out now (it may have waited for a global slot since its turn): the next one waits
+        the delay from now, so the delay holds between the requests the host receives."""
+        slot = self.slot(host)
+        slot.next_at = max(slot.next_at, time.monotonic() + slot.delay)
 
     def push_back(self, host: str, seconds: float) -> None:
         """Nobody talks to this host for ``seconds`` (Retry-After / backoff)."""
