@@ -1,4 +1,5 @@
-"""Resources: where the data home is and what to crawl. DuckDB itself is dagster-duckdb's DuckDBResource."""
+"""Resources: where the data home is and what to crawl. DuckDB itself is dagster-duckdb's DuckDBResource, Ray
+(when the sources file says `compute: {engine: ray}`) dagster-ray's RayResource."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
+from dagster_ray import Lifecycle, LocalRay, RayResource
 
 from freshdata import schema, store
-from freshdata.config import SourcesFile, data_home, default_sources_path, load_sources, wait_timeout_s
+from freshdata.compute import Engine, connect_ray, ray_init_options
+from freshdata.config import ComputeConfig, SourcesFile, data_home, default_sources_path, load_sources, wait_timeout_s
 
 DUCKDB_POOL = "duckdb"  # every asset that writes DuckDB runs in this pool (limit 1 in dagster.yaml)
 
@@ -64,10 +67,31 @@ def connection(duckdb_resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConne
         yield con
 
 
+def local_ray(num_cpus: int | None = None) -> LocalRay:
+    """dagster-ray's local backend: a Ray cluster on this machine (loopback, no dashboard), started only when a
+    step's engine is ray (`compute_engine` connects it) and shut down with the run."""
+    return LocalRay(lifecycle=Lifecycle(connect=False), ray_init_options=ray_init_options(num_cpus))
+
+
+def compute_engine(context: dg.AssetExecutionContext, compute: ComputeConfig, ray: RayResource) -> Engine:
+    """The engine of a per-document step; for ray, this process connected once: to the sources file's
+    `address`, else through the `ray` resource (LocalRay here, a KubeRay cluster in a deployment)."""
+    if compute.engine == "ray":
+        import ray as ray_module
+
+        if not ray_module.is_initialized():
+            if compute.address:
+                connect_ray(compute.address)
+            else:
+                ray.connect(context)
+    return Engine(compute.engine, compute.workers)
+
+
 def default_resources() -> dict[str, object]:
     home = data_home()
     home.mkdir(parents=True, exist_ok=True)
     return {
         "freshdata": FreshdataResource(home=str(home), sources_path=str(default_sources_path())),
         "duckdb": WaitingDuckDBResource(database=str(store.db_path(home))),
+        "ray": local_ray(),
     }
