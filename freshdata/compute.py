@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import uuid
 from collections import deque
@@ -152,11 +153,30 @@ def call_with_deadline(func: Callable[[T], R], arg: T, seconds: float) -> R:
         signal.signal(signal.SIGALRM, previous)
 
 
+# A Ray cluster this process starts serves this machine only: every Ray process binds 127.0.0.1 (Ray's own switch
+# for single-machine clusters; read when `ray` is imported, so set before) and sends no usage statistics.
+LOCAL_RAY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
+
+
+def ray_running() -> bool:
+    """Whether this process is connected to Ray (without importing it: the import fixes Ray's address rules)."""
+    ray = sys.modules.get("ray")
+    return ray is not None and ray.is_initialized()
+
+
+def prepare_local_ray() -> None:
+    """Make the Ray cluster this process is about to start loopback-only and quiet (see LOCAL_RAY_ENV)."""
+    if "ray" in sys.modules and os.environ.get("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER") != "0":
+        raise RuntimeError("Ray was imported before prepare_local_ray(): its local cluster would not be "
+                           "loopback-only")
+    for name, value in LOCAL_RAY_ENV.items():
+        os.environ.setdefault(name, value)
+
+
 def ray_init_options(num_cpus: int | None = None) -> dict[str, Any]:
-    """ray.init options for a cluster this process starts: loopback only, no dashboard, quiet, `num_cpus`
-    worker slots. (Usage stats: RAY_USAGE_STATS_ENABLED=0 in the environment, see connect_ray.)"""
-    options: dict[str, Any] = {"include_dashboard": False, "_node_ip_address": "127.0.0.1",
-                               "log_to_driver": False, "configure_logging": False}
+    """ray.init options for a cluster this process starts: no dashboard, quiet, `num_cpus` worker slots (default
+    every core). Call prepare_local_ray() before Ray is imported."""
+    options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
     if num_cpus:
         options["num_cpus"] = num_cpus
     return options
@@ -164,12 +184,14 @@ def ray_init_options(num_cpus: int | None = None) -> dict[str, Any]:
 
 def connect_ray(address: str | None, num_cpus: int | None = None) -> None:
     """Connect this process to Ray once: to `address` (a running cluster: "HOST:PORT", "ray://HOST:10001" or
-    "auto"), or, with none, to a local cluster started here with `num_cpus` workers."""
-    import ray
-
-    if ray.is_initialized():
+    "auto"), or, with none, to a loopback cluster started here with `num_cpus` workers."""
+    if ray_running():
         return
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    if not address:
+        prepare_local_ray()
+    import ray
+
     if address:
         ray.init(address=address, log_to_driver=False, configure_logging=False)
     else:

@@ -13,7 +13,7 @@ from dagster_duckdb import DuckDBResource
 from dagster_ray import Lifecycle, LocalRay, RayResource
 
 from freshdata import schema, store
-from freshdata.compute import Engine, connect_ray, ray_init_options
+from freshdata.compute import Engine, connect_ray, prepare_local_ray, ray_init_options, ray_running
 from freshdata.config import ComputeConfig, SourcesFile, data_home, default_sources_path, load_sources, wait_timeout_s
 
 DUCKDB_POOL = "duckdb"  # every asset that writes DuckDB runs in this pool (limit 1 in dagster.yaml)
@@ -67,23 +67,30 @@ def connection(duckdb_resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConne
         yield con
 
 
+class ProcessLocalRay(LocalRay):
+    """dagster-ray's local backend, whose cluster lives as long as this process rather than one run: the days
+    of one `freshdata run` share it (starting one and warming its workers takes seconds). Ray shuts it down at
+    exit; `dagster dev` runs each run in a process of its own."""
+
+    def cleanup(self, context: dg.InitResourceContext, exception: BaseException | None) -> None:
+        self.on_cleanup(context, deleted=False)
+
+
 def local_ray(num_cpus: int | None = None) -> LocalRay:
-    """dagster-ray's local backend: a Ray cluster on this machine (loopback, no dashboard), started only when a
-    step's engine is ray (`compute_engine` connects it) and shut down with the run."""
-    return LocalRay(lifecycle=Lifecycle(connect=False), ray_init_options=ray_init_options(num_cpus))
+    """A Ray cluster on this machine (loopback, no dashboard, `num_cpus` workers, default every core), started
+    only when a step's engine is ray and has no `address` (`compute_engine` connects it)."""
+    return ProcessLocalRay(lifecycle=Lifecycle(connect=False), ray_init_options=ray_init_options(num_cpus))
 
 
 def compute_engine(context: dg.AssetExecutionContext, compute: ComputeConfig, ray: RayResource) -> Engine:
     """The engine of a per-document step; for ray, this process connected once: to the sources file's
     `address`, else through the `ray` resource (LocalRay here, a KubeRay cluster in a deployment)."""
-    if compute.engine == "ray":
-        import ray as ray_module
-
-        if not ray_module.is_initialized():
-            if compute.address:
-                connect_ray(compute.address)
-            else:
-                ray.connect(context)
+    if compute.engine == "ray" and not ray_running():
+        if compute.address:
+            connect_ray(compute.address)
+        else:
+            prepare_local_ray()
+            ray.connect(context)
     return Engine(compute.engine, compute.workers)
 
 
