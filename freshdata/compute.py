@@ -131,7 +131,7 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
-class Deadline(Exception):
+class Deadline(BaseException):  # not Exception: trafilatura and extract_one catch those
     """Raised inside a call that overran its `deadline` (a Ray task has no pool to kill it from outside)."""
 
 

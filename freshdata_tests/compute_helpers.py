@@ -1,0 +1,31 @@
+"""Batch functions for the compute tests, in a module of their own so Ray workers import them by name
+(`freshdata_tests.compute_helpers`, with the repository on their PYTHONPATH)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+_STATE: list[str] = []
+
+
+def slow_square(x: int) -> tuple[int, int]:
+    """x², and the worker's pid; later chunks often finish first, so a stream must restore the input order."""
+    time.sleep(0.002 * (x % 7))
+    return x * x, os.getpid()
+
+
+def remember(value: str) -> None:
+    """An initializer: state built once in each worker."""
+    _STATE[:] = [value]
+
+
+def with_state(x: int) -> str:
+    return f"{_STATE[0]}:{x}"
+
+
+def exit_on(bad: int, x: int) -> int:
+    """Kills its worker process on `bad`, as a page that crashes its worker would."""
+    if x == bad:
+        os._exit(1)
+    return x
