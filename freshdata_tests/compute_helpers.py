@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
+
+from freshdata.extract import ArchivedPage
 
 _STATE: list[str] = []
 
@@ -29,3 +32,11 @@ def exit_on(bad: int, x: int) -> int:
     if x == bad:
         os._exit(1)
     return x
+
+
+@dataclass(frozen=True)
+class CrashingPage(ArchivedPage):
+    """An archived page whose reading kills the worker process (as a segfault in a parser would)."""
+
+    def load(self) -> str | bytes:
+        os._exit(1)

@@ -23,7 +23,7 @@ import pytest
 from freshdata import compute
 from freshdata.compute import LOCAL_RAY_ENV, Deadline, Engine, batched, call_with_deadline
 from freshdata.extract import ExtractJob, extract_distributed
-from freshdata_tests.compute_helpers import exit_on, remember, slow_square, with_state
+from freshdata_tests.compute_helpers import CrashingPage, exit_on, remember, slow_square, with_state
 from freshdata_tests.pipeline_helpers import REPO_ROOT, free_port
 from freshdata_tests.test_extract import HUGE, article
 
@@ -135,15 +135,18 @@ def test_ray_engine_reports_a_dead_worker_to_on_error(rehearsal: str) -> None:
 
 @pytest.mark.slow
 def test_distributed_extraction_keeps_the_local_outcomes(rehearsal: str) -> None:
-    """Same texts and metadata as in-process; a page over its deadline is a `timeout`, the rest still extract."""
+    """Same texts and metadata as in-process; a page over its deadline is a `timeout`, a page that kills its
+    worker is `worker_crashed` (its batch is re-run page by page), the others still extract."""
     from freshdata.extract import extract_one
 
     jobs = [ExtractJob(f"p{i}", article(f"Story {i}", f"MARKER-{i}"), f"https://ex.com/{i}") for i in range(10)]
     jobs.insert(4, ExtractJob("huge", HUGE, "https://ex.com/huge"))
+    jobs.insert(9, ExtractJob("crash", CrashingPage("/nowhere", "x.warc.gz", 0, None, None), "https://ex.com/c"))
     results = list(extract_distributed(jobs, Engine("ray"), timeout_s=2.0))
     assert [r.key for r in results] == [job.key for job in jobs]
-    huge = results.pop(4)
+    crash, huge = results.pop(9), results.pop(4)
     assert (huge.ok, huge.reason) == (False, "timeout")
-    for result, job in zip(results, [j for j in jobs if j.key != "huge"], strict=True):
+    assert (crash.ok, crash.reason) == (False, "worker_crashed")
+    for result, job in zip(results, [j for j in jobs if j.key not in ("huge", "crash")], strict=True):
         direct = extract_one(job)
         assert (result.ok, result.text, result.metadata) == (True, direct.text, direct.metadata)
