@@ -28,7 +28,7 @@ from freshdata_tests.pipeline_helpers import (
     all_partition_rows,
     build_defs,
     read_db,
-    run_day,
+    run_demo_days,
     set_env,
     step_failures,
     write_demo_sources,
@@ -76,12 +76,8 @@ def homes(tmp_path_factory) -> Homes:
     out = Homes(local=root / "local", ray=root / "ray")
     with pytest.MonkeyPatch.context() as mp, DemoSite(days=DAYS) as site:
         set_env(mp, crawled, write_demo_sources(crawled, site))
-        defs = build_defs()
         with dg.instance_for_test() as instance:
-            for number, day in enumerate(DAYS, start=1):
-                site.day = number
-                result = run_day(defs, instance, day, assets=["discovered_urls", "fetched_pages"])
-                assert result.success, step_failures(result)
+            list(run_demo_days(site, build_defs(), instance, DAYS, assets=["discovered_urls", "fetched_pages"]))
     for home in (out.local, out.ray):
         shutil.copytree(crawled, home, ignore=shutil.ignore_patterns("dagster"))
     with pytest.MonkeyPatch.context() as mp:
