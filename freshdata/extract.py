@@ -263,7 +263,7 @@ def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout
     with texts.Spool(con, day, "extracted") as spool:
         pending: list[tuple[str, str]] = []
         extractions = (extract_distributed(jobs, engine, timeout_s) if engine.distributed
-                       else extract_many(jobs, workers=workers, timeout_s=timeout_s))
+                       else extract_many(jobs, workers=workers or engine.workers, timeout_s=timeout_s))
         for result in progress.counted(extractions):
             if result.ok:  # the text goes to the spool as it arrives: the day's texts are never all in memory
                 pending.append((doc_id(result.key), result.text))
