@@ -4,10 +4,16 @@
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from dataclasses import dataclass
 
+from freshdata.compute import LOCAL_RAY_ENV
 from freshdata.extract import ArchivedPage
+
+# The environment of every Ray cluster a test starts: loopback only, no usage stats, and one auth token for the
+# whole test process (Ray's driver keeps the first token it reads, so two clusters in one process share it).
+RAY_TEST_ENV = {**LOCAL_RAY_ENV, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
 
 _STATE: list[str] = []
 

@@ -9,7 +9,6 @@ loopback: Ray refuses a multi-node cluster once it is kept off the network, RAY_
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 import threading
@@ -21,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from freshdata import compute
-from freshdata.compute import LOCAL_RAY_ENV, Deadline, Engine, batched, call_with_deadline
+from freshdata.compute import Deadline, Engine, batched, call_with_deadline
 from freshdata.extract import ExtractJob, extract_distributed
-from freshdata_tests.compute_helpers import CrashingPage, exit_on, remember, slow_square, with_state
+from freshdata_tests.compute_helpers import RAY_TEST_ENV, CrashingPage, exit_on, remember, slow_square, with_state
 from freshdata_tests.pipeline_helpers import REPO_ROOT, free_port
 from freshdata_tests.test_extract import HUGE, article
 
@@ -66,14 +65,13 @@ def test_deadline_interrupts_in_the_main_thread_only() -> None:
 def rehearsal(tmp_path_factory) -> Iterator[str]:
     """A head node with 2 CPUs on 127.0.0.1; this process connected to it."""
     port = free_port()
-    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}  # this cluster's own token
-    env = {**os.environ, **LOCAL_RAY_ENV, **auth, "PYTHONPATH": str(REPO_ROOT)}  # workers import this module
+    env = {**os.environ, **RAY_TEST_ENV, "PYTHONPATH": str(REPO_ROOT)}  # workers import compute_helpers
     head = subprocess.Popen([RAY, "start", "--head", "--port", str(port), "--include-dashboard", "false",
                              "--temp-dir", str(tmp_path_factory.mktemp("ray")), "--block", "--num-cpus", "2",
                              "--node-ip-address", "127.0.0.1", "--disable-usage-stats"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     with pytest.MonkeyPatch.context() as mp:
-        for name, value in {**LOCAL_RAY_ENV, **auth}.items():
+        for name, value in RAY_TEST_ENV.items():
             mp.setenv(name, value)
         import ray
 

@@ -18,11 +18,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from freshdata.compute import LOCAL_RAY_ENV
 from freshdata.definitions import build_definitions
 from freshdata.defs.resources import local_ray
 from freshdata.demo.site import DemoSite
 from freshdata.snapshot import snapshot_path
+from freshdata_tests.compute_helpers import RAY_TEST_ENV
 from freshdata_tests.pipeline_helpers import (
     DOWNSTREAM_ASSETS,
     all_partition_rows,
@@ -81,8 +81,8 @@ def homes(tmp_path_factory) -> Homes:
     for home in (out.local, out.ray):
         shutil.copytree(crawled, home, ignore=shutil.ignore_patterns("dagster"))
     with pytest.MonkeyPatch.context() as mp:
-        for name, value in LOCAL_RAY_ENV.items():
-            mp.setenv(name, value)  # os.environ as the pipeline sets it, restored afterwards
+        for name, value in RAY_TEST_ENV.items():
+            mp.setenv(name, value)  # os.environ as the pipeline sets it (and a token), restored afterwards
         import ray
 
         out.metadata["local"] = _run(out.local, "local", mp, {})
