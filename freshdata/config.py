@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from freshdata.dedup.config import DedupConfig
 
@@ -93,6 +93,26 @@ class StorageConfig(_Strict):
         "older days are deleted once published. None (the default) keeps every day forever")
 
 
+class ComputeConfig(_Strict):
+    """Where the per-document CPU work (extraction, quality and tags, dedup features) runs; same output either way."""
+
+    engine: Literal["local", "ray"] = Field(
+        "local", description="local: this machine's worker processes; ray: Ray tasks on a Ray cluster")
+    address: str | None = Field(
+        None, min_length=1, description='engine ray: a running cluster ("HOST:PORT", "ray://HOST:10001", "auto"); '
+        "none: the Dagster `ray` resource's cluster (dagster-ray: a local one, or KubeRay in a deployment)")
+    workers: int | None = Field(
+        None, ge=1, description="worker processes (local) or Ray tasks kept busy (ray); default: every core / "
+        "the cluster's CPUs")
+
+    @field_validator("address")
+    @classmethod
+    def _ray_only(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("engine") != "ray":
+            raise ValueError("address is for engine: ray only")
+        return value
+
+
 class SourceConfig(_Strict):
     """One web source: a feed, a sitemap or a seed page."""
 
@@ -133,6 +153,7 @@ class SourcesFile(_Strict):
     recipe: str | None = Field(None, description="quality recipe path, relative to this file; default: shipped")
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
+    compute: ComputeConfig = Field(default_factory=ComputeConfig)
     sources: list[SourceConfig] = Field(min_length=1)
 
     @field_validator("sources")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import dagster as dg
 
 from freshdata.defs.crawl import assets as crawl_assets
@@ -15,7 +17,8 @@ from freshdata.defs.snapshot import assets as snapshot_assets
 ASSET_MODULES = [crawl_assets, dedup_assets, quality_assets, snapshot_assets]
 
 
-def build_definitions() -> dg.Definitions:
+def build_definitions(resources: Mapping[str, object] | None = None) -> dg.Definitions:
+    """The code location; `resources` replace default ones by key (a test's own Ray cluster, say)."""
     assets = dg.load_assets_from_modules(ASSET_MODULES)
     checks = dg.load_asset_checks_from_modules(ASSET_MODULES)
     return dg.Definitions(
@@ -24,7 +27,7 @@ def build_definitions() -> dg.Definitions:
         jobs=[daily_pipeline],
         schedules=[daily_schedule],
         sensors=[stale_run_recovery],
-        resources=default_resources(),
+        resources={**default_resources(), **(resources or {})},
         executor=dg.in_process_executor,  # asset backfills too (see defs/jobs.py)
     )
 

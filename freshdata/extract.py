@@ -13,10 +13,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
+from freshdata.compute import LOCAL, Deadline, Engine, batched, call_with_deadline, worker_died
 from freshdata.crawl.archive import ArchiveDamaged
 from freshdata.crawl.content import codec_name, media_type
 from freshdata.faults import crash_point
@@ -24,6 +26,7 @@ from freshdata.workers import worker_context
 
 DEFAULT_TIMEOUT_S = 30.0
 SPOOL_BATCH = 256  # extracted texts handed to the day's texts spool at a time
+RAY_BATCH = 8  # pages per Ray task: ~0.2-0.4 s of work, so task overhead stays small and slow pages spread
 MIN_TEXT_CHARS = 1  # an empty extraction is a failure ("no_main_text"), anything else is data
 
 
@@ -149,6 +152,38 @@ def extract_many(
             yield from _completed(in_flight)
 
 
+def extract_distributed(jobs: Iterable[ExtractJob], engine: Engine,
+                        timeout_s: float = DEFAULT_TIMEOUT_S) -> Iterator[Extraction]:
+    """`extract_many` on a distributed engine: batches of pages as tasks, results in input order, each page
+    with its own deadline inside its task; a batch whose worker died is re-run page by page, so only the page
+    that kills its worker is recorded as worker_crashed (as the local pool records it)."""
+    for results in engine.map_stream(partial(_extract_batch, timeout_s=timeout_s), batched(jobs, RAY_BATCH),
+                                     on_error=partial(_retry_pages, engine=engine, timeout_s=timeout_s)):
+        yield from results
+
+
+def _extract_batch(jobs: list[ExtractJob], timeout_s: float) -> list[Extraction]:
+    return [_extract_in_time(job, timeout_s) for job in jobs]
+
+
+def _extract_in_time(job: ExtractJob, timeout_s: float) -> Extraction:
+    try:
+        return call_with_deadline(extract_one, job, timeout_s)
+    except Deadline:
+        return Extraction(job.key, False, "timeout")
+
+
+def _retry_pages(jobs: list[ExtractJob], _exc: BaseException, engine: Engine, timeout_s: float) -> list[Extraction]:
+    """A failed batch again, one task per page; a page whose own task fails is recorded, not raised."""
+    return [r for page in engine.map_stream(partial(_extract_batch, timeout_s=timeout_s), [[job] for job in jobs],
+                                             on_error=_crashed) for r in page]
+
+
+def _crashed(jobs: list[ExtractJob], exc: BaseException) -> list[Extraction]:
+    reason = "worker_crashed" if worker_died(exc) else f"error:{type(exc).__name__}"
+    return [Extraction(job.key, False, reason) for job in jobs]
+
+
 def _completed(in_flight: dict[Future, ExtractJob]) -> Iterator[Extraction]:
     """Wait for at least one future; pop and yield every finished one."""
     done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
@@ -191,8 +226,10 @@ def extraction_counts(outcomes: Mapping[str, int]) -> dict[str, int]:
             **{k: v for k, v in sorted(outcomes.items()) if k.startswith("extraction_failed:")}}
 
 
-def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S):
-    """Extract every page the day fetched (read back from the WARC archive) into `documents`.
+def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
+                engine: Engine = LOCAL):
+    """Extract every page the day fetched (read back from the WARC archive) into `documents`, on this machine's
+    pool or, with a distributed `engine`, on its workers (the same rows either way).
 
     Deterministic in the archived bytes, so a re-run or a backfill gives the same rows.
     Returns a Counter of outcomes: extracted, extraction_failed:<reason>.
@@ -225,7 +262,9 @@ def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout
     results: list[Extraction] = []
     with texts.Spool(con, day, "extracted") as spool:
         pending: list[tuple[str, str]] = []
-        for result in progress.counted(extract_many(jobs, workers=workers, timeout_s=timeout_s)):
+        extractions = (extract_distributed(jobs, engine, timeout_s) if engine.distributed
+                       else extract_many(jobs, workers=workers or engine.workers, timeout_s=timeout_s))
+        for result in progress.counted(extractions):
             if result.ok:  # the text goes to the spool as it arrives: the day's texts are never all in memory
                 pending.append((doc_id(result.key), result.text))
                 result.text = None

@@ -80,6 +80,18 @@ def run_day(defs: dg.Definitions, instance: dg.DagsterInstance, day: date,
                                   asset_selection=selection, raise_on_error=raise_on_error)
 
 
+def run_demo_days(site, defs: dg.Definitions, instance: dg.DagsterInstance, days: list[date],
+                  assets: list[str] | None = None) -> Iterator[tuple[date, dg.ExecuteInProcessResult]]:
+    """Each day run (optionally a subset of its assets) with the demo site showing it (the i-th day of `days` is
+    the site's day i), failing on the first unsuccessful run; yields after each day, so callers can look at the
+    site's requests of that day."""
+    for number, day in enumerate(days, start=1):
+        site.day = number
+        result = run_day(defs, instance, day, assets)
+        assert result.success, step_failures(result)
+        yield day, result
+
+
 def check_evaluations(result: dg.ExecuteInProcessResult) -> dict[str, tuple[bool, str]]:
     """check name -> (passed, severity) for every asset check evaluated in the run."""
     out = {}

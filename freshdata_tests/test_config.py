@@ -179,3 +179,25 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_parse_sources_origin_in_message() -> None:
     with pytest.raises(ConfigError, match="^inline: "):
         parse_sources({"sources": [{"name": "a", "kind": "nope", "url": "https://ex.com/"}]}, "inline")
+
+
+def test_compute_default_is_local(tmp_path: Path) -> None:
+    compute = load_sources(_write(tmp_path, ONE_SOURCE)).compute
+    assert (compute.engine, compute.address, compute.workers) == ("local", None, None)
+
+
+def test_compute_ray(tmp_path: Path) -> None:
+    text = "compute: {engine: ray, address: '127.0.0.1:6379', workers: 8}\n" + ONE_SOURCE
+    compute = load_sources(_write(tmp_path, text)).compute
+    assert (compute.engine, compute.address, compute.workers) == ("ray", "127.0.0.1:6379", 8)
+
+
+@pytest.mark.parametrize(("text", "field", "words"), [
+    ("compute: {engine: spark}\n", "compute.engine", "'local' or 'ray'"),
+    ("compute: {engine: ray, workers: 0}\n", "compute.workers", "greater than or equal to 1"),
+    ("compute: {address: '127.0.0.1:6379'}\n", "compute.address", "engine: ray only"),
+    ("compute: {engine: ray, adress: x}\n", "compute.adress", "Extra inputs"),
+])
+def test_compute_errors_name_the_field(tmp_path: Path, text: str, field: str, words: str) -> None:
+    message = _error(tmp_path, text + ONE_SOURCE)
+    assert f'field "{field}"' in message and words in message

@@ -1,10 +1,11 @@
 """The import graph of freshdata/: no cycle, and no import from a lower layer up to a higher one.
 
 Every `import` counts, also those inside functions (a lazy import is still a dependency). Layers, lowest first:
-0. plumbing: store, texts, schema, durable, faults, progress, workers, vocab, config (and dedup.config, its model);
+0. plumbing: store, texts, schema, durable, faults, progress, workers, compute, vocab, config (and dedup.config, its
+   model);
 1. pure cores, one per domain: crawl/, extract, dedup/, quality/, snapshot (never Dagster);
 2. readers: reader (connection + query), export (writes a mix), summary (terminal summaries);
-3. the Dagster layer: defs/, definitions (and dagster itself);
+3. the Dagster layer: defs/, definitions (and dagster, dagster-duckdb, dagster-ray);
 4. running it: runs (the CLI's Dagster runner), demo/;
 5. cli.
 """
@@ -18,11 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent / "freshdata"
 LAYERS = [
     ("freshdata", 0), ("freshdata.store", 0), ("freshdata.texts", 0), ("freshdata.schema", 0),
     ("freshdata.durable", 0), ("freshdata.faults", 0), ("freshdata.progress", 0), ("freshdata.workers", 0),
-    ("freshdata.vocab", 0), ("freshdata.config", 0), ("freshdata.dedup.config", 0),
+    ("freshdata.compute", 0), ("freshdata.vocab", 0), ("freshdata.config", 0), ("freshdata.dedup.config", 0),
     ("freshdata.crawl", 1), ("freshdata.extract", 1), ("freshdata.dedup", 1), ("freshdata.quality", 1),
     ("freshdata.snapshot", 1),
     ("freshdata.reader", 2), ("freshdata.export", 2), ("freshdata.summary", 2),
     ("freshdata.defs", 3), ("freshdata.definitions", 3), ("dagster", 3), ("dagster_duckdb", 3),
+    ("dagster_ray", 3),
     ("freshdata.runs", 4), ("freshdata.demo", 4),
     ("freshdata.cli", 5),
 ]

@@ -25,6 +25,7 @@ from freshdata_tests.pipeline_helpers import (
     check_evaluations,
     read_db,
     run_day,
+    run_demo_days,
     set_env,
     step_failures,
     write_demo_sources,
@@ -74,12 +75,10 @@ def e2e(tmp_path_factory) -> E2E:
         set_env(mp, home, write_demo_sources(home, site))
         defs = build_defs()
         with dg.instance_for_test() as instance:
-            for number, day in enumerate(DAYS, start=1):
-                site.day = number
+            start = 0
+            for day, result in run_demo_days(site, defs, instance, DAYS):
+                out.results[day], out.requests[day] = result, list(site.requests[start:])
                 start = len(site.requests)
-                out.results[day] = run_day(defs, instance, day)
-                out.requests[day] = list(site.requests[start:])
-                assert out.results[day].success, step_failures(out.results[day])
             # Re-materialize day 2 with the site showing day 2 again.
             out.before_rerun = all_partition_rows(home, D2)
             out.hash_before = _hashes(home, D2)

@@ -21,13 +21,14 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from freshdata import store, texts, workers
+from freshdata import store, texts
+from freshdata.compute import LOCAL, Engine
 from freshdata.dedup.cache import IndexCache, Segment, _entries, doc_keys
 from freshdata.dedup.config import DedupConfig
 from freshdata.dedup.minhash import shingle_hashes, shingles, signatures_from_hashes
 from freshdata.dedup.normalize import normalize, text_hash
 from freshdata.dedup.verify import HistoryTexts, Verifier
-from freshdata.workers import map_chunks, map_stream
+from freshdata.workers import map_chunks
 
 _EMPTY = np.iinfo(np.uint32).max
 
@@ -407,10 +408,11 @@ def _batch_features(batch: tuple[list[str], list[str]], ngram: int, min_words: i
 
 
 def streamed_features(order: Sequence[tuple[str, tuple]], batches: Iterable[tuple[list[str], list[str]]],
-                      cfg: DedupConfig, texts_of: Callable[[list[str]], dict[str, str]]) -> DayFeatures:
+                      cfg: DedupConfig, texts_of: Callable[[list[str]], dict[str, str]],
+                      engine: Engine = LOCAL) -> DayFeatures:
     """`features` of a day whose texts come in batches of (doc_ids, texts), in any order (the texts file's);
-    `order` is every doc as (doc_id, order_key). Same arrays as `features` on the same docs; the day's texts
-    are never all in memory (norm_texts reads the few that verification needs through texts_of)."""
+    `order` is every doc as (doc_id, order_key). Same arrays as `features` on the same docs, on any `engine`;
+    the day's texts are never all in memory (norm_texts reads the few that verification needs via texts_of)."""
     ordered = [doc_id for doc_id, _ in sorted(order, key=lambda r: (r[1], r[0]))]
     position = {doc_id: i for i, doc_id in enumerate(ordered)}
     if len(position) != len(ordered):
@@ -429,8 +431,8 @@ def streamed_features(order: Sequence[tuple[str, tuple]], batches: Iterable[tupl
 
     func = partial(_batch_features, ngram=cfg.ngram, min_words=cfg.min_words, num_perm=cfg.num_perm, seed=cfg.seed,
                    scheme=cfg.scheme)
-    parallel = n >= workers.PARALLEL_MIN_ITEMS  # read now, not at import: tests lower it
-    for ids, b_th, b_words, b_sigs in map_stream(func, wanted(), preload=[__name__], parallel=parallel):
+    parallel = engine.parallel(n)  # read now, not at import: tests lower workers.PARALLEL_MIN_ITEMS
+    for ids, b_th, b_words, b_sigs in engine.map_stream(func, wanted(), preload=[__name__], parallel=parallel):
         at = np.array([position[i] for i in ids], dtype=np.int64)
         th[at], n_words[at], sigs[at], seen[at] = b_th, b_words, b_sigs, True
     if not seen.all():
@@ -451,11 +453,13 @@ def dedup_day_streamed(
     *,
     day_texts: Callable[[list[str]], dict[str, str]],
     history_texts: HistoryTexts | None = None,
+    engine: Engine = LOCAL,
 ) -> DedupSummary:
-    """`dedup_day` with the day's texts read in batches (see streamed_features); same decisions and rows."""
+    """`dedup_day` with the day's texts read in batches (see streamed_features) and their features computed on
+    `engine`; same decisions and rows. The decisions against history stay one ordered step in this process."""
     check_params(con, cfg)
     t0 = time.perf_counter()
-    feats = streamed_features(order, batches, cfg, day_texts)
+    feats = streamed_features(order, batches, cfg, day_texts, engine)
     summary = decide(con, day, feats, cfg, index_dir, history_texts=history_texts)
     summary.extra["t_features_s"] = round(time.perf_counter() - t0 - summary.extra["t_decide_s"], 4)
     return summary

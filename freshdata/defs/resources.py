@@ -1,4 +1,5 @@
-"""Resources: where the data home is and what to crawl. DuckDB itself is dagster-duckdb's DuckDBResource."""
+"""Resources: where the data home is and what to crawl. DuckDB itself is dagster-duckdb's DuckDBResource, Ray
+(when the sources file says `compute: {engine: ray}`) dagster-ray's RayResource."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
+from dagster_ray import Lifecycle, LocalRay, RayResource
 
 from freshdata import schema, store
-from freshdata.config import SourcesFile, data_home, default_sources_path, load_sources, wait_timeout_s
+from freshdata.compute import Engine, connect_ray, prepare_local_ray, ray_init_options, ray_running
+from freshdata.config import ComputeConfig, SourcesFile, data_home, default_sources_path, load_sources, wait_timeout_s
 
 DUCKDB_POOL = "duckdb"  # every asset that writes DuckDB runs in this pool (limit 1 in dagster.yaml)
 
@@ -64,10 +67,38 @@ def connection(duckdb_resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConne
         yield con
 
 
+class ProcessLocalRay(LocalRay):
+    """dagster-ray's local backend, whose cluster lives as long as this process rather than one run: the days
+    of one `freshdata run` share it (starting one and warming its workers takes seconds). Ray shuts it down at
+    exit; `dagster dev` runs each run in a process of its own."""
+
+    def cleanup(self, context: dg.InitResourceContext, exception: BaseException | None) -> None:
+        self.on_cleanup(context, deleted=False)
+
+
+def local_ray(num_cpus: int | None = None) -> LocalRay:
+    """A Ray cluster on this machine (loopback, no dashboard, `num_cpus` workers, default every core), started
+    only when a step's engine is ray and has no `address` (`compute_engine` connects it)."""
+    return ProcessLocalRay(lifecycle=Lifecycle(connect=False), ray_init_options=ray_init_options(num_cpus))
+
+
+def compute_engine(context: dg.AssetExecutionContext, compute: ComputeConfig, ray: RayResource) -> Engine:
+    """The engine of a per-document step; for ray, this process connected once: to the sources file's
+    `address`, else through the `ray` resource (LocalRay here, a KubeRay cluster in a deployment)."""
+    if compute.engine == "ray" and not ray_running():
+        if compute.address:
+            connect_ray(compute.address)
+        else:
+            prepare_local_ray()
+            ray.connect(context)
+    return Engine(compute.engine, compute.workers)
+
+
 def default_resources() -> dict[str, object]:
     home = data_home()
     home.mkdir(parents=True, exist_ok=True)
     return {
         "freshdata": FreshdataResource(home=str(home), sources_path=str(default_sources_path())),
         "duckdb": WaitingDuckDBResource(database=str(store.db_path(home))),
+        "ray": local_ray(),
     }

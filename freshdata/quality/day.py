@@ -16,8 +16,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from freshdata import store, texts, workers
-from freshdata.workers import map_stream
+from freshdata import store, texts
+from freshdata.compute import Engine
 
 from . import boilerplate
 from . import recipe as recipe_module
@@ -39,10 +39,13 @@ def _apply_batch(batch: list[QualityDoc], recipe: Recipe | None = None,
 
 
 def apply_day(con: duckdb.DuckDBPyConnection, day: date, recipe: Recipe, spool: texts.Spool,
-              n_workers: int | None = None) -> tuple[list[QualityOutcome], LineStats | None]:
+              n_workers: int | None = None, engine: Engine | None = None,
+              ) -> tuple[list[QualityOutcome], LineStats | None]:
     """The day's outcomes (in the day's order, `text` None: the cleaned texts are in `spool`) and its
     boilerplate line statistics (None when the recipe does not run the operator). Worker processes (every
-    core unless `n_workers`) from workers.PARALLEL_MIN_ITEMS fresh documents on."""
+    core unless `n_workers`) from workers.PARALLEL_MIN_ITEMS fresh documents on, or the workers of a
+    distributed `engine` whatever the day's size."""
+    engine = engine or Engine(workers=n_workers)
     meta = store.run(con, "select_quality_meta", {"day": day}).fetchall()
     position = {row[0]: i for i, row in enumerate(meta)}
     by_id = {row[0]: row for row in meta}
@@ -66,13 +69,11 @@ def apply_day(con: duckdb.DuckDBPyConnection, day: date, recipe: Recipe, spool: 
         if batch:
             yield batch
 
-    parallel = len(meta) >= workers.PARALLEL_MIN_ITEMS and n_workers != 1  # read now: tests lower it
-    if parallel:
-        work = map_stream(partial(_apply_batch, line_params=p), batches(), preload=["freshdata.quality"],
-                          workers=n_workers, initializer=recipe_module._init_worker,
-                          initargs=(recipe.path, recipe.config))
+    if engine.parallel(len(meta)):  # read now: tests lower workers.PARALLEL_MIN_ITEMS
+        work = engine.map_stream(partial(_apply_batch, line_params=p), batches(), preload=["freshdata.quality"],
+                                 initializer=recipe_module._init_worker, initargs=(recipe.path, recipe.config))
     else:
-        work = map_stream(partial(_apply_batch, recipe=recipe, line_params=p), batches(), preload=[], parallel=False)
+        work = engine.map_stream(partial(_apply_batch, recipe=recipe, line_params=p), batches(), parallel=False)
     outcomes: list[QualityOutcome] = []
     lines: dict[str, list[np.ndarray]] = {}
     for results in work:

@@ -2,11 +2,12 @@
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
+from dagster_ray import RayResource
 
 from freshdata.crawl.daily import discover_day, fetch_day
 from freshdata.defs.metadata import counts_metadata, day_of
 from freshdata.defs.partitions import daily_partitions
-from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, connection
+from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, compute_engine, connection
 from freshdata.extract import extract_day, extraction_counts
 
 
@@ -50,15 +51,17 @@ def fetched_pages(context: dg.AssetExecutionContext, freshdata: FreshdataResourc
 
 @dg.asset(
     partitions_def=daily_partitions, pool=DUCKDB_POOL, group_name="crawl", deps=[fetched_pages],
-    description="Main text and metadata of every fetched page (trafilatura, all cores, per-page deadline), "
-    "read back from the WARC archive so a re-run is a pure function of raw data.",
+    description="Main text and metadata of every fetched page (trafilatura, per-page deadline; all cores or the "
+    "Ray cluster: `compute` in the sources file), read back from the WARC archive so a re-run is a pure "
+    "function of raw data.",
 )
 def extracted_documents(context: dg.AssetExecutionContext, freshdata: FreshdataResource,
-                        duckdb: DuckDBResource) -> dg.MaterializeResult:
+                        duckdb: DuckDBResource, ray: RayResource) -> dg.MaterializeResult:
     day = day_of(context)
     sources = freshdata.sources()
+    engine = compute_engine(context, sources.compute, ray)
     with connection(duckdb) as con:
-        outcomes = extract_day(con, day, freshdata.raw_root, sources)
+        outcomes = extract_day(con, day, freshdata.raw_root, sources, engine=engine)
     counts = extraction_counts(outcomes)
     return dg.MaterializeResult(metadata=counts_metadata(
-        "extraction", counts, **{"dagster/partition_row_count": counts["extracted"]}))
+        "extraction", counts, **engine.describe(), **{"dagster/partition_row_count": counts["extracted"]}))

@@ -4,13 +4,14 @@ from functools import partial
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
+from dagster_ray import RayResource
 
 from freshdata import store, texts
 from freshdata.dedup import dedup_day_streamed, missing_earlier_days
 from freshdata.defs.crawl.assets import extracted_documents
 from freshdata.defs.metadata import counts_metadata, day_of
 from freshdata.defs.partitions import daily_partitions
-from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, connection
+from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, compute_engine, connection
 from freshdata.faults import crash_point
 
 PREVIOUS_DAY = dg.TimeWindowPartitionMapping(start_offset=-1, end_offset=-1,
@@ -36,9 +37,11 @@ def _day_texts(con, day, ids: list[str]) -> dict[str, str]:
     "Depends on its own previous day so backfills run in order; refuses to run after a gap.",
 )
 def dedup_decisions(context: dg.AssetExecutionContext, freshdata: FreshdataResource,
-                    duckdb: DuckDBResource) -> dg.MaterializeResult:
+                    duckdb: DuckDBResource, ray: RayResource) -> dg.MaterializeResult:
     day = day_of(context)
-    cfg = freshdata.sources().dedup
+    sources = freshdata.sources()
+    cfg = sources.dedup
+    engine = compute_engine(context, sources.compute, ray)
     with connection(duckdb) as con:
         days = [row[0] for row in store.run(con, "select_document_days", {"day": day}).fetchall()]
         missing = missing_earlier_days(con, day, days)
@@ -55,11 +58,12 @@ def dedup_decisions(context: dg.AssetExecutionContext, freshdata: FreshdataResou
             summary = dedup_day_streamed(  # the day's texts in batches from its file, never all in memory
                 con, day, order, texts.batches(con, day, "extracted"), cfg, freshdata.dedup_index_dir,
                 day_texts=partial(_day_texts, con, day), history_texts=partial(_history_texts, con, day),
+                engine=engine,
             )
             crash_point("dedup:before_commit")
         texts.remove_unreferenced(con, day)  # a re-run's superseded signatures file
     return dg.MaterializeResult(metadata=counts_metadata(
         "dedup", summary.counts(), dup_rate=dg.MetadataValue.float(summary.dup_rate()),
         history_days=summary.history_days, candidates_checked=summary.candidates_checked,
-        index_rebuilt=dg.MetadataValue.json(summary.extra.get("index_rebuilt", [])),
+        index_rebuilt=dg.MetadataValue.json(summary.extra.get("index_rebuilt", [])), **engine.describe(),
         **{"dagster/partition_row_count": summary.total}))
