@@ -291,13 +291,12 @@ def _remove_unpublished(home: Path, state: dict, previous: dict, placed: Iterabl
     publication (a reader that opened its views just before the switch may still be reading those). Only the
     folders that can hold such files are listed: the days given a file (this publication's, and those of
     publications that crashed after placing theirs) and the days whose published file changed or went away."""
-    keep = {home / e["path"] for e in state["snapshots"]}
-    keep |= {home / state[k] for k in ("manifest", "funnel")}
-    keep |= {home / previous[k] for k in ("manifest", "funnel") if k in previous}
-    folders = {home / "snapshots" / f"snapshot_date={d.isoformat()}" for d in placed}
-    folders |= {(home / e["path"]).parent for e in previous.get("snapshots", []) if home / e["path"] not in keep}
-    for path in [*(p for f in folders for p in f.glob("*")), *(home / "exports").glob("*.parquet")]:
-        if (path not in keep and path.suffix == ".parquet") or TMP_MARK in path.name:
+    keep = {e["path"] for e in state["snapshots"]}  # paths relative to the home, as published.json has them
+    keep |= {state[k] for k in ("manifest", "funnel")} | {previous[k] for k in ("manifest", "funnel") if k in previous}
+    folders = {f"snapshots/snapshot_date={d.isoformat()}" for d in placed}
+    folders |= {e["path"].rsplit("/", 1)[0] for e in previous.get("snapshots", []) if e["path"] not in keep}
+    for path in [*(p for f in folders for p in (home / f).glob("*")), *(home / "exports").glob("*.parquet")]:
+        if (path.relative_to(home).as_posix() not in keep and path.suffix == ".parquet") or TMP_MARK in path.name:
             with contextlib.suppress(OSError):
                 path.unlink()
 
