@@ -145,15 +145,19 @@ def delete(location: Location) -> None:
         os.unlink(location)
 
 
-def local_folder(folder: Location) -> Path:
+def staging_root(folder: Location) -> Path:
     """The local folder where files bound for `folder` are written before they are published: the folder
     itself when it is local, else a mirror of the URL under $FRESHDATA_STAGING (the catalog home's `staging`
-    when the home is bound; the system temp folder otherwise). Created on demand."""
-    if is_remote(folder):
-        root = Path(os.environ.get(STAGING_ENV) or Path(tempfile.gettempdir(), "freshdata-staging"))
-        local = root / str(folder).replace("://", "/", 1).strip("/")
-    else:
-        local = Path(folder)
+    when the home is bound; the system temp folder otherwise)."""
+    if not is_remote(folder):
+        return Path(folder)
+    root = Path(os.environ.get(STAGING_ENV) or Path(tempfile.gettempdir(), "freshdata-staging"))
+    return root / str(folder).replace("://", "/", 1).strip("/")
+
+
+def local_folder(folder: Location) -> Path:
+    """`staging_root(folder)`, created."""
+    local = staging_root(folder)
     local.mkdir(parents=True, exist_ok=True)
     return local
 
@@ -166,6 +170,7 @@ def publish(tmp: Path, target: Location) -> str:
         filesystem(target).put_file(str(tmp), str(target))
         tmp.unlink()
     else:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, target)
         fsync_path(Path(target).parent)
     return str(target)
