@@ -25,11 +25,12 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
-
-import duckdb
+from typing import IO, TYPE_CHECKING, Any
 
 from freshdata.durable import fsync_path, stream_hash
+
+if TYPE_CHECKING:
+    import duckdb
 
 BINDING = "data_home.json"  # in a catalog home whose data home is remote
 STAGING_ENV = "FRESHDATA_STAGING"  # local folder for the staging files of remote writes
