@@ -79,13 +79,22 @@ def _options() -> dict[str, Any]:
     return options
 
 
+_FILESYSTEMS: dict[tuple[str, ...], Any] = {}
+
+
 def filesystem(location: Location):
     """fsspec's filesystem for a remote location. No listings cache: another process (a Dagster step, a
-    reader) may have written since."""
+    reader) may have written since. One instance per process and settings: fsspec's own instance cache would
+    keep a client made for an earlier AWS_ENDPOINT_URL or credentials."""
     import fsspec  # imported only for remote homes
 
     protocol = str(location).split("://", 1)[0]
-    return fsspec.filesystem(protocol, use_listings_cache=False, **_options())
+    settings = sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_") or k == OPTIONS_ENV)
+    key = (str(os.getpid()), protocol, json.dumps(settings))
+    if key not in _FILESYSTEMS:
+        _FILESYSTEMS[key] = fsspec.filesystem(protocol, skip_instance_cache=True, use_listings_cache=False,
+                                              **_options())
+    return _FILESYSTEMS[key]
 
 
 def open_read(location: Location) -> IO[bytes]:
