@@ -165,6 +165,12 @@ def staging_root(folder: Location) -> Path:
     return root / str(folder).replace("://", "/", 1).strip("/")
 
 
+def places(folder: Location) -> list[str]:
+    """Where files of `folder` may be: the folder, and for a remote one also its staging folder (files on their
+    way up, or left there by a crash)."""
+    return [str(folder), str(staging_root(folder))] if is_remote(folder) else [str(folder)]
+
+
 def local_folder(folder: Location) -> Path:
     """`staging_root(folder)`, created."""
     local = staging_root(folder)

@@ -252,9 +252,7 @@ def remove_unreferenced(con: duckdb.DuckDBPyConnection, day: date) -> list[str]:
     root = root_of(con)
     keep = {storage.join(root, p) for (p,) in store.run(con, "select_day_text_files", {"day": day}).fetchall()}
     removed = []
-    folder = day_folder(root, day)
-    places = [folder, str(storage.local_folder(folder))] if storage.is_remote(folder) else [folder]
-    for place in places:
+    for place in storage.places(day_folder(root, day)):
         for name, is_dir in storage.entries(place):
             file = storage.join(place, name)
             if file not in keep and (name.endswith(".parquet") or name.startswith(TMP_MARK)):

@@ -383,9 +383,8 @@ def _day_folder(raw_root: storage.Location, day: date) -> str:
 def day_files(raw_root: storage.Location, day: date) -> list[str]:
     """The day's WARC files, final and `.open` (on a remote home those are in its local staging folder), by
     name."""
-    folder = _day_folder(raw_root, day)
-    places = [folder, str(storage.staging_root(folder))] if storage.is_remote(folder) else [folder]
-    return sorted((storage.join(place, name) for place in places for name, is_dir in storage.entries(place)
+    return sorted((storage.join(place, name) for place in storage.places(_day_folder(raw_root, day))
+                   for name, is_dir in storage.entries(place)
                    if not is_dir and name.endswith((".warc.gz", ".warc.gz" + OPEN_SUFFIX))), key=storage.name)
 
 
