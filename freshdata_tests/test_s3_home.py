@@ -115,3 +115,20 @@ def test_readers_query_the_s3_home(homes: dict) -> None:
     with open_reader(homes["local"], verify=True) as con:
         local = con.execute("SELECT snapshot_date, count(*) FROM snapshots GROUP BY 1 ORDER BY 1").fetchall()
     assert homes["queried"] == local and [d for d, _ in local] == DAYS
+
+
+def test_a_snapshot_changed_on_s3_is_refused(homes: dict, tmp_path: Path) -> None:
+    """Last: replaces a published object (then puts it back)."""
+    from freshdata.snapshot import SnapshotMismatch
+
+    target = snapshot_path(homes["catalog"], DAYS[0])
+    original = tmp_path / "original.parquet"
+    storage.filesystem(target).get_file(target, str(original))
+    changed = tmp_path / "changed"
+    changed.write_bytes(original.read_bytes()[:-1] + b"X")
+    storage.publish(changed, target)
+    try:
+        with pytest.raises(SnapshotMismatch, match=f"snapshot {DAYS[0]} no longer matches its manifest"):
+            open_reader(homes["catalog"], verify=True)
+    finally:
+        storage.publish(original, target)

@@ -156,3 +156,17 @@ def test_raw_archive_on_a_remote_home(s3: str) -> None:
     assert day_files(raw, DAY) == []
     with pytest.raises(RawArchivePruned):
         require_raw(raw, DAY)
+
+
+def test_stray_staging_files_of_a_remote_home_are_removed(s3: str, tmp_path: Path) -> None:
+    from freshdata.snapshot import TMP_MARK, remove_stray_files
+
+    catalog = tmp_path / "catalog"
+    storage.bind(catalog, s3)
+    left = [storage.local_folder(storage.join(s3, "snapshots", "snapshot_date=2026-01-01")) / f"{TMP_MARK}9-x",
+            storage.local_folder(storage.join(s3, "exports")) / f"{TMP_MARK}9-published.json"]
+    for path in left:
+        path.write_bytes(b"half written")
+    kept = storage.write_bytes(storage.join(s3, "exports", "published.json"), b"{}", f"{TMP_MARK}1-p")
+    remove_stray_files(catalog)
+    assert not any(p.exists() for p in left) and storage.exists(kept)
