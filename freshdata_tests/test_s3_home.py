@@ -73,9 +73,15 @@ def homes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         _run(local, local / "sources.yaml", mp, DAYS, AFTER_CRAWL)
         with open_reader(catalog, verify=True) as con:  # what `freshdata query` reads, on the S3 home
             queried = con.execute("SELECT snapshot_date, count(*) FROM snapshots GROUP BY 1 ORDER BY 1").fetchall()
+        elsewhere = root / "another-machine"  # an empty catalog folder bound to the bucket: a reader only
+        storage.bind(elsewhere, remote)
+        with open_reader(elsewhere, verify=True) as con:
+            queried_elsewhere = con.execute(
+                "SELECT snapshot_date, count(*) FROM snapshots GROUP BY 1 ORDER BY 1").fetchall()
         remote_files = sorted(storage.relative("s3://" + p, remote)
                               for p in storage.filesystem(remote).find(remote.removeprefix("s3://")))
         yield {"remote": remote, "catalog": catalog, "local": local, "queried": queried,
+               "queried_elsewhere": queried_elsewhere,
                "remote_files": remote_files, "published": published_state(catalog)}
 
 
@@ -114,7 +120,7 @@ def test_the_s3_home_holds_the_data_and_the_catalog_folder_only_the_catalog(home
 def test_readers_query_the_s3_home(homes: dict) -> None:
     with open_reader(homes["local"], verify=True) as con:
         local = con.execute("SELECT snapshot_date, count(*) FROM snapshots GROUP BY 1 ORDER BY 1").fetchall()
-    assert homes["queried"] == local and [d for d, _ in local] == DAYS
+    assert homes["queried"] == homes["queried_elsewhere"] == local and [d for d, _ in local] == DAYS
 
 
 def test_a_snapshot_changed_on_s3_is_refused(homes: dict, tmp_path: Path) -> None:
