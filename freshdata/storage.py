@@ -20,6 +20,7 @@ filesystem (`register`), so no DuckDB extension is downloaded at run time.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tempfile
@@ -97,10 +98,18 @@ def filesystem(location: Location):
     return _FILESYSTEMS[key]
 
 
+def _missing(location: Location) -> FileNotFoundError:
+    """What a local open or stat raises for a missing file (s3fs's own has no strerror), so messages match."""
+    return FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(location))
+
+
 def open_read(location: Location) -> IO[bytes]:
     """A binary reader (seekable: remote reads fetch the byte ranges asked for)."""
     if is_remote(location):
-        return filesystem(location).open(str(location), "rb")
+        try:
+            return filesystem(location).open(str(location), "rb")
+        except FileNotFoundError:
+            raise _missing(location) from None
     return open(location, "rb")  # noqa: SIM115 - the caller closes it
 
 
@@ -133,7 +142,10 @@ def stat(location: Location) -> dict[str, int]:
     if not is_remote(location):
         st = os.stat(location)
         return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
-    info = filesystem(location).info(str(location))
+    try:
+        info = filesystem(location).info(str(location))
+    except FileNotFoundError:
+        raise _missing(location) from None
     modified = info.get("LastModified") or info.get("mtime") or info.get("created")
     stamp = modified.timestamp() if hasattr(modified, "timestamp") else float(modified or 0)
     return {"size": int(info["size"]), "mtime_ns": int(stamp * 1_000_000) * 1000}

@@ -170,3 +170,11 @@ def test_stray_staging_files_of_a_remote_home_are_removed(s3: str, tmp_path: Pat
     kept = storage.write_bytes(storage.join(s3, "exports", "published.json"), b"{}", f"{TMP_MARK}1-p")
     remove_stray_files(catalog)
     assert not any(p.exists() for p in left) and storage.exists(kept)
+
+
+def test_a_missing_file_reads_as_a_local_one_would(root: str) -> None:
+    missing = storage.join(root, "snapshots", "gone.parquet")
+    for call in (storage.stat, storage.file_hash, storage.read_text):
+        with pytest.raises(FileNotFoundError) as caught:
+            call(missing)
+        assert caught.value.strerror == "No such file or directory", call
