@@ -234,7 +234,8 @@ def export_tables(con: duckdb.DuckDBPyConnection, home: Path, placed: Iterable[d
              "funnel": storage.relative(files["funnel"], root), "snapshots": snapshots}
     crash_point("publish:exports_written")
     text = json.dumps(state, separators=(",", ":"))  # C encoder: ~1 ms at 500 days
-    storage.write_bytes(storage.join(root, str(PUBLISHED)), text.encode("utf-8"), f"{TMP_MARK}{os.getpid()}-published.json")
+    storage.write_bytes(storage.join(root, str(PUBLISHED)), text.encode("utf-8"),
+                        f"{TMP_MARK}{os.getpid()}-published.json")
     crash_point("publish:switched")
     _remove_unpublished(root, state, previous, placed)
     return generation

@@ -159,17 +159,21 @@ def test_raw_archive_on_a_remote_home(s3: str) -> None:
 
 
 def test_stray_staging_files_of_a_remote_home_are_removed(s3: str, tmp_path: Path) -> None:
-    from freshdata.snapshot import TMP_MARK, remove_stray_files
+    from freshdata.snapshot import PLACING, STAGING, TMP_MARK, remove_stray_files
 
     catalog = tmp_path / "catalog"
     storage.bind(catalog, s3)
-    left = [storage.local_folder(storage.join(s3, "snapshots", "snapshot_date=2026-01-01")) / f"{TMP_MARK}9-x",
+    staging = storage.local_folder(storage.join(s3, str(STAGING)))
+    assert staging.is_relative_to(tmp_path / "staging")  # the local mirror, not the bucket
+    left = [staging / f"{TMP_MARK}9-export_snapshot_parquet",
             storage.local_folder(storage.join(s3, "exports")) / f"{TMP_MARK}9-published.json"]
     for path in left:
         path.write_bytes(b"half written")
+    mark = staging / f"{PLACING}{DAY.isoformat()}"
+    mark.touch()
     kept = storage.write_bytes(storage.join(s3, "exports", "published.json"), b"{}", f"{TMP_MARK}1-p")
-    remove_stray_files(catalog)
-    assert not any(p.exists() for p in left) and storage.exists(kept)
+    assert remove_stray_files(catalog) == {DAY}
+    assert not any(p.exists() for p in left) and mark.exists() and storage.exists(kept)
 
 
 def test_a_missing_file_reads_as_a_local_one_would(root: str) -> None:
