@@ -12,9 +12,6 @@ from pathlib import Path
 
 import pytest
 
-ENV_KEYS = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
-            "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE", "FRESHDATA_STORAGE_OPTIONS")
-
 
 @contextlib.contextmanager
 def loopback_s3() -> Iterator[str]:
@@ -32,7 +29,8 @@ def loopback_s3() -> Iterator[str]:
 
 
 def point_at(mp: pytest.MonkeyPatch, endpoint: str, scratch: Path) -> None:
-    """Every S3 client of this process (and of the processes it starts) talks to `endpoint` only."""
+    """Every S3 client of this process (and of the processes it starts from now on) talks to `endpoint` only.
+    Not those of a fork server started earlier: it keeps its environment (see freshdata_tests/s3_phase.py)."""
     assert endpoint.startswith("http://127."), endpoint
     mp.setenv("AWS_ENDPOINT_URL", endpoint)
     mp.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -40,6 +38,7 @@ def point_at(mp: pytest.MonkeyPatch, endpoint: str, scratch: Path) -> None:
     mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
     mp.setenv("AWS_CONFIG_FILE", str(scratch / "no-aws-config"))
     mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(scratch / "no-aws-credentials"))
+    mp.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no credential lookup on the instance metadata address
     mp.delenv("AWS_PROFILE", raising=False)
     mp.delenv("FRESHDATA_STORAGE_OPTIONS", raising=False)
     mp.setenv("FRESHDATA_STAGING", str(scratch / "staging"))

@@ -5,12 +5,15 @@ Parquet, identical funnels and identical dedup decisions.
 The crawl (discovery and fetch: WARC files written to the bucket) runs once, on the S3 home; the local home
 starts from a copy of that crawl state (the DuckDB catalog and the raw archive downloaded from the bucket), since
 fetch times differ between two crawls. Then extraction, dedup, quality, the snapshot and its publication run
-on each home through Dagster, day by day.
+on each home through Dagster, day by day. The S3 home's days run in new processes (freshdata_tests/s3_phase.py,
+where the reason is), as `freshdata run` would.
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -26,6 +29,7 @@ from freshdata.snapshot import published_state, snapshot_path
 from freshdata_tests.pipeline_helpers import (
     CRAWL_ASSETS,
     DOWNSTREAM_ASSETS,
+    REPO_ROOT,
     build_defs,
     read_db,
     run_day,
@@ -42,16 +46,22 @@ DAYS = [date(2026, 5, 1), date(2026, 5, 2)]
 AFTER_CRAWL = ["extracted_documents", *DOWNSTREAM_ASSETS]
 
 
-def _run(home: Path, sources: Path, mp: pytest.MonkeyPatch, days: list[date], assets: list[str],
-         site: DemoSite | None = None) -> None:
+def _run(home: Path, sources: Path, mp: pytest.MonkeyPatch, days: list[date], assets: list[str]) -> None:
     set_env(mp, home, sources)
     defs = build_defs()
     with dg.instance_for_test() as instance:
-        for number, day in enumerate(days, start=1):
-            if site is not None:
-                site.day = number
+        for day in days:
             result = run_day(defs, instance, day, assets=assets)
             assert result.success, step_failures(result)
+
+
+def _run_apart(home: Path, sources: Path, mp: pytest.MonkeyPatch, days: list[date], assets: list[str]) -> None:
+    """_run in a new process (see freshdata_tests/s3_phase.py), with this process's environment."""
+    set_env(mp, home, sources)
+    proc = subprocess.run([sys.executable, "-m", "freshdata_tests.s3_phase", ",".join(assets),
+                           *(d.isoformat() for d in days)], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +76,12 @@ def homes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         assert data_home() == catalog  # binds the catalog to the bucket
         with DemoSite(days=DAYS) as site:
             sources = write_demo_sources(catalog, site)
-            _run(catalog, sources, mp, DAYS, CRAWL_ASSETS[:2], site)
+            for number, day in enumerate(DAYS, start=1):
+                site.day = number
+                _run_apart(catalog, sources, mp, [day], CRAWL_ASSETS[:2])
         shutil.copytree(catalog, local, ignore=shutil.ignore_patterns("dagster", "staging", storage.BINDING))
         storage.filesystem(remote).get(storage.join(remote, "raw"), str(local / "raw"), recursive=True)
-        _run(catalog, sources, mp, DAYS, AFTER_CRAWL)  # the site is down: nothing but the archive is read
+        _run_apart(catalog, sources, mp, DAYS, AFTER_CRAWL)  # the site is down: nothing but the archive is read
         _run(local, local / "sources.yaml", mp, DAYS, AFTER_CRAWL)
         with open_reader(catalog, verify=True) as con:  # what `freshdata query` reads, on the S3 home
             queried = con.execute("SELECT snapshot_date, count(*) FROM snapshots GROUP BY 1 ORDER BY 1").fetchall()
