@@ -193,6 +193,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = args.func(args)
         sys.stdout.flush()
+    except ValueError as exc:  # FRESHDATA_HOME / FRESHDATA_CATALOG that cannot go together: one line
+        from freshdata.config import ConfigError
+
+        if not isinstance(exc, ConfigError):
+            raise
+        print(f"freshdata: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         # `freshdata stats | head`: the reader left. Stop quietly, as Unix tools do (exit 128 + SIGPIPE);
         # stdout goes to /dev/null so that the interpreter's final flush cannot fail again. Polars raises a

@@ -10,6 +10,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from freshdata import storage
 from freshdata.dedup.config import DedupConfig
 
 PARTITIONS_START = "2024-01-01"  # the first daily partition: the first day `freshdata run` accepts
@@ -214,9 +215,27 @@ def load_sources(path: str | os.PathLike[str]) -> SourcesFile:
     return parsed
 
 
+DEFAULT_CATALOG = ".freshdata-catalog"
+
+
 def data_home() -> Path:
-    """FRESHDATA_HOME, default ./.freshdata: DuckDB file, raw archive, Dagster instance."""
-    return Path(os.environ.get("FRESHDATA_HOME", ".freshdata")).resolve()
+    """The local folder of the home: FRESHDATA_HOME, default ./.freshdata (DuckDB file, raw archive, texts,
+    snapshots, Dagster instance). When FRESHDATA_HOME is a URL (`s3://bucket/prefix`), the files live there and
+    this is the *catalog home*, FRESHDATA_CATALOG (default ./.freshdata-catalog): the DuckDB file, dedup index,
+    Dagster instance and run lock, bound to that URL (storage.bind; its `staging` folder holds the files on
+    their way up)."""
+    home = os.environ.get("FRESHDATA_HOME", ".freshdata")
+    if storage.is_remote(home):
+        local = Path(os.environ.get("FRESHDATA_CATALOG") or DEFAULT_CATALOG).resolve()
+        try:
+            storage.bind(local, home.rstrip("/"))
+        except ValueError as exc:
+            raise ConfigError(f"FRESHDATA_HOME={home}: {exc}") from None
+    else:
+        local = Path(home).resolve()
+    if storage.bound_root(local) is not None:
+        os.environ.setdefault(storage.STAGING_ENV, str(local / "staging"))
+    return local
 
 
 def default_sources_path() -> Path:

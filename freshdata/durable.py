@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 
 def fsync_path(path: Path) -> None:
@@ -19,8 +20,13 @@ def fsync_path(path: Path) -> None:
 
 def file_hash(path: Path) -> str:
     """sha256 of a file, read in 1 MiB chunks (snapshots and text files are named and verified by it)."""
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
+        return stream_hash(fh)
+
+
+def stream_hash(fh: BinaryIO) -> str:
+    """sha256 of what is left to read of a binary file object, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: fh.read(1 << 20), b""):
+        digest.update(chunk)
     return digest.hexdigest()

@@ -44,11 +44,9 @@ class ArchivedPage:
 
     def load(self) -> str | bytes:
         """The page as trafilatura's input; ArchiveDamaged when the record does not read back as recorded."""
-        from pathlib import Path
-
         from freshdata.crawl.archive import read_body
 
-        body = read_body(Path(self.raw_root), self.warc_file, self.offset, self.content_hash, self.body_bytes)
+        body = read_body(self.raw_root, self.warc_file, self.offset, self.content_hash, self.body_bytes)
         return page_input(body, self.encoding, self.content_type)
 
 
@@ -235,7 +233,6 @@ def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout
     Returns a Counter of outcomes: extracted, extraction_failed:<reason>.
     """
     from collections import Counter
-    from pathlib import Path
 
     import polars as pl
 
@@ -244,7 +241,7 @@ def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout
     from freshdata.crawl.discover import parse_date
     from freshdata.crawl.urls import doc_id
 
-    require_raw(Path(raw_root), day)  # retention deleted this day's raw data: refuse, change nothing
+    require_raw(raw_root, day)  # retention deleted this day's raw data: refuse, change nothing
     inputs = store.run(con, "select_extraction_inputs", {"day": day}).fetchall()
     tags = {s.name: s.tags for s in sources.sources}
     counts: Counter[str] = Counter()

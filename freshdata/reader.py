@@ -8,11 +8,11 @@ from pathlib import Path
 
 import duckdb
 
-from freshdata import store
+from freshdata import storage, store
 from freshdata.snapshot import SnapshotMismatch, published_state, verify_published
 
 
-def _sql_text(value: str | Path) -> str:
+def _sql_text(value: storage.Location) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
@@ -67,21 +67,23 @@ def open_reader(home: Path, attach_pipeline: bool = False, verify: bool = False)
     if verify and state is not None:
         verify_published(home, state)
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    root = storage.data_root(home)
+    storage.register(con, root)  # a remote home's files, read through fsspec (allowed_paths still applies)
     database = store.db_path(home)
-    text_files: dict[str, list[Path]] = {}
+    text_files: dict[str, list[str]] = {}
     if attach_pipeline and database.exists():  # before access is restricted: the file is not in allowed_paths
         try:
             con.execute(f"ATTACH {_sql_text(database)} AS pipeline (READ_ONLY)")
             con.execute("SET search_path = 'memory.main,pipeline.main'")
-            text_files = _text_files(con, home)
+            text_files = _text_files(con, root)
         except duckdb.Error as exc:  # a run holds the write lock: the Parquet views still answer
             print(f"freshdata: pipeline tables unavailable ({first_line(exc)}); "
                   "querying snapshots only", file=sys.stderr)
-    files: list[Path] = []
-    allowed: list[Path] = [path for paths in text_files.values() for path in paths]
+    files: list[str] = []
+    allowed: list[str] = [path for paths in text_files.values() for path in paths]
     if state is not None:
-        files = [home / e["path"] for e in state["snapshots"]]
-        allowed += [*files, home / state["manifest"], home / state["funnel"]]
+        files = [storage.join(root, e["path"]) for e in state["snapshots"]]
+        allowed += [*files, storage.join(root, state["manifest"]), storage.join(root, state["funnel"])]
     con.execute(f"SET allowed_paths = [{', '.join(map(_sql_text, allowed))}]")
     con.execute("SET enable_external_access = false")
     if text_files:
@@ -89,9 +91,9 @@ def open_reader(home: Path, attach_pipeline: bool = False, verify: bool = False)
             f"{{{kind}}}": (f"read_parquet([{', '.join(map(_sql_text, paths))}])" if paths else EMPTY_TEXTS)
             for kind, paths in text_files.items()}))
     if state is not None:
-        fill = {"{home}": str(home).replace("'", "''"), "{files}": "[" + ", ".join(map(_sql_text, files)) + "]",
-                "{manifest}": str(home / state["manifest"]).replace("'", "''"),
-                "{funnel}": str(home / state["funnel"]).replace("'", "''")}
+        fill = {"{home}": root.replace("'", "''"), "{files}": "[" + ", ".join(map(_sql_text, files)) + "]",
+                "{manifest}": storage.join(root, state["manifest"]).replace("'", "''"),
+                "{funnel}": storage.join(root, state["funnel"]).replace("'", "''")}
         views = (["snapshots", "latest_snapshot", "freshness", "tag_counts"] if files else []) + ["manifest", "funnel"]
         for name in views:
             con.execute(_fill(store.load_sql(f"views/{name}"), fill))
@@ -109,12 +111,12 @@ def _fill(sql: str, values: dict[str, str]) -> str:
     return sql
 
 
-def _text_files(con: duckdb.DuckDBPyConnection, home: Path) -> dict[str, list[Path]]:
+def _text_files(con: duckdb.DuckDBPyConnection, root: str) -> dict[str, list[str]]:
     """The texts files the attached pipeline database names, by kind (empty for a home whose texts were not
     moved to files yet: its tables still have their text column)."""
     if not con.execute(store.load_sql("select_reader_has_text_files")).fetchall():
         return {}
-    return {kind: [home / p for (p,) in store.run(con, "select_text_files", {"kind": kind}).fetchall()]
+    return {kind: [storage.join(root, p) for (p,) in store.run(con, "select_text_files", {"kind": kind}).fetchall()]
             for kind in TEXT_KINDS}
 
 

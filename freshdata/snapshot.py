@@ -10,7 +10,8 @@ committed and checked.
   replaces `exports/published.json` with one rename. That file lists exactly the published files, and
   readers build their views from it: files, views and manifest change together or not at all. A crash
   anywhere before the rename leaves the previous publication visible; files it left behind are removed by
-  the next publication.
+  the next publication. On a remote data home (`freshdata.storage`) each file is written locally and uploaded
+  with one PUT, and published.json is replaced by one PUT: the same all-or-nothing switch.
 Pure module: no Dagster here.
 """
 
@@ -32,7 +33,7 @@ import polars as pl
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from freshdata import store, texts
+from freshdata import storage, store, texts
 from freshdata.config import SourcesFile
 from freshdata.durable import file_hash, fsync_path
 from freshdata.faults import crash_point
@@ -41,7 +42,8 @@ from freshdata.vocab import FUNNEL_SPLITS
 PUBLISHED = Path("exports") / "published.json"
 TMP_MARK = ".tmp-"  # every temporary file of a publication has it in its name; stale ones are removed
 # A publication's temporary files, and a mark naming the day whose folder it is placing a file in: what a crash
-# can leave is found there, so no publication lists every day's folder.
+# can leave is found there, so no publication lists every day's folder (on a remote home: its local mirror in the
+# catalog's staging folder, storage.staging_root).
 STAGING = Path("snapshots") / ".staging"
 PLACING = "placing-"
 
@@ -60,14 +62,14 @@ class PublishedSnapshot:
     day: date
     n_documents: int
     content_hash: str
-    export_path: Path
+    export_path: str  # a local path or a URL (storage location)
     generation: str
 
 
 def published_state(home: Path) -> dict | None:
     """What readers see: the content of exports/published.json (None before the first publication)."""
     try:
-        return json.loads((home / PUBLISHED).read_text(encoding="utf-8"))
+        return json.loads(storage.read_text(storage.join(storage.data_root(home), str(PUBLISHED))))
     except FileNotFoundError:
         return None
 
@@ -78,23 +80,23 @@ def published_entry(home: Path, day: date) -> dict | None:
     return next((e for e in state.get("snapshots", []) if e["snapshot_date"] == day.isoformat()), None)
 
 
-def snapshot_path(home: Path, day: date) -> Path | None:
-    """The published Parquet file of a day, or None when the day is not published."""
+def snapshot_path(home: Path, day: date) -> str | None:
+    """The published Parquet file of a day (a path, or a URL on a remote home), or None when not published."""
     entry = published_entry(home, day)
-    return home / entry["path"] if entry else None
+    return storage.join(storage.data_root(home), entry["path"]) if entry else None
 
 
 def _quoted(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _copy_to_tmp(con: duckdb.DuckDBPyConnection, name: str, folder: Path, params: dict | None = None) -> Path:
-    """COPY … TO a temporary file in `folder`, flushed to disk; the caller renames it into place."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f"{TMP_MARK}{os.getpid()}-{name}"  # no .parquet suffix: no glob reader picks it up
+def _copy_to_tmp(con: duckdb.DuckDBPyConnection, name: str, folder: storage.Location,
+                 params: dict | None = None) -> Path:
+    """COPY … TO a local temporary file bound for `folder` (in it, for a local home); the caller publishes it
+    (storage.publish: fsync and rename, or one upload)."""
+    tmp = storage.local_folder(folder) / f"{TMP_MARK}{os.getpid()}-{name}"  # no .parquet suffix: no glob reads it
     sql = store.load_sql(name).replace("{path}", _quoted(tmp))
     con.execute(sql, params) if params else con.execute(sql)  # one COPY statement per file
-    fsync_path(tmp)
     return tmp
 
 
@@ -145,17 +147,17 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, day: date, home: Path, sour
                      recipe_hash: str) -> PublishedSnapshot:
     """Make the staged (and checked) day visible to readers: all of it at once, or nothing."""
     unfinished = remove_stray_files(home)
-    folder = home / "snapshots" / f"snapshot_date={day.isoformat()}"
+    root = storage.data_root(home)
+    folder = storage.join(root, "snapshots", f"snapshot_date={day.isoformat()}")
+    staging = storage.local_folder(storage.join(root, str(STAGING)))
     n_documents = int(store.fetch_dicts(con, "select_snapshot_metrics", {"day": day})[0]["kept"])
-    tmp = _export_day(con, day, home / STAGING, n_documents)
+    tmp = _export_day(con, day, staging, n_documents)
     content_hash = file_hash(tmp)
-    target = folder / f"part-{content_hash[:16]}.parquet"  # a new name: the published file is never overwritten
-    folder.mkdir(parents=True, exist_ok=True)
-    mark = home / STAGING / f"{PLACING}{day.isoformat()}"
+    target = storage.join(folder, f"part-{content_hash[:16]}.parquet")  # a new name: never overwritten
+    mark = staging / f"{PLACING}{day.isoformat()}"
     mark.touch()
     fsync_path(mark.parent)
-    os.replace(tmp, target)
-    fsync_path(folder)
+    storage.publish(tmp, target)
     crash_point("publish:file_in_place")
     funnel = _day_funnel(con, day)
     manifest = {
@@ -163,7 +165,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, day: date, home: Path, sour
         "n_discovered": funnel.get("discovered", 0), "n_extracted": funnel.get("extracted", 0),
         "n_exact_duplicate": funnel.get("exact_duplicate", 0),
         "n_near_duplicate": funnel.get("near_duplicate", 0), "n_rejected": funnel.get("rejected", 0),
-        "export_path": str(target.relative_to(home)), "content_hash": content_hash,
+        "export_path": storage.relative(target, root), "content_hash": content_hash,
         "config_hash": config_hash(sources), "recipe_hash": recipe_hash, **_versions(),
         "created_at": datetime.now(UTC),
     }
@@ -174,7 +176,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, day: date, home: Path, sour
     crash_point("publish:committed")
     generation = export_tables(con, home, unfinished | {day})
     for placed in unfinished | {day}:  # their folders hold no unpublished file any more
-        (home / STAGING / f"{PLACING}{placed.isoformat()}").unlink(missing_ok=True)
+        (staging / f"{PLACING}{placed.isoformat()}").unlink(missing_ok=True)
     return PublishedSnapshot(day, n_documents, content_hash, target, generation)
 
 
@@ -182,7 +184,7 @@ class SnapshotExportError(RuntimeError):
     """The day's Parquet export did not come out as staged (rows missing, or not in doc_id order)."""
 
 
-def _export_day(con: duckdb.DuckDBPyConnection, day: date, folder: Path, n_documents: int) -> Path:
+def _export_day(con: duckdb.DuckDBPyConnection, day: date, folder: storage.Location, n_documents: int) -> Path:
     """Write the day's Parquet to a temporary file, streamed (the writer holds one ~16 MB row group, not the
     day's text: see export_snapshot_parquet.sql), and check it before anything publishes it: every staged
     document once, in doc_id order. Reads back the doc_id column only."""
@@ -216,46 +218,43 @@ def export_tables(con: duckdb.DuckDBPyConnection, home: Path, placed: Iterable[d
     the manifest's snapshot files with one rename of exports/published.json. Returns the generation.
     Both exports copy small stored tables (one row per day: snapshot_manifest, funnel_days), never a
     recomputation over all history. `placed`: days whose folder got a file (see _remove_unpublished)."""
-    exports = home / "exports"
+    root = storage.data_root(home)
+    exports = storage.join(root, "exports")
     previous = published_state(home) or {}
     generation = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     files = {}
     for name in ("manifest", "funnel"):
         tmp = _copy_to_tmp(con, f"export_{name}_parquet", exports)
-        files[name] = exports / f"{name}-{generation}.parquet"
-        os.replace(tmp, files[name])
+        files[name] = storage.publish(tmp, storage.join(exports, f"{name}-{generation}.parquet"))
     recorded = {e["path"]: e for e in previous.get("snapshots", [])}
     snapshots = [{"snapshot_date": d.isoformat(), "path": path, "content_hash": h, "n_documents": n,
-                  **_recorded_stat(home, path, h, recorded.get(path))}
+                  **_recorded_stat(root, path, h, recorded.get(path))}
                  for d, path, h, n in store.run(con, "select_published_snapshots").fetchall()]
-    state = {"generation": generation, "manifest": str(files["manifest"].relative_to(home)),
-             "funnel": str(files["funnel"].relative_to(home)), "snapshots": snapshots}
+    state = {"generation": generation, "manifest": storage.relative(files["manifest"], root),
+             "funnel": storage.relative(files["funnel"], root), "snapshots": snapshots}
     crash_point("publish:exports_written")
-    tmp = exports / f"{TMP_MARK}{os.getpid()}-published.json"
-    tmp.write_text(json.dumps(state, separators=(",", ":")), encoding="utf-8")  # C encoder: ~1 ms at 500 days
-    fsync_path(tmp)
-    os.replace(tmp, home / PUBLISHED)
-    fsync_path(exports)
+    text = json.dumps(state, separators=(",", ":"))  # C encoder: ~1 ms at 500 days
+    storage.write_bytes(storage.join(root, str(PUBLISHED)), text.encode("utf-8"),
+                        f"{TMP_MARK}{os.getpid()}-published.json")
     crash_point("publish:switched")
-    _remove_unpublished(home, state, previous, placed)
+    _remove_unpublished(root, state, previous, placed)
     return generation
 
 
-def file_stat(path: Path) -> dict[str, int]:
+def file_stat(path: storage.Location) -> dict[str, int]:
     """What readers compare before trusting a published file without re-hashing it."""
-    st = path.stat()
-    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+    return storage.stat(path)
 
 
-def _recorded_stat(home: Path, path: str, content_hash: str, previous: dict | None) -> dict[str, int]:
+def _recorded_stat(root: str, path: str, content_hash: str, previous: dict | None) -> dict[str, int]:
     """The size and mtime_ns published.json records for a day's file. A file already published with a stat
     keeps its record without being looked at (no publication touches every day's file; a reader compares the
     stat, and re-hashes a file whose stat changed). A new file (or one an older published.json listed without a
     stat) is hashed, and gets its stat only if its content matches its manifest hash (else readers refuse it)."""
     if previous and previous.get("content_hash") == content_hash and "size" in previous:
         return {"size": previous["size"], "mtime_ns": previous["mtime_ns"]}
-    target = home / path
-    if file_hash(target) != content_hash:
+    target = storage.join(root, path)
+    if storage.file_hash(target) != content_hash:
         return {"size": -1, "mtime_ns": -1}
     return file_stat(target)
 
@@ -267,8 +266,9 @@ class SnapshotMismatch(Exception):
 def verify_published(home: Path, state: dict) -> None:
     """Check every published day's file against published.json: its stat, and its sha256 only when the stat
     changed (or was never recorded). Raises SnapshotMismatch naming the first day that does not match."""
+    root = storage.data_root(home)
     for entry in state.get("snapshots", []):
-        day, target = entry["snapshot_date"], home / entry["path"]
+        day, target = entry["snapshot_date"], storage.join(root, entry["path"])
         try:
             current = file_stat(target)
         except OSError as exc:
@@ -277,7 +277,7 @@ def verify_published(home: Path, state: dict) -> None:
         if "size" in entry and current == {"size": entry["size"], "mtime_ns": entry["mtime_ns"]}:
             continue
         try:
-            actual = file_hash(target)
+            actual = storage.file_hash(target)
         except OSError as exc:
             raise SnapshotMismatch(f"snapshot {day} no longer matches its manifest (file {entry['path']} "
                                    f"unreadable: {exc.strerror}); re-run the day to republish it") from None
@@ -286,26 +286,31 @@ def verify_published(home: Path, state: dict) -> None:
                                    f"!= {entry['content_hash'][:16]}…); re-run the day to republish it")
 
 
-def _remove_unpublished(home: Path, state: dict, previous: dict, placed: Iterable[date]) -> None:
+def _remove_unpublished(root: str, state: dict, previous: dict, placed: Iterable[date]) -> None:
     """Delete what no reader can reach any more: superseded day files and exports older than the previous
     publication (a reader that opened its views just before the switch may still be reading those). Only the
     folders that can hold such files are listed: the days given a file (this publication's, and those of
     publications that crashed after placing theirs) and the days whose published file changed or went away."""
-    keep = {e["path"] for e in state["snapshots"]}  # paths relative to the home, as published.json has them
+    keep = {e["path"] for e in state["snapshots"]}  # relative to the home, as published.json has them
     keep |= {state[k] for k in ("manifest", "funnel")} | {previous[k] for k in ("manifest", "funnel") if k in previous}
     folders = {f"snapshots/snapshot_date={d.isoformat()}" for d in placed}
     folders |= {e["path"].rsplit("/", 1)[0] for e in previous.get("snapshots", []) if e["path"] not in keep}
-    for path in [*(p for f in folders for p in (home / f).glob("*")), *(home / "exports").glob("*.parquet")]:
-        if (path.relative_to(home).as_posix() not in keep and path.suffix == ".parquet") or TMP_MARK in path.name:
+    listed = [f"{f}/{name}" for f in folders for name, _ in storage.entries(storage.join(root, f))]
+    listed += [f"exports/{name}" for name, _ in storage.entries(storage.join(root, "exports"))
+               if name.endswith(".parquet")]
+    for relative in listed:
+        if (relative not in keep and relative.endswith(".parquet")) or TMP_MARK in storage.name(relative):
             with contextlib.suppress(OSError):
-                path.unlink()
+                storage.delete(storage.join(root, relative))
 
 
 def remove_stray_files(home: Path) -> set[date]:
     """Delete the temporary files of publications that crashed (one publication runs at a time: the duckdb
     pool); returns the days they may have left an unpublished file for (their marks stay until it is gone)."""
+    root = storage.data_root(home)
     placed = set()
-    for path in [*(home / STAGING).glob("*"), *(home / "exports").glob(f"*{TMP_MARK}*")]:
+    staging, exports = (storage.staging_root(storage.join(root, f)) for f in (str(STAGING), "exports"))
+    for path in [*staging.glob("*"), *exports.glob(f"*{TMP_MARK}*")]:
         if path.name.startswith(PLACING):
             placed.add(date.fromisoformat(path.name.removeprefix(PLACING)))
         else:

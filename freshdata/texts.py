@@ -10,8 +10,10 @@ the old file (an unreferenced new file is removed by the next write of the day),
 a new one, and a re-run with the same inputs writes the same name. Files no row names are deleted after
 the commit (`remove_unreferenced`).
 
-The data home is the folder of the DuckDB file (`store.db_path`), so the path is derived from the
-connection: texts can never be read from another home than the rows that name them.
+The data home is the folder of the DuckDB file (`store.db_path`), or the remote home that folder is bound to
+(`storage.data_root`), so the path is derived from the connection: texts can never be read from another home
+than the rows that name them. Files go through `freshdata.storage` (local folder or s3://…); spools are local
+scratch, in the staging folder of a remote home.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from freshdata import store
-from freshdata.durable import file_hash, fsync_path
+from freshdata import storage, store
+from freshdata.durable import file_hash
 
 FOLDER = "texts"
 EMPTY = Path(FOLDER) / "empty.parquet"  # what a day without a file reads: no rows, the right columns
@@ -48,8 +50,13 @@ def home_of(con: duckdb.DuckDBPyConnection) -> Path:
     return Path(path).resolve().parent
 
 
-def day_folder(home: Path, day: date) -> Path:
-    return home / FOLDER / f"date={day.isoformat()}"
+def root_of(con: duckdb.DuckDBPyConnection) -> str:
+    """Where the connection's home keeps its files (a local folder or a URL; see storage.data_root)."""
+    return storage.data_root(home_of(con))
+
+
+def day_folder(root: str, day: date) -> str:
+    return storage.join(root, FOLDER, f"date={day.isoformat()}")
 
 
 ROW_GROUP_BYTES = 16 * 2**20  # text bytes per row group: what a reader or writer of the file holds at once
@@ -84,10 +91,9 @@ class _FileWriter:
     text with min/max statistics, so a lookup of a few ids (dedup's verification of history candidates) skips
     row groups. Written to a temporary name; `close` fsyncs it and renames it to <prefix>-<sha256>.parquet."""
 
-    def __init__(self, day: date, target_folder: Path, prefix: str) -> None:
-        target_folder.mkdir(parents=True, exist_ok=True)
+    def __init__(self, day: date, target_folder: str, prefix: str) -> None:
         self.day, self.folder, self.prefix = day, target_folder, prefix
-        self.tmp = target_folder / f"{TMP_MARK}{os.getpid()}-{prefix}"  # no .parquet suffix: no glob picks it up
+        self.tmp = _tmp_file(target_folder, prefix)
         self.writer = pq.ParquetWriter(self.tmp, FILE_SCHEMA, compression="zstd")
 
     def write(self, rows: pa.Table) -> None:
@@ -96,17 +102,23 @@ class _FileWriter:
         self.writer.write_table(pa.table([days, rows["doc_id"].cast(pa.string()), rows["text"].cast(pa.string())],
                                          schema=FILE_SCHEMA), row_group_size=max(1, rows.num_rows))
 
-    def close(self) -> Path:
+    def close(self) -> str:
         self.writer.close()
-        fsync_path(self.tmp)
-        target = self.folder / f"{self.prefix}-{file_hash(self.tmp)[:16]}.parquet"
-        os.replace(self.tmp, target)
-        fsync_path(self.folder)
-        return target
+        return _publish(self.tmp, self.folder, self.prefix)
 
 
-def _write(con: duckdb.DuckDBPyConnection, day: date, rows: object, target_folder: Path, prefix: str,
-           sql: str | None = None) -> Path:
+def _tmp_file(target_folder: str, prefix: str) -> Path:
+    """The local file a texts file is written to before `_publish` (no .parquet suffix: no glob picks it up)."""
+    return storage.local_folder(target_folder) / f"{TMP_MARK}{os.getpid()}-{prefix}"
+
+
+def _publish(tmp: Path, target_folder: str, prefix: str) -> str:
+    """Move a written file to <prefix>-<sha256 prefix>.parquet in the folder (rename or one upload)."""
+    return storage.publish(tmp, storage.join(target_folder, f"{prefix}-{file_hash(tmp)[:16]}.parquet"))
+
+
+def _write(con: duckdb.DuckDBPyConnection, day: date, rows: object, target_folder: str, prefix: str,
+           sql: str | None = None) -> str:
     """Write (doc_id, text) rows sorted by doc_id to a temporary file, fsync it, rename it to
     <prefix>-<sha256 prefix>.parquet and fsync the folder; returns the final path. With `sql`, the rows are
     another kind of per-day data written by that COPY (see write_day)."""
@@ -128,8 +140,8 @@ class Spool:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, day: date, kind: str) -> None:
         self.day, self.kind = day, kind
-        self.folder = day_folder(home_of(con), day)
-        self.dir = self.folder / f"{TMP_MARK}{os.getpid()}-{kind}-spool"
+        self.folder = day_folder(root_of(con), day)
+        self.dir = storage.local_folder(self.folder) / f"{TMP_MARK}{os.getpid()}-{kind}-spool"
         shutil.rmtree(self.dir, ignore_errors=True)
         self.dir.mkdir(parents=True)
         self.writers: dict[str, pq.ParquetWriter] = {}
@@ -175,22 +187,17 @@ class Spool:
         return _name(con, self.day, self.kind, out.close())
 
 
-def _copy_write(con: duckdb.DuckDBPyConnection, day: date, rows: object, target_folder: Path, prefix: str,
-                sql: str) -> Path:
+def _copy_write(con: duckdb.DuckDBPyConnection, day: date, rows: object, target_folder: str, prefix: str,
+                sql: str) -> str:
     """COPY rows to a temporary file with the named SQL, fsync it, rename it to <prefix>-<sha256
     prefix>.parquet and fsync the folder; returns the final path."""
-    target_folder.mkdir(parents=True, exist_ok=True)
-    tmp = target_folder / f"{TMP_MARK}{os.getpid()}-{prefix}"  # no .parquet suffix: no glob picks it up
+    tmp = _tmp_file(target_folder, prefix)
     con.register("staged_texts", rows)
     try:
         con.execute(store.load_sql(sql).replace("{path}", str(tmp).replace("'", "''")), {"day": day})
     finally:
         con.unregister("staged_texts")
-    fsync_path(tmp)
-    target = target_folder / f"{prefix}-{file_hash(tmp)[:16]}.parquet"
-    os.replace(tmp, target)
-    fsync_path(target_folder)
-    return target
+    return _publish(tmp, target_folder, prefix)
 
 
 def write_day(con: duckdb.DuckDBPyConnection, day: date, kind: str, rows: object, sql: str | None = None) -> str:
@@ -200,26 +207,28 @@ def write_day(con: duckdb.DuckDBPyConnection, day: date, kind: str, rows: object
 
     Call inside the day's transaction, then `remove_unreferenced` after COMMIT. Returns the path (relative
     to the data home)."""
-    return _name(con, day, kind, _write(con, day, rows, day_folder(home_of(con), day), kind, sql))
+    return _name(con, day, kind, _write(con, day, rows, day_folder(root_of(con), day), kind, sql))
 
 
-def _name(con: duckdb.DuckDBPyConnection, day: date, kind: str, target: Path) -> str:
-    relative = str(target.relative_to(home_of(con)))
+def _name(con: duckdb.DuckDBPyConnection, day: date, kind: str, target: str) -> str:
+    relative = storage.relative(target, root_of(con))
     store.run(con, "replace_text_file", {"day": day, "kind": kind, "path": relative})
     return relative
 
 
 def path(con: duckdb.DuckDBPyConnection, day: date, kind: str) -> str:
-    """Absolute path of the day's texts file of `kind`; a day without one reads an empty file."""
-    home = home_of(con)
+    """Absolute path (or URL) of the day's texts file of `kind`; a day without one reads an empty file.
+    The connection can read it: a remote home's filesystem is registered with it."""
+    root = root_of(con)
+    storage.register(con, root)
     rows = store.run(con, "select_text_file", {"day": day, "kind": kind}).fetchall()
     if rows:
-        return str(home / rows[0][0])
-    empty = home / EMPTY
-    if not empty.exists():
-        written = _write(con, day, pl.DataFrame(schema=TEXT_SCHEMA), empty.parent, "empty")
-        os.replace(written, empty)
-    return str(empty)
+        return storage.join(root, rows[0][0])
+    empty = storage.join(root, str(EMPTY))
+    if not storage.exists(empty):
+        written = _write(con, day, pl.DataFrame(schema=TEXT_SCHEMA), storage.parent(empty), "empty")
+        storage.move(written, empty)
+    return empty
 
 
 def run(con: duckdb.DuckDBPyConnection, name: str, day: date, kind: str, params: dict | None = None):
@@ -231,25 +240,28 @@ def batches(con: duckdb.DuckDBPyConnection, day: date, kind: str,
             rows: int = 256) -> Iterator[tuple[list[str], list[str]]]:
     """The day's texts of `kind` as (doc_ids, texts) batches in file order (doc_id), read one row group at a
     time: a stage goes through a day's texts without holding them all."""
-    file = pq.ParquetFile(path(con, day, kind))
-    for batch in file.iter_batches(batch_size=rows, columns=["doc_id", "text"]):
-        yield batch.column(0).to_pylist(), batch.column(1).to_pylist()
+    with storage.open_read(path(con, day, kind)) as fh:
+        for batch in pq.ParquetFile(fh).iter_batches(batch_size=rows, columns=["doc_id", "text"]):
+            yield batch.column(0).to_pylist(), batch.column(1).to_pylist()
 
 
-def remove_unreferenced(con: duckdb.DuckDBPyConnection, day: date) -> list[Path]:
+def remove_unreferenced(con: duckdb.DuckDBPyConnection, day: date) -> list[str]:
     """Delete the day's text files no text_files row names (superseded ones, and those of a write that
-    crashed before its commit). Call after COMMIT; returns what was deleted."""
-    home = home_of(con)
-    keep = {home / p for (p,) in store.run(con, "select_day_text_files", {"day": day}).fetchall()}
+    crashed before its commit, also in a remote home's local staging folder). Call after COMMIT; returns what
+    was deleted."""
+    root = root_of(con)
+    keep = {storage.join(root, p) for (p,) in store.run(con, "select_day_text_files", {"day": day}).fetchall()}
     removed = []
-    for file in day_folder(home, day).glob("*"):
-        if file not in keep and (file.suffix == ".parquet" or file.name.startswith(TMP_MARK)):
-            with contextlib.suppress(OSError):
-                if file.is_dir():  # a spool a crash left behind
-                    shutil.rmtree(file)
-                else:
-                    file.unlink()
-                removed.append(file)
+    for place in storage.places(day_folder(root, day)):
+        for name, is_dir in storage.entries(place):
+            file = storage.join(place, name)
+            if file not in keep and (name.endswith(".parquet") or name.startswith(TMP_MARK)):
+                with contextlib.suppress(OSError):
+                    if is_dir:  # a spool a crash left behind
+                        shutil.rmtree(file)
+                    else:
+                        storage.delete(file)
+                    removed.append(file)
     return removed
 
 

@@ -218,7 +218,7 @@ def test_salvage_scan_keeps_exactly_the_complete_records_of_a_cut_open_file(tmp_
     assert [e.body for e in entries] == BODIES[:3]
     assert [e.offset for e in entries] == [r.offset for r in records[:3]]
     assert scan.good_end == records[3].offset and "truncated" in scan.damage
-    final = publish(open_file, scan.good_end)
+    final = Path(publish(open_file, open_file.with_name(open_file.name.removesuffix('.open')), scan.good_end))
     assert final.name == Path(records[0].warc_file).name and not open_file.exists()
     assert final.stat().st_size == records[3].offset
     assert [e.body for e in ArchiveScan(final)] == BODIES[:3]

@@ -212,8 +212,8 @@ def test_backfill_snapshots_are_byte_identical(homes):
     for day in DAYS:
         assert len(manifest_a[day]) == len(manifest_b[day]) == 1
         assert manifest_a[day] == manifest_b[day], day
-        assert file_hash(snapshot_path(homes["A"], day)) == file_hash(snapshot_path(homes["B"], day))
-        assert {file_hash(snapshot_path(homes["B"], day))} == manifest_b[day]
+        assert file_hash(Path(snapshot_path(homes["A"], day))) == file_hash(Path(snapshot_path(homes["B"], day)))
+        assert {file_hash(Path(snapshot_path(homes["B"], day)))} == manifest_b[day]
 
 
 def test_dedup_after_an_undecided_day_fails_naming_that_day(homes):

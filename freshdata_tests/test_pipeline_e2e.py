@@ -60,7 +60,7 @@ class E2E:
 
 def _hashes(home: Path, day: date) -> tuple[str, str]:
     """(sha256 of the Parquet file, content_hash in snapshot_manifest) for a day."""
-    digest = hashlib.sha256(snapshot_path(home, day).read_bytes()).hexdigest()
+    digest = hashlib.sha256(Path(snapshot_path(home, day)).read_bytes()).hexdigest()
     with read_db(home) as con:
         rows = con.execute("SELECT content_hash FROM snapshot_manifest WHERE snapshot_date = ? "
                            "ORDER BY created_at DESC", [day]).fetchall()
@@ -264,7 +264,7 @@ def test_snapshot_parquet_per_day_matches_manifest_hash(e2e: E2E):
 
     with read_db(e2e.home) as con:
         for day in DAYS:
-            path = snapshot_path(e2e.home, day)
+            path = Path(snapshot_path(e2e.home, day))
             assert path.is_file()
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             hashes = {r[0] for r in con.execute("SELECT content_hash FROM snapshot_manifest "

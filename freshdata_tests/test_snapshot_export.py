@@ -14,7 +14,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from freshdata import schema, snapshot, store, texts
+from freshdata import schema, snapshot, storage, store, texts
 from freshdata.durable import file_hash
 
 _SPEC = importlib.util.spec_from_file_location(
@@ -135,5 +135,5 @@ def test_a_file_placed_by_a_crashed_publication_goes_with_the_next_one(tmp_path)
     (home / snapshot.STAGING / f"{snapshot.TMP_MARK}123-export_snapshot_parquet").write_bytes(b"half")
     snapshot.publish_snapshot(con, first, home, sources, "r")  # the same day again: the file is shared
     assert not orphan.exists() and list((home / snapshot.STAGING).iterdir()) == []
-    assert published.export_path.exists()
+    assert storage.exists(published.export_path)
     assert [e["snapshot_date"] for e in snapshot.published_state(home)["snapshots"]] == [first.isoformat()]

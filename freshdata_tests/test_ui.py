@@ -201,7 +201,7 @@ def test_partition_run_launched_through_graphql_succeeds_with_passing_checks(ui)
     assert set(evaluations) == CHECKS, evaluations
     assert all(evaluations[c] for c in BLOCKING_CHECKS), evaluations
     assert materialized == ASSETS
-    assert snapshot_path(ui["home"], DAY).is_file()
+    assert Path(snapshot_path(ui["home"], DAY)).is_file()
 
 
 LAUNCH_BACKFILL = """

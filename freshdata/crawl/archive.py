@@ -9,6 +9,9 @@ killed leaves its `.open` file, whose complete records the next run of the day c
 `ArchiveScan` and freshdata.crawl.daily). Every read verifies what it reads: an intact gzip member, a full
 WARC block and, when the caller knows them, the body's length and sha256; anything else raises
 `ArchiveDamaged` naming the file, the offset and what is wrong.
+
+The raw root is a storage location (`freshdata.storage`): a local folder, or a URL on a remote data home. There
+the `.open` file is written in the home's local staging folder and publishing it is one upload.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import contextlib
 import hashlib
 import io
 import json
-import os
 import uuid
 import zlib
 from collections.abc import Iterator
@@ -31,6 +33,7 @@ from warcio.recordloader import ArcWarcRecordLoader
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from freshdata import storage
 from freshdata.durable import fsync_path
 
 # Headers that describe the transfer, not the content: the archived body is already decoded.
@@ -84,18 +87,14 @@ def decode_field(value: str) -> str:
     return unquote(value, errors="surrogatepass")
 
 
-def publish(path: Path, size: int | None = None) -> Path:
-    """Make an `.open` file final: optionally cut to `size`, fsync it, rename it, fsync its folder."""
+def publish(path: Path, final: storage.Location, size: int | None = None) -> str:
+    """Make a (local) `.open` file final: optionally cut to `size`, then fsync, rename and fsync the folder, or
+    upload it on a remote home (storage.publish)."""
     assert path.name.endswith(OPEN_SUFFIX), path
-    final = path.with_name(path.name[: -len(OPEN_SUFFIX)])
-    with path.open("r+b") as fh:
-        if size is not None:
+    if size is not None:
+        with path.open("r+b") as fh:
             fh.truncate(size)
-        fh.flush()
-        os.fsync(fh.fileno())
-    path.rename(final)
-    fsync_path(path.parent)
-    return final
+    return storage.publish(path, final)
 
 
 class DayArchive:
@@ -105,13 +104,12 @@ class DayArchive:
     (or a failed write) keeps it as `<name>.open`, so the next run of the day can salvage its complete records.
     """
 
-    def __init__(self, raw_root: Path, day: date, stage: str) -> None:
-        folder = raw_root / f"date={day.isoformat()}"
-        folder.mkdir(parents=True, exist_ok=True)
+    def __init__(self, raw_root: storage.Location, day: date, stage: str) -> None:
+        folder = _day_folder(raw_root, day)
         self._name = f"{stage}-{uuid.uuid4().hex[:12]}.warc.gz"
         self._relative = f"date={day.isoformat()}/{self._name}"
-        self._tmp = folder / (self._name + OPEN_SUFFIX)
-        self._final = folder / self._name
+        self._tmp = storage.local_folder(folder) / (self._name + OPEN_SUFFIX)
+        self._final = storage.join(folder, self._name)
         self._fh = self._tmp.open("wb")
         self._record_buffer = io.BytesIO()
         self._writer = WARCWriter(self._record_buffer, gzip=False)
@@ -174,11 +172,8 @@ class DayArchive:
             self._fh.close()
             self._tmp.unlink()
             return
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
         self._fh.close()
-        self._tmp.rename(self._final)
-        fsync_path(self._final.parent)
+        publish(self._tmp, self._final)
 
     def abandon(self) -> None:
         """Stop writing without publishing: the `.open` file stays for salvage (removed when it holds no
@@ -281,7 +276,7 @@ def _check(body: bytes, expected_sha256: str | None, expected_length: int | None
 class ArchiveReader:
     """Reads and verifies records, keeping the last file open (a day's records are read file by file)."""
 
-    def __init__(self, raw_root: Path) -> None:
+    def __init__(self, raw_root: storage.Location) -> None:
         self.raw_root = raw_root
         self._path: str | None = None
         self._fh: BinaryIO | None = None
@@ -307,7 +302,7 @@ class ArchiveReader:
     def _open(self, warc_file: str) -> BinaryIO:
         if self._path != warc_file or self._fh is None:
             self.close()
-            self._fh = (self.raw_root / warc_file).open("rb")
+            self._fh = storage.open_read(storage.join(self.raw_root, warc_file))
             self._path = warc_file
         return self._fh
 
@@ -323,7 +318,7 @@ class ArchiveReader:
         self.close()
 
 
-def read_body(raw_root: Path, warc_file: str, offset: int, expected_sha256: str | None = None,
+def read_body(raw_root: storage.Location, warc_file: str, offset: int, expected_sha256: str | None = None,
               expected_length: int | None = None) -> bytes:
     """The archived body of the record at (file, offset), verified (see ArchiveReader.entry)."""
     with ArchiveReader(raw_root) as reader:
@@ -337,14 +332,14 @@ class ArchiveScan:
     stopped the scan early (None when the whole file was read).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: storage.Location) -> None:
         self.path = path
         self.good_end = 0
         self.damage: str | None = None
 
     def __iter__(self) -> Iterator[ArchiveEntry]:
-        size = self.path.stat().st_size
-        with self.path.open("rb") as fh:
+        size = storage.stat(self.path)["size"]
+        with storage.open_read(self.path) as fh:
             offset = 0
             while offset < size:
                 try:
@@ -381,19 +376,23 @@ class RawArchivePruned(RuntimeError):
         return (type(self), (self.day, self.files, self.retention_days, self.pruned_on))
 
 
-def _day_folder(raw_root: Path, day: date) -> Path:
-    return raw_root / f"date={day.isoformat()}"
+def _day_folder(raw_root: storage.Location, day: date) -> str:
+    return storage.join(raw_root, f"date={day.isoformat()}")
 
 
-def _warc_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.name.endswith((".warc.gz", ".warc.gz" + OPEN_SUFFIX)))
+def day_files(raw_root: storage.Location, day: date) -> list[str]:
+    """The day's WARC files, final and `.open` (on a remote home those are in its local staging folder), by
+    name."""
+    return sorted((storage.join(place, name) for place in storage.places(_day_folder(raw_root, day))
+                   for name, is_dir in storage.entries(place)
+                   if not is_dir and name.endswith((".warc.gz", ".warc.gz" + OPEN_SUFFIX))), key=storage.name)
 
 
-def require_raw(raw_root: Path, day: date) -> None:
+def require_raw(raw_root: storage.Location, day: date) -> None:
     """Raise RawArchivePruned when retention deleted the day's raw archive (see `prune_day`)."""
-    marker = _day_folder(raw_root, day) / PRUNED_MARKER
+    marker = storage.join(_day_folder(raw_root, day), PRUNED_MARKER)
     try:
-        info = json.loads(marker.read_text(encoding="utf-8"))
+        info = json.loads(storage.read_text(marker))
     except FileNotFoundError:
         return
     except (OSError, ValueError):
@@ -402,42 +401,36 @@ def require_raw(raw_root: Path, day: date) -> None:
                            info.get("pruned_on_run_of", "?"))
 
 
-def raw_days(raw_root: Path) -> list[date]:
+def raw_days(raw_root: storage.Location) -> list[date]:
     """Every day with a folder under the raw root, oldest first."""
-    if not raw_root.is_dir():
-        return []
     days = []
-    for folder in raw_root.iterdir():
-        if folder.is_dir() and folder.name.startswith("date="):
+    for name, is_dir in storage.entries(raw_root):
+        if is_dir and name.startswith("date="):
             with contextlib.suppress(ValueError):
-                days.append(date.fromisoformat(folder.name.removeprefix("date=")))
+                days.append(date.fromisoformat(name.removeprefix("date=")))
     return sorted(days)
 
 
-def prune_day(raw_root: Path, day: date, *, retention_days: int, run_of: date) -> list[str]:
+def prune_day(raw_root: storage.Location, day: date, *, retention_days: int, run_of: date) -> list[str]:
     """Delete the day's WARC files for retention; returns the files deleted (relative to the raw root).
 
     The marker naming them is written (atomically, fsynced) before any file goes, so a crash half-way leaves
     a day that is refused (and finished by the next prune), never one that looks whole but is not.
     """
     folder = _day_folder(raw_root, day)
-    files = [f"{folder.name}/{p.name.removesuffix(OPEN_SUFFIX)}" for p in _warc_files(folder)]
+    warcs = day_files(raw_root, day)
+    files = [f"{storage.name(folder)}/{storage.name(p).removesuffix(OPEN_SUFFIX)}" for p in warcs]
     if not files:
         return []
-    marker = folder / PRUNED_MARKER
+    marker = storage.join(folder, PRUNED_MARKER)
     earlier: list[str] = []
     with contextlib.suppress(FileNotFoundError, ValueError):
-        earlier = list(json.loads(marker.read_text(encoding="utf-8")).get("deleted_files", []))
+        earlier = list(json.loads(storage.read_text(marker)).get("deleted_files", []))
     info = {"day": day.isoformat(), "deleted_files": sorted(set(earlier) | set(files)),
             "raw_retention_days": retention_days, "pruned_on_run_of": run_of.isoformat()}
-    tmp = folder / (PRUNED_MARKER + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        json.dump(info, fh, indent=1)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.rename(marker)
-    fsync_path(folder)
-    for path in _warc_files(folder):
-        path.unlink(missing_ok=True)
-    fsync_path(folder)
+    storage.write_bytes(marker, json.dumps(info, indent=1).encode("utf-8"), PRUNED_MARKER + ".tmp")
+    for path in warcs:
+        storage.delete(path)
+    if not storage.is_remote(folder):
+        fsync_path(folder)
     return files

@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from freshdata import progress, store
+from freshdata import progress, storage, store
 from freshdata.config import SourceConfig, SourcesFile
 from freshdata.crawl.archive import (
     OPEN_SUFFIX,
@@ -27,6 +27,7 @@ from freshdata.crawl.archive import (
     ArchiveReader,
     ArchiveScan,
     DayArchive,
+    day_files,
     prune_day,
     publish,
     raw_days,
@@ -165,7 +166,8 @@ def _report_damage(day: date, stage: str, damaged: list[ArchiveDamaged], summary
                 ", ".join(files), damaged[0], action)
 
 
-def _without_damaged(raw_root: Path, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[ArchiveDamaged]]:
+def _without_damaged(raw_root: storage.Location,
+                     rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[ArchiveDamaged]]:
     """The rows whose archived record (if any) reads back intact and matches the row's length and hash."""
     damaged: dict[int, ArchiveDamaged] = {}
     with ArchiveReader(raw_root) as reader:  # file by file, in offset order
@@ -179,30 +181,27 @@ def _without_damaged(raw_root: Path, rows: list[dict[str, Any]]) -> tuple[list[d
     return [row for i, row in enumerate(rows) if i not in damaged], list(damaged.values())
 
 
-def _stage_files(raw_root: Path, day: date, stage: str) -> list[Path]:
+def _stage_files(raw_root: storage.Location, day: date, stage: str) -> list[str]:
     """The stage's WARC files of the day, final and `.open`, oldest first."""
-    folder = raw_root / f"date={day.isoformat()}"
-    if not folder.is_dir():
-        return []
-    files = [p for p in folder.iterdir()
-             if p.name.startswith(f"{stage}-") and p.name.endswith((".warc.gz", ".warc.gz" + OPEN_SUFFIX))]
-    return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+    files = [p for p in day_files(raw_root, day) if storage.name(p).startswith(f"{stage}-")]
+    return sorted(files, key=lambda p: (storage.stat(p)["mtime_ns"], storage.name(p)))
 
 
-def _unreferenced(con: duckdb.DuckDBPyConnection, raw_root: Path, day: date, stage: str) -> list[tuple[Path, str]]:
+def _unreferenced(con: duckdb.DuckDBPyConnection, raw_root: storage.Location, day: date,
+                  stage: str) -> list[tuple[str, str]]:
     """(path, final relative name) of the stage's files of the day that no committed fetch_log row references:
     left by a run that was killed or failed before its transaction committed."""
     prefix = f"date={day.isoformat()}/"
     referenced = {f for (f,) in store.run(con, "select_day_warc_files", {"prefix": prefix}).fetchall()}
     out = []
     for path in _stage_files(raw_root, day, stage):
-        relative = prefix + path.name.removesuffix(OPEN_SUFFIX)
+        relative = prefix + storage.name(path).removesuffix(OPEN_SUFFIX)
         if relative not in referenced:
             out.append((path, relative))
     return out
 
 
-def salvage_fetch_archives(con: duckdb.DuckDBPyConnection, day: date, raw_root: Path,
+def salvage_fetch_archives(con: duckdb.DuckDBPyConnection, day: date, raw_root: storage.Location,
                            wanted: set[str]) -> list[dict[str, Any]]:
     """fetch_log rows for the `wanted` URLs taken from fetch-stage files no committed row references.
 
@@ -225,19 +224,20 @@ def salvage_fetch_archives(con: duckdb.DuckDBPyConnection, day: date, raw_root: 
             log.warning("%s fetch: interrupted archive %s ends early at %s; its %d complete record(s) are kept",
                         day, path, scan.damage, len(used))
         if not used:
-            path.unlink()
+            storage.delete(path)
             continue
-        if path.name.endswith(OPEN_SUFFIX):
-            publish(path, scan.good_end)
+        if path.endswith(OPEN_SUFFIX):  # always a local file, also on a remote home (its staging folder)
+            publish(Path(path), storage.join(raw_root, relative), scan.good_end)
         log.info("%s fetch: %d outcome(s) salvaged from %s", day, len(used), relative)
         rows += used
     return rows
 
 
-def _remove_unreferenced(con: duckdb.DuckDBPyConnection, raw_root: Path, day: date, stage: str) -> None:
+def _remove_unreferenced(con: duckdb.DuckDBPyConnection, raw_root: storage.Location, day: date,
+                         stage: str) -> None:
     """Delete the stage's files of the day that no committed row references (a killed or failed run's)."""
     for path, _relative in _unreferenced(con, raw_root, day, stage):
-        path.unlink(missing_ok=True)
+        storage.delete(path)
 
 
 def _replay_row(day: date, stage: str, row: tuple) -> dict[str, Any]:
@@ -265,7 +265,7 @@ def _archived_row(day: date, archive: DayArchive, result: FetchResult) -> dict[s
     return row
 
 
-def day_robots(con: duckdb.DuckDBPyConnection, day: date, raw_root: Path,
+def day_robots(con: duckdb.DuckDBPyConnection, day: date, raw_root: storage.Location,
                damaged: list[ArchiveDamaged] | None = None) -> dict[str, RobotsPolicy]:
     """The robots.txt policies the day already received (rebuilt from the archive), by origin.
 
@@ -309,7 +309,8 @@ def _parse_source_body(kind: str, body: bytes, base: str, encoding: str | None) 
     return parse_seed_page(body, base, encoding), []
 
 
-def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, raw_root: Path) -> StageSummary:
+def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile,
+                 raw_root: storage.Location) -> StageSummary:
     """Fetch (or replay) every source of the day and record each URL it lists, with its state."""
     require_raw(raw_root, day)  # a day whose raw data retention deleted cannot be replayed: change nothing
     summary = StageSummary()
@@ -386,7 +387,7 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
     return summary
 
 
-def _verified_replay(raw_root: Path, replay: dict[str, tuple],
+def _verified_replay(raw_root: storage.Location, replay: dict[str, tuple],
                      ) -> tuple[dict[str, bytes], dict[str, ArchiveDamaged]]:
     """Bodies of the replayable source fetches (REPLAY_COLUMNS rows) that read back intact, and by URL the
     ones whose record is damaged."""
@@ -471,7 +472,8 @@ def _classify(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile,
     return sorted(rows.values(), key=lambda r: r["url"])
 
 
-def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, raw_root: Path) -> StageSummary:
+def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile,
+              raw_root: storage.Location) -> StageSummary:
     """Fetch the day's new URLs once; a re-run reuses every final outcome already recorded for the day.
 
     Before reusing, every reusable outcome's archived record is read back and verified: a damaged one is not
@@ -539,7 +541,7 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, r
     return summary
 
 
-def prune_raw(con: duckdb.DuckDBPyConnection, day: date, raw_root: Path,
+def prune_raw(con: duckdb.DuckDBPyConnection, day: date, raw_root: storage.Location,
               retention_days: int | None) -> dict[date, list[str]]:
     """Apply `storage.raw_retention_days` after the day's fetch committed: delete the WARC files of every
     day at least `retention_days` before `day` that has published. Returns the files deleted, by day.

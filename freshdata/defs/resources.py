@@ -12,7 +12,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from dagster_ray import Lifecycle, LocalRay, RayResource
 
-from freshdata import schema, store
+from freshdata import schema, storage, store
 from freshdata.compute import Engine, connect_ray, prepare_local_ray, ray_init_options, ray_running
 from freshdata.config import ComputeConfig, SourcesFile, data_home, default_sources_path, load_sources, wait_timeout_s
 
@@ -20,7 +20,9 @@ DUCKDB_POOL = "duckdb"  # every asset that writes DuckDB runs in this pool (limi
 
 
 class FreshdataResource(dg.ConfigurableResource):
-    """The data home (DuckDB file, raw WARC archive, dedup index, snapshots) and the sources file."""
+    """The data home (DuckDB file, raw WARC archive, dedup index, snapshots) and the sources file. `home` is
+    the local folder of the DuckDB catalog; raw WARC, texts and snapshots are under `storage.data_root` of it
+    (the same folder, or the s3://… home it is bound to). The dedup index is a local cache beside the catalog."""
 
     home: str
     sources_path: str
@@ -30,16 +32,12 @@ class FreshdataResource(dg.ConfigurableResource):
         return Path(self.home)
 
     @property
-    def raw_root(self) -> Path:
-        return self.home_dir / "raw"
+    def raw_root(self) -> str:
+        return storage.join(storage.data_root(self.home_dir), "raw")
 
     @property
     def dedup_index_dir(self) -> Path:
         return self.home_dir / "dedup_index"
-
-    @property
-    def snapshots_dir(self) -> Path:
-        return self.home_dir / "snapshots"
 
     def sources(self) -> SourcesFile:
         return load_sources(self.sources_path)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from freshdata import store
+from freshdata import storage, store
 from freshdata.config import ConfigError, wait_timeout_s
 from freshdata.runs import DEMO_MARKER, home_lock
 
@@ -54,6 +55,10 @@ def run_demo(home: Path, days: int = 3) -> int:
     from freshdata.summary import print_day_summary, print_demo_epilogue
 
     started = time.monotonic()
+    if storage.bound_root(home) is not None:
+        print(f"freshdata demo: runs on a local data home only, and wipes it; {home} is the catalog of "
+              f"{storage.bound_root(home)}. Unset FRESHDATA_HOME or point it at a folder.", file=sys.stderr)
+        return 1
     _reset_home(home)
     today = datetime.now(UTC).date()
     dates = [today - timedelta(days=days - i) for i in range(days)]  # the days ending yesterday

@@ -5,12 +5,11 @@ from datetime import timedelta
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from freshdata import store, texts
+from freshdata import storage, store, texts
 from freshdata.defs.metadata import counts_metadata, day_of
 from freshdata.defs.partitions import daily_partitions
 from freshdata.defs.quality.assets import quality_results
 from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, connection
-from freshdata.durable import file_hash
 from freshdata.quality import has_email_or_card, load_recipe
 from freshdata.snapshot import (
     MIN_TRAILING_DAYS,
@@ -188,7 +187,7 @@ def published_file_matches_manifest(context: dg.AssetCheckExecutionContext, fres
             problems.append({"problem": "published.json and the manifest name different files",
                              "published": listed[0]["path"], "manifest": row["export_path"]})
         try:
-            actual = file_hash(home / row["export_path"])
+            actual = storage.file_hash(storage.join(storage.data_root(home), row["export_path"]))
         except OSError as exc:
             problems.append({"problem": f"file unreadable: {exc.strerror}", "path": row["export_path"]})
             continue

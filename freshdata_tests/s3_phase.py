@@ -1,0 +1,32 @@
+"""Test helper: materialize assets of the daily job for some days, in this (new) process, on the home its
+environment names. test_s3_home.py runs its S3 home's days here: worker processes come from a fork server,
+which keeps the environment it started with, so a fork server started by an earlier test of the same pytest
+process would not see the loopback S3 endpoint and credentials; a new process starts its own.
+
+    python -m freshdata_tests.s3_phase ASSET[,ASSET…] DAY [DAY…]
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import dagster as dg
+
+from freshdata_tests.pipeline_helpers import build_defs, run_day, step_failures
+
+
+def main(argv: list[str]) -> int:
+    assets, days = argv[0].split(","), [date.fromisoformat(d) for d in argv[1:]]
+    defs = build_defs()
+    with dg.instance_for_test() as instance:
+        for day in days:
+            result = run_day(defs, instance, day, assets=assets)
+            if not result.success:
+                print(f"{day}: {step_failures(result)}", file=sys.stderr)
+                return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
