@@ -17,14 +17,21 @@ from freshdata_tests.pipeline_helpers import build_defs, run_day, step_failures
 
 
 def main(argv: list[str]) -> int:
+    """Runs the days; prints the compute engines the per-document steps reported (one line, sorted)."""
     assets, days = argv[0].split(","), [date.fromisoformat(d) for d in argv[1:]]
     defs = build_defs()
+    engines: set[str] = set()
     with dg.instance_for_test() as instance:
         for day in days:
             result = run_day(defs, instance, day, assets=assets)
             if not result.success:
                 print(f"{day}: {step_failures(result)}", file=sys.stderr)
                 return 1
+            for event in result.get_asset_materialization_events():
+                engine = event.step_materialization_data.materialization.metadata.get("compute_engine")
+                if engine is not None:
+                    engines.add(str(engine.value))
+    print(",".join(sorted(engines)))
     return 0
 
 

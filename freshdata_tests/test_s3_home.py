@@ -5,8 +5,10 @@ Parquet, identical funnels and identical dedup decisions.
 The crawl (discovery and fetch: WARC files written to the bucket) runs once, on the S3 home; the local home
 starts from a copy of that crawl state (the DuckDB catalog and the raw archive downloaded from the bucket), since
 fetch times differ between two crawls. Then extraction, dedup, quality, the snapshot and its publication run
-on each home through Dagster, day by day. The S3 home's days run in new processes (freshdata_tests/s3_phase.py,
-where the reason is), as `freshdata run` would.
+on each home through Dagster, day by day: on the S3 home with `compute: {engine: ray}` (a loopback Ray cluster
+its process starts, whose workers read the raw archive from the bucket), on the local home with the local
+engine, so the byte-identical snapshots also show that Ray on an S3 home changes nothing. The S3 home's days run
+in new processes (freshdata_tests/s3_phase.py, where the reason is), as `freshdata run` would.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from freshdata.config import data_home
 from freshdata.demo.site import DemoSite
 from freshdata.reader import open_reader
 from freshdata.snapshot import published_state, snapshot_path
+from freshdata_tests.compute_helpers import RAY_TEST_ENV
 from freshdata_tests.pipeline_helpers import (
     CRAWL_ASSETS,
     DOWNSTREAM_ASSETS,
@@ -55,13 +58,15 @@ def _run(home: Path, sources: Path, mp: pytest.MonkeyPatch, days: list[date], as
             assert result.success, step_failures(result)
 
 
-def _run_apart(home: Path, sources: Path, mp: pytest.MonkeyPatch, days: list[date], assets: list[str]) -> None:
-    """_run in a new process (see freshdata_tests/s3_phase.py), with this process's environment."""
+def _run_apart(home: Path, sources: Path, mp: pytest.MonkeyPatch, days: list[date], assets: list[str]) -> str:
+    """_run in a new process (see freshdata_tests/s3_phase.py), with this process's environment; returns the
+    compute engines its per-document steps reported."""
     set_env(mp, home, sources)
     proc = subprocess.run([sys.executable, "-m", "freshdata_tests.s3_phase", ",".join(assets),
                            *(d.isoformat() for d in days)], cwd=REPO_ROOT, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +86,13 @@ def homes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                 _run_apart(catalog, sources, mp, [day], CRAWL_ASSETS[:2])
         shutil.copytree(catalog, local, ignore=shutil.ignore_patterns("dagster", "staging", storage.BINDING))
         storage.filesystem(remote).get(storage.join(remote, "raw"), str(local / "raw"), recursive=True)
-        _run_apart(catalog, sources, mp, DAYS, AFTER_CRAWL)  # the site is down: nothing but the archive is read
+        # the S3 home runs on engine ray (a loopback Ray cluster its process starts; its workers read the raw
+        # archive from the bucket), the local home on engine local: issue 15's two Done-when lines in one run
+        ray_sources = catalog / "sources-ray.yaml"
+        ray_sources.write_text("compute: {engine: ray, workers: 2}\n" + sources.read_text())
+        for name, value in RAY_TEST_ENV.items():
+            mp.setenv(name, value)
+        engines = _run_apart(catalog, ray_sources, mp, DAYS, AFTER_CRAWL)  # the site is down: the archive only
         _run(local, local / "sources.yaml", mp, DAYS, AFTER_CRAWL)
         with open_reader(catalog, verify=True) as con:  # what `freshdata query` reads, on the S3 home
             queried = con.execute("SELECT snapshot_date, count(*) FROM snapshots GROUP BY 1 ORDER BY 1").fetchall()
@@ -92,12 +103,13 @@ def homes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                 "SELECT snapshot_date, count(*) FROM snapshots GROUP BY 1 ORDER BY 1").fetchall()
         remote_files = sorted(storage.relative("s3://" + p, remote)
                               for p in storage.filesystem(remote).find(remote.removeprefix("s3://")))
-        yield {"remote": remote, "catalog": catalog, "local": local, "queried": queried,
+        yield {"engines": engines, "remote": remote, "catalog": catalog, "local": local, "queried": queried,
                "queried_elsewhere": queried_elsewhere,
                "remote_files": remote_files, "published": published_state(catalog)}
 
 
 def test_snapshots_are_byte_identical(homes: dict) -> None:
+    assert homes["engines"] == "ray"  # the S3 home's per-document steps ran on Ray; the local home's locally
     for day in DAYS:
         on_s3, on_disk = snapshot_path(homes["catalog"], day), snapshot_path(homes["local"], day)
         assert storage.is_remote(on_s3) and not storage.is_remote(on_disk)
