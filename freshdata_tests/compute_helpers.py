@@ -3,10 +3,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import socket
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from freshdata.compute import LOCAL_RAY_ENV
 from freshdata.extract import ArchivedPage
@@ -16,6 +22,34 @@ from freshdata.extract import ArchivedPage
 RAY_TEST_ENV = {**LOCAL_RAY_ENV, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
 
 _STATE: list[str] = []
+RAY = str(Path(sys.executable).with_name("ray"))
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextlib.contextmanager
+def ray_head(temp_dir: Path, num_cpus: int = 2) -> Iterator[str]:
+    """A rehearsal of a deployment on this machine: `ray start --head` on 127.0.0.1 with `num_cpus` worker slots,
+    this process's environment plus RAY_TEST_ENV (its workers import this repository's modules), no dashboard,
+    no usage stats; yields its address ("127.0.0.1:PORT"), stopped afterwards."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, **RAY_TEST_ENV, "PYTHONPATH": str(REPO_ROOT)}
+    head = subprocess.Popen([RAY, "start", "--head", "--port", str(port), "--include-dashboard", "false",
+                             "--temp-dir", str(temp_dir), "--block", "--num-cpus", str(num_cpus),
+                             "--node-ip-address", "127.0.0.1", "--disable-usage-stats"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        address = f"127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while subprocess.run([RAY, "status", "--address", address], capture_output=True, env=env).returncode:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the rehearsal Ray head at {address} is not up after 60 s")
+            time.sleep(0.5)
+        yield address
+    finally:
+        head.terminate()  # --block: on SIGTERM `ray start` stops the processes it started
+        head.wait(timeout=60)
 
 
 def slow_square(x: int) -> tuple[int, int]:

@@ -8,25 +8,26 @@ loopback: Ray refuses a multi-node cluster once it is kept off the network, RAY_
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from functools import partial
-from pathlib import Path
 
 import pytest
 
 from freshdata import compute
 from freshdata.compute import Deadline, Engine, batched, call_with_deadline
 from freshdata.extract import ExtractJob, extract_distributed
-from freshdata_tests.compute_helpers import RAY_TEST_ENV, CrashingPage, exit_on, remember, slow_square, with_state
-from freshdata_tests.pipeline_helpers import REPO_ROOT, free_port
+from freshdata_tests.compute_helpers import (
+    RAY_TEST_ENV,
+    CrashingPage,
+    exit_on,
+    ray_head,
+    remember,
+    slow_square,
+    with_state,
+)
 from freshdata_tests.test_extract import HUGE, article
-
-RAY = str(Path(sys.executable).with_name("ray"))
 
 
 def test_local_engine_keeps_order_and_today_behaviour() -> None:
@@ -64,35 +65,17 @@ def test_deadline_interrupts_in_the_main_thread_only() -> None:
 @pytest.fixture(scope="module")
 def rehearsal(tmp_path_factory) -> Iterator[str]:
     """A head node with 2 CPUs on 127.0.0.1; this process connected to it."""
-    port = free_port()
-    env = {**os.environ, **RAY_TEST_ENV, "PYTHONPATH": str(REPO_ROOT)}  # workers import compute_helpers
-    head = subprocess.Popen([RAY, "start", "--head", "--port", str(port), "--include-dashboard", "false",
-                             "--temp-dir", str(tmp_path_factory.mktemp("ray")), "--block", "--num-cpus", "2",
-                             "--node-ip-address", "127.0.0.1", "--disable-usage-stats"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    with pytest.MonkeyPatch.context() as mp:
+    with ray_head(tmp_path_factory.mktemp("ray")) as address, pytest.MonkeyPatch.context() as mp:
         for name, value in RAY_TEST_ENV.items():
             mp.setenv(name, value)
         import ray
 
         try:
-            address = f"127.0.0.1:{port}"
-            _wait_for_head(address)
             compute.connect_ray(address)
             assert [node["NodeManagerAddress"] for node in ray.nodes()] == ["127.0.0.1"]
             yield address
         finally:
             ray.shutdown()
-            head.terminate()  # --block: on SIGTERM `ray start` stops the processes it started
-            head.wait(timeout=60)
-
-
-def _wait_for_head(address: str, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while subprocess.run([RAY, "status", "--address", address], capture_output=True, env=os.environ).returncode:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the rehearsal Ray head at {address} is not up after {timeout_s} s")
-        time.sleep(0.5)
 
 
 @pytest.mark.slow

@@ -4,11 +4,12 @@ Parquet, identical funnels and identical dedup decisions.
 
 The crawl (discovery and fetch: WARC files written to the bucket) runs once, on the S3 home; the local home
 starts from a copy of that crawl state (the DuckDB catalog and the raw archive downloaded from the bucket), since
-fetch times differ between two crawls. Then extraction, dedup, quality, the snapshot and its publication run
-on each home through Dagster, day by day: on the S3 home with `compute: {engine: ray}` (a loopback Ray cluster
-its process starts, whose workers read the raw archive from the bucket), on the local home with the local
-engine, so the byte-identical snapshots also show that Ray on an S3 home changes nothing. The S3 home's days run
-in new processes (freshdata_tests/s3_phase.py, where the reason is), as `freshdata run` would.
+fetch times differ between two crawls. Then extraction, dedup, quality, the snapshot and its publication run on
+each home through Dagster, day by day: on the S3 home with `compute: {engine: ray, address: …}` on a rehearsal of
+a deployment (`ray start --head` with 2 worker processes on 127.0.0.1, whose workers read the raw archive from
+the bucket), on the local home with the local engine, so the byte-identical snapshots also show that Ray on an
+S3 home changes nothing. The S3 home's days run in new processes (freshdata_tests/s3_phase.py, where the reason
+is), as `freshdata run` would.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from freshdata.config import data_home
 from freshdata.demo.site import DemoSite
 from freshdata.reader import open_reader
 from freshdata.snapshot import published_state, snapshot_path
-from freshdata_tests.compute_helpers import RAY_TEST_ENV
+from freshdata_tests.compute_helpers import RAY_TEST_ENV, ray_head
 from freshdata_tests.pipeline_helpers import (
     CRAWL_ASSETS,
     DOWNSTREAM_ASSETS,
@@ -88,11 +89,12 @@ def homes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         storage.filesystem(remote).get(storage.join(remote, "raw"), str(local / "raw"), recursive=True)
         # the S3 home runs on engine ray (a loopback Ray cluster its process starts; its workers read the raw
         # archive from the bucket), the local home on engine local: issue 15's two Done-when lines in one run
-        ray_sources = catalog / "sources-ray.yaml"
-        ray_sources.write_text("compute: {engine: ray, workers: 2}\n" + sources.read_text())
         for name, value in RAY_TEST_ENV.items():
             mp.setenv(name, value)
-        engines = _run_apart(catalog, ray_sources, mp, DAYS, AFTER_CRAWL)  # the site is down: the archive only
+        with ray_head(root / "ray") as address:  # a deployment's rehearsal: `ray start --head`, 2 workers
+            ray_sources = catalog / "sources-ray.yaml"
+            ray_sources.write_text(f"compute: {{engine: ray, address: '{address}'}}\n" + sources.read_text())
+            engines = _run_apart(catalog, ray_sources, mp, DAYS, AFTER_CRAWL)  # the site is down: archive only
         _run(local, local / "sources.yaml", mp, DAYS, AFTER_CRAWL)
         with open_reader(catalog, verify=True) as con:  # what `freshdata query` reads, on the S3 home
             queried = con.execute("SELECT snapshot_date, count(*) FROM snapshots GROUP BY 1 ORDER BY 1").fetchall()
