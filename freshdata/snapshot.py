@@ -188,9 +188,9 @@ def _export_day(con: duckdb.DuckDBPyConnection, day: date, folder: storage.Locat
     """Write the day's Parquet to a temporary file, streamed (the writer holds one ~16 MB row group, not the
     day's text: see export_snapshot_parquet.sql), and check it before anything publishes it: every staged
     document once, in doc_id order. Reads back the doc_id column only."""
+    texts_file = texts.path(con, day, "snapshot")
     with store.streamed_join(con):
-        tmp = _copy_to_tmp(con, "export_snapshot_parquet", folder,
-                           {"day": day, "texts": texts.path(con, day, "snapshot")})
+        tmp = _copy_to_tmp(con, "export_snapshot_parquet", folder, {"day": day, "texts": texts_file})
     doc_ids = pq.read_table(tmp, columns=["doc_id"]).column("doc_id")
     in_order = len(doc_ids) < 2 or pc.all(pc.greater(doc_ids[1:], doc_ids[:-1])).as_py()
     if len(doc_ids) != n_documents or not in_order:
@@ -198,7 +198,7 @@ def _export_day(con: duckdb.DuckDBPyConnection, day: date, folder: storage.Locat
         raise SnapshotExportError(
             f"snapshot {day}: the export wrote {len(doc_ids)} of {n_documents} staged documents"
             f"{'' if in_order else ', not in doc_id order'}; nothing was published (texts file "
-            f"{texts.path(con, day, 'snapshot')}); re-run the day from its quality stage")
+            f"{texts_file}); re-run the day from its quality stage")
     return tmp
 
 
@@ -241,11 +241,6 @@ def export_tables(con: duckdb.DuckDBPyConnection, home: Path, placed: Iterable[d
     return generation
 
 
-def file_stat(path: storage.Location) -> dict[str, int]:
-    """What readers compare before trusting a published file without re-hashing it."""
-    return storage.stat(path)
-
-
 def _recorded_stat(root: str, path: str, content_hash: str, previous: dict | None) -> dict[str, int]:
     """The size and mtime_ns published.json records for a day's file. A file already published with a stat
     keeps its record without being looked at (no publication touches every day's file; a reader compares the
@@ -256,7 +251,7 @@ def _recorded_stat(root: str, path: str, content_hash: str, previous: dict | Non
     target = storage.join(root, path)
     if storage.file_hash(target) != content_hash:
         return {"size": -1, "mtime_ns": -1}
-    return file_stat(target)
+    return storage.stat(target)
 
 
 class SnapshotMismatch(Exception):
@@ -270,7 +265,7 @@ def verify_published(home: Path, state: dict) -> None:
     for entry in state.get("snapshots", []):
         day, target = entry["snapshot_date"], storage.join(root, entry["path"])
         try:
-            current = file_stat(target)
+            current = storage.stat(target)
         except OSError as exc:
             raise SnapshotMismatch(f"snapshot {day} no longer matches its manifest (file {entry['path']} "
                                    f"unreadable: {exc.strerror}); re-run the day to republish it") from None
