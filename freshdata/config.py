@@ -114,6 +114,15 @@ class ComputeConfig(_Strict):
         return value
 
 
+class ScheduleConfig(_Strict):
+    """How often a source is checked: in the daily run of its day (the default), or in every hourly run."""
+
+    cadence: Literal["hourly", "daily"] = Field(
+        "daily", description="hourly: checked by every hourly run (`freshdata run --hour`, the hourly schedule), "
+        "so its new pages reach the day's snapshot within the hour; daily: checked once a day (by the daily run, "
+        "or by the day's last hourly run when the hourly schedule runs)")
+
+
 class SourceConfig(_Strict):
     """One web source: a feed, a sitemap or a seed page."""
 
@@ -124,6 +133,7 @@ class SourceConfig(_Strict):
     include: list[str] = Field(default_factory=list, description="URL regexes; empty means all")
     exclude: list[str] = Field(default_factory=list)
     tags: dict[str, str] = Field(default_factory=dict)
+    schedule: ScheduleConfig | None = Field(None, description="default: the file's `schedule`")
 
     @field_validator("url")
     @classmethod
@@ -155,6 +165,7 @@ class SourcesFile(_Strict):
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     compute: ComputeConfig = Field(default_factory=ComputeConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig, description="every source's default cadence")
     sources: list[SourceConfig] = Field(min_length=1)
 
     @field_validator("sources")
@@ -169,6 +180,10 @@ class SourcesFile(_Strict):
 
     def source(self, name: str) -> SourceConfig:
         return next(s for s in self.sources if s.name == name)
+
+    def cadence(self, source: SourceConfig) -> str:
+        """'hourly' or 'daily': the source's own `schedule`, else the file's."""
+        return (source.schedule or self.schedule).cadence
 
 
 def _describe(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
