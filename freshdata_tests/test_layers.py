@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent / "freshdata"
 LAYERS = [
     ("freshdata", 0), ("freshdata.store", 0), ("freshdata.texts", 0), ("freshdata.schema", 0),
     ("freshdata.durable", 0), ("freshdata.storage", 0), ("freshdata.faults", 0), ("freshdata.progress", 0),
-    ("freshdata.workers", 0), ("freshdata.compute", 0), ("freshdata.vocab", 0), ("freshdata.config", 0), ("freshdata.clock", 0),
-    ("freshdata.dedup.config", 0),
+    ("freshdata.workers", 0), ("freshdata.compute", 0), ("freshdata.vocab", 0), ("freshdata.config", 0),
+    ("freshdata.clock", 0), ("freshdata.dedup.config", 0),
     ("freshdata.crawl", 1), ("freshdata.extract", 1), ("freshdata.dedup", 1), ("freshdata.quality", 1),
     ("freshdata.snapshot", 1),
     ("freshdata.reader", 2), ("freshdata.export", 2), ("freshdata.summary", 2),

@@ -23,3 +23,9 @@ def counts_metadata(title: str, counts: Mapping[str, int | float], **extra: obje
 def day_of(context: dg.AssetExecutionContext):
     """The partition's date (partitions are daily UTC)."""
     return context.partition_time_window.start.date()
+
+
+def hour_of(context: dg.AssetExecutionContext):
+    """The date and hour (0-23) of an hourly UTC partition."""
+    start = context.partition_time_window.start
+    return start.date(), start.hour

@@ -50,8 +50,10 @@ def fetched_pages(context: dg.AssetExecutionContext, freshdata: FreshdataResourc
 
 
 @dg.asset(
-    partitions_def=daily_partitions, pool=DUCKDB_POOL, group_name="crawl", deps=[fetched_pages],
-    description="Main text and metadata of every fetched page (trafilatura, per-page deadline; all cores or the "
+    partitions_def=daily_partitions, pool=DUCKDB_POOL, group_name="crawl",
+    deps=[fetched_pages, dg.AssetDep("hourly_fetched_pages", partition_mapping=dg.TimeWindowPartitionMapping())],
+    description="Main text and metadata of every fetched page of the day, of its daily and hourly rounds "
+    "(trafilatura, per-page deadline; all cores or the "
     "Ray cluster: `compute` in the sources file), read back from the WARC archive so a re-run is a pure "
     "function of raw data.",
 )
