@@ -116,6 +116,11 @@ def _day_funnel(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, int]:
     return {k: int(v) for k, v in (funnel[0] if funnel else {}).items() if k != "partition_date"}
 
 
+def latency_by_source(con: duckdb.DuckDBPyConnection, day: date) -> list[dict]:
+    """Publish -> ingest latency (p50/p90 hours) of the day's staged documents, per source."""
+    return store.fetch_dicts(con, "select_snapshot_latency_by_source", {"day": day})
+
+
 def stage_snapshot(con: duckdb.DuckDBPyConnection, day: date) -> StagedSnapshot:
     """Replace the day's rows of snapshot_documents (one transaction); readers see nothing of it yet."""
     with store.transaction(con):
@@ -151,7 +156,8 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, day: date, home: Path, sour
     root = storage.data_root(home)
     folder = storage.join(root, "snapshots", f"snapshot_date={day.isoformat()}")
     staging = storage.local_folder(storage.join(root, str(STAGING)))
-    n_documents = int(store.fetch_dicts(con, "select_snapshot_metrics", {"day": day})[0]["kept"])
+    metrics = store.fetch_dicts(con, "select_snapshot_metrics", {"day": day})[0]
+    n_documents = int(metrics["kept"])
     tmp = _export_day(con, day, staging, n_documents)
     content_hash = file_hash(tmp)
     target = storage.join(folder, f"part-{content_hash[:16]}.parquet")  # a new name: never overwritten
@@ -169,6 +175,8 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, day: date, home: Path, sour
         "export_path": storage.relative(target, root), "content_hash": content_hash,
         "config_hash": config_hash(sources), "recipe_hash": recipe_hash, **_versions(),
         "created_at": datetime.now(UTC),
+        "p50_publish_to_ingest_hours": metrics["p50_publish_to_ingest_hours"],
+        "p90_publish_to_ingest_hours": metrics["p90_publish_to_ingest_hours"],
     }
     with store.transaction(con):
         store.run(con, "delete_snapshot_manifest_partition", {"day": day})

@@ -102,6 +102,9 @@ def print_stats(home: Path, day: date | None) -> int:
         if "freshness" in views:
             print("Freshness per source:")
             con.sql("SELECT * FROM freshness").show()
+            print("Publish → ingest latency per day and source (hours; `dated`: documents with a publication time):")
+            only = f"WHERE snapshot_date = DATE '{day.isoformat()}' " if day else ""
+            con.sql(f"SELECT * FROM latency {only}ORDER BY snapshot_date, source").show(max_rows=10_000)
         else:
             print("Freshness per source: nothing published yet")
     except duckdb.Error as exc:

@@ -24,7 +24,7 @@ from freshdata.snapshot import published_entry
 from freshdata_tests.pipeline_helpers import set_env
 
 DAY = date(2026, 11, 20)
-HOURS = [datetime(2026, 11, 20, h, tzinfo=UTC) for h in range(6, 12)]  # six hourly runs, 06:00 … 11:00
+HOURS = [datetime(2026, 11, 20, h, tzinfo=UTC) for h in range(6, 10)]  # four hourly runs, 06:00 … 09:00
 FIRST_ARTICLE = datetime(2026, 11, 20, 6, 7, tzinfo=UTC)  # then one every 15 minutes
 
 
@@ -87,8 +87,9 @@ def intraday(tmp_path_factory: pytest.TempPathFactory):
         yield state
 
 
+@pytest.mark.slow
 def test_hourly_runs_publish_every_article_within_the_hour(intraday: Intraday) -> None:
-    expected = {f"{intraday.site.base}/live/{n}.html" for n in range(24)}  # 06:07 … 11:52
+    expected = {f"{intraday.site.base}/live/{n}.html" for n in range(16)}  # 06:07 … 09:52
     assert set(intraday.visible) == expected
     p50 = statistics.median(intraday.latency_h)
     print(f"publish -> snapshot latency over {len(intraday.latency_h)} articles: p50 {p50 * 60:.1f} min, "
@@ -98,6 +99,7 @@ def test_hourly_runs_publish_every_article_within_the_hour(intraday: Intraday) -
     assert len(set(intraday.hashes)) == len(HOURS)  # one new immutable version of the day per hour
 
 
+@pytest.mark.slow
 def test_publish_to_ingest_figures_follow_the_clock(intraday: Intraday) -> None:
     con = open_reader(intraday.home)
     try:
@@ -105,16 +107,18 @@ def test_publish_to_ingest_figures_follow_the_clock(intraday: Intraday) -> None:
                            "FROM latency WHERE snapshot_date = ?", [DAY]).fetchall()
     finally:
         con.close()
-    assert [(source, docs) for source, docs, _, _ in rows] == [("live", 24)]
+    assert [(source, docs) for source, docs, _, _ in rows] == [("live", 16)]
     assert 0 < rows[0][2] <= 1.0 and rows[0][2] <= rows[0][3] <= 1.0
 
 
+@pytest.mark.slow
 def test_only_the_hourly_source_is_checked_by_hourly_rounds(intraday: Intraday) -> None:
     assert not any("archive" in path for path in intraday.site.requests)
     feed = [p for p in intraday.site.requests if p.startswith("/live.xml")]
     assert len(feed) == len(HOURS)
 
 
+@pytest.mark.slow
 def test_rerunning_an_hour_replays_it_and_republishes_the_same_day(intraday: Intraday) -> None:
     from freshdata.runs import run_hours
 
@@ -124,6 +128,7 @@ def test_rerunning_an_hour_replays_it_and_republishes_the_same_day(intraday: Int
     assert published_entry(intraday.home, DAY)["content_hash"] == intraday.hashes[-1]
 
 
+@pytest.mark.slow
 def test_the_daily_run_adds_the_daily_sources_to_a_day_with_hourly_rounds(intraday: Intraday) -> None:
     from freshdata import clock
     from freshdata.runs import run_days
@@ -137,9 +142,9 @@ def test_the_daily_run_adds_the_daily_sources_to_a_day_with_hourly_rounds(intrad
                             [DAY]).fetchone()[0]
         sources = con.execute("SELECT DISTINCT source FROM fetch_log WHERE partition_date = ? AND hour IS NULL "
                               "AND stage = 'discovery' AND kind <> 'robots'", [DAY]).fetchall()
-    assert sources == [("live-archive",)] and dupes == 0 and set(rounds) == {-1, *range(6, 12)}
+    assert sources == [("live-archive",)] and dupes == 0 and set(rounds) == {-1, *range(6, 10)}
     entry = published_entry(intraday.home, DAY)
-    assert entry["n_documents"] > 24  # the archive's later articles joined the day
+    assert entry["n_documents"] > 16  # the archive's later articles joined the day
 
 
 def test_a_round_refuses_to_run_after_an_unfetched_earlier_round(tmp_path: Path) -> None:
