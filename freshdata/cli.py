@@ -79,7 +79,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if args.days < 1:
         raise SystemExit(f"freshdata: --days must be at least 1, got {args.days}")
-    return run_demo(data_home(), days=args.days)
+    if not 0 <= args.hours <= 12:
+        raise SystemExit(f"freshdata: --hours must be from 0 to 12, got {args.hours}")
+    return run_demo(data_home(), days=args.days, hours=args.hours)
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -153,8 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="serve the bundled demo site on loopback and crawl it for 3 days")
     demo.add_argument("--days", type=int, default=3,
-                      help="number of simulated days, ending yesterday (default: 3); refuses a data home that "
-                      "holds real runs")
+                      help="number of simulated days, ending the day before yesterday (default: 3); refuses a "
+                      "data home that holds real runs")
+    demo.add_argument("--hours", type=int, default=2,
+                      help="hourly runs of yesterday after the days (default: 2; 0: none), on the site's live desk "
+                      "that publishes every 15 minutes")
     demo.set_defaults(func=cmd_demo)
 
     query = sub.add_parser("query", help="read-only SQL over the snapshots and pipeline tables")

@@ -421,4 +421,8 @@ sources:
     kind: page
     url: {base}/index.html
     max_documents_per_run: 50
+  - name: gazette-live
+    kind: feed
+    url: {base}/live.xml
+    schedule: {{cadence: hourly}}  # checked by every hourly run; the sources above once a day
 """
