@@ -169,3 +169,31 @@ def test_round_sources_follow_the_schedule() -> None:
     assert [s.name for s in round_sources(sources, None, {"a"})] == ["b"]
     daily_only = parse_sources({"sources": [{"name": "a", "kind": "feed", "url": "http://x/a"}]}, "test")
     assert round_sources(daily_only, 5) == [] and len(round_sources(daily_only, None)) == 1
+
+
+@pytest.mark.slow
+def test_snapshot_metadata_carries_the_latency(intraday: Intraday) -> None:
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(intraday.home / "dagster")) as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey("daily_snapshot"))
+        metadata = event.asset_materialization.metadata
+    assert event.asset_materialization.partition == DAY.isoformat()
+    assert 0 < metadata["p50_publish_to_ingest_hours"].value <= metadata["p90_publish_to_ingest_hours"].value
+    assert "| live | 16 |" in metadata["latency_by_source"].value
+    with duckdb.connect(str(store.db_path(intraday.home)), read_only=True) as con:
+        p50, p90 = con.execute("SELECT p50_publish_to_ingest_hours, p90_publish_to_ingest_hours "
+                               "FROM snapshot_manifest WHERE snapshot_date = ?", [DAY]).fetchone()
+    assert 0 < p50 <= p90 <= 1.0
+
+
+def test_hour_ranges_of_the_cli() -> None:
+    from freshdata.cli import hour_range
+
+    now = datetime(2026, 12, 2, 3, 10, tzinfo=UTC)
+    assert hour_range("2026-12-01T23", "2026-12-02T02:00", now) == [
+        datetime(2026, 12, 1, 23, tzinfo=UTC) + timedelta(hours=i) for i in range(4)]
+    for args, message in ((("2026-12-02T03", None), "has not ended yet"), (("2026-12-01", None), "YYYY-MM-DDTHH"),
+                          (("2026-12-01T05", "2026-12-01T04"), "is before --hour")):
+        with pytest.raises(SystemExit, match=message):
+            hour_range(*args, now=now)
