@@ -197,3 +197,19 @@ def test_hour_ranges_of_the_cli() -> None:
                           (("2026-12-01T05", "2026-12-01T04"), "is before --hour")):
         with pytest.raises(SystemExit, match=message):
             hour_range(*args, now=now)
+
+
+def test_the_sensor_republishes_each_day_hourly_rounds_added_to_once(tmp_path: Path, monkeypatch) -> None:
+    import dagster as dg
+
+    monkeypatch.setenv("FRESHDATA_HOME", str(tmp_path / "home"))
+    from freshdata.defs.sensors import intraday_snapshot
+
+    with dg.instance_for_test() as instance:
+        for hour in ("2026-11-20-06:00", "2026-11-20-07:00", "2026-11-21-00:00"):
+            instance.report_runless_asset_event(dg.AssetMaterialization("hourly_fetched_pages", partition=hour))
+        context = dg.build_sensor_context(instance=instance)
+        requests = intraday_snapshot(context)
+        assert [r.partition_key for r in requests] == ["2026-11-20", "2026-11-21"]
+        assert isinstance(intraday_snapshot(dg.build_sensor_context(instance=instance, cursor=context.cursor)),
+                          dg.SkipReason)  # nothing new since

@@ -375,7 +375,8 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
     pending = [(s, s.url, {"page": "seed"}.get(s.kind, s.kind), 0) for s in due]
     by_name = {s.name: s for s in due}
     roots = [s.url for s in sources.sources]
-    for name, url in store.run(con, "select_known_child_sitemaps", {"day": day, "roots": roots}).fetchall():
+    children = store.run(con, "select_known_child_sitemaps", {"day": day, "hour": hour, "roots": roots}).fetchall()
+    for name, url in children:
         if name in by_name and by_name[name].kind == "sitemap":
             pending.append((by_name[name], url, "sitemap", 1))
     seen = {url for _, url, _, _ in pending}

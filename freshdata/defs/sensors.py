@@ -18,16 +18,22 @@ def stale_run_recovery(context: dg.SensorEvaluationContext) -> dg.SkipReason:
     return dg.SkipReason(f"recovered {len(recovered)} run(s) left by a crash" if recovered else "no stale run")
 
 
-@dg.asset_sensor(
-    asset_key=dg.AssetKey("hourly_fetched_pages"), job=day_refresh, minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="After each hourly crawl round (the hourly schedule, a backfill, the UI), runs day_refresh for "
-    "the hour's day, so its new pages reach the day's snapshot within the hour. Launches nothing until an hourly "
-    "round ran; rounds run by `freshdata run --hour` are refreshed by that command itself.",
+@dg.sensor(
+    job=day_refresh, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
+    description="After hourly crawl rounds (the hourly schedule, a backfill, the UI), runs day_refresh once for "
+    "each day they added to, so the new pages reach the day's snapshot within the hour. Launches nothing until an "
+    "hourly round ran; rounds run by `freshdata run --hour` are refreshed by that command itself.",
 )
-def intraday_snapshot(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
-    hour = asset_event.dagster_event.partition if asset_event.dagster_event else None
-    run = context.instance.get_run_by_id(asset_event.run_id)
-    if hour is None or (run is not None and run.tags.get(LAUNCHER_TAG) == "cli"):
-        return dg.SkipReason("a round `freshdata run --hour` refreshes itself")
-    return dg.RunRequest(run_key=f"{asset_event.run_id}:{hour}", partition_key=hour[:10])
+def intraday_snapshot(context: dg.SensorEvaluationContext):
+    result = context.instance.fetch_materializations(dg.AssetKey("hourly_fetched_pages"), limit=1000,
+                                                     cursor=context.cursor, ascending=True)
+    days: dict[str, int] = {}  # day -> the storage id of its latest new round
+    for record in result.records:
+        run = context.instance.get_run_by_id(record.run_id) if record.run_id else None
+        hour = record.partition_key
+        if hour and not (run is not None and run.tags.get(LAUNCHER_TAG) == "cli"):
+            days[hour[:10]] = record.storage_id
+    context.update_cursor(result.cursor)
+    if not days:
+        return dg.SkipReason("no new hourly round (rounds of `freshdata run --hour` refresh their day themselves)")
+    return [dg.RunRequest(run_key=f"{day}:{storage_id}", partition_key=day) for day, storage_id in sorted(days.items())]

@@ -76,7 +76,7 @@ def run_demo(home: Path, days: int = 3, hours: int = 2) -> int:
     live_start = datetime.combine(live_day, dtime(FIRST_LIVE_HOUR, 7), UTC)
     with DemoSite(days=dates, live_start=live_start) as site:
         sources = home / "sources.yaml"
-        sources.write_text(demo_sources_yaml(site.base, site.port))
+        sources.write_text(demo_sources_yaml(site.base, site.port, live=bool(hour_starts)))
         print(f"freshdata demo: site on {site.base}, data home {home}")
         for number, day in enumerate(dates, start=1):
             site.day = number

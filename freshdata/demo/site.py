@@ -390,8 +390,9 @@ class DemoSite(LoopbackSite):
             handler.wfile.write(body)
 
 
-def demo_sources_yaml(base: str, port: int) -> str:
-    """The sources file the demo runs with: every discovery kind against the local site."""
+def demo_sources_yaml(base: str, port: int, live: bool = False) -> str:
+    """The sources file the demo runs with: every discovery kind against the local site (and with `live`, the
+    site's live desk, an hourly source)."""
     return f"""# freshdata demo sources: the bundled site on loopback (only this host:port is allowed)
 crawl:
   user_agent: "freshdata-demo/0.1 (+https://github.com/freshdata/freshdata#for-site-owners)"
@@ -421,8 +422,8 @@ sources:
     kind: page
     url: {base}/index.html
     max_documents_per_run: 50
-  - name: gazette-live
+""" + (f"""  - name: gazette-live
     kind: feed
     url: {base}/live.xml
     schedule: {{cadence: hourly}}  # checked by every hourly run; the sources above once a day
-"""
+""" if live else "")
