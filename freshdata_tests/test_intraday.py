@@ -184,7 +184,7 @@ def test_snapshot_metadata_carries_the_latency(intraday: Intraday) -> None:
     with duckdb.connect(str(store.db_path(intraday.home)), read_only=True) as con:
         p50, p90 = con.execute("SELECT p50_publish_to_ingest_hours, p90_publish_to_ingest_hours "
                                "FROM snapshot_manifest WHERE snapshot_date = ?", [DAY]).fetchone()
-    assert 0 < p50 <= p90 <= 1.0
+    assert 0 < p50 <= p90  # the day's daily run (above) added the archive's pages, crawled at 02:00 the next day
 
 
 def test_hour_ranges_of_the_cli() -> None:
