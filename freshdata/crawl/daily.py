@@ -314,8 +314,8 @@ def day_robots(con: duckdb.DuckDBPyConnection, day: date, raw_root: storage.Loca
     return policies
 
 
-def _validators(con: duckdb.DuckDBPyConnection, day: date, hour: int | None,
-                urls: list[str]) -> dict[str, tuple[str | None, str | None]]:
+def _validators(con: duckdb.DuckDBPyConnection, day: date, urls: list[str],
+                hour: int | None = None) -> dict[str, tuple[str | None, str | None]]:
     """ETag / Last-Modified of the latest fetch before the round of each of `urls` (the round's feeds and
     sitemaps), for conditional GET; URLs without any are left out. Only these URLs are loaded, not history."""
     if not urls:
@@ -386,8 +386,8 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
     with DayArchive(raw_root, day, "discovery") as archive:
         while pending:
             to_fetch = [p for p in pending if p[1] not in replay]
-            validators = _validators(con, day, hour,
-                                     [url for _, url, _, _ in to_fetch if url not in unconditional])
+            validators = _validators(con, day, [url for _, url, _, _ in to_fetch if url not in unconditional],
+                                     hour)
             requests = [
                 FetchRequest(url, source.name, kind, *validators.get(url, (None, None)))
                 for source, url, kind, _ in to_fetch
