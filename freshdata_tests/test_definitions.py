@@ -117,6 +117,7 @@ def test_intraday_jobs_schedule_and_sensor(defs: dg.Definitions) -> None:
     refresh = defs.resolve_job_def("day_refresh")
     assert {k.to_user_string() for k in refresh.asset_layer.selected_asset_keys} == {
         "extracted_documents", "dedup_decisions", "quality_results", "daily_snapshot", "published_snapshot"}
+    assert {n.name for n in refresh.graph.node_defs} >= {f"{a}_{c}" for c, (a, _) in CHECKS.items()}  # every check
     assert not HOURLY & {k.to_user_string() for k in defs.resolve_job_def("daily_pipeline").asset_layer
                          .selected_asset_keys}
     schedule = defs.resolve_schedule_def("hourly_crawl_schedule")
