@@ -181,6 +181,7 @@ def test_snapshot_metadata_carries_the_latency(intraday: Intraday) -> None:
     assert event.asset_materialization.partition == DAY.isoformat()
     assert 0 < metadata["p50_publish_to_ingest_hours"].value <= metadata["p90_publish_to_ingest_hours"].value
     assert "| live | 16 |" in metadata["latency_by_source"].value
+    assert 0 < metadata["p50_publish_to_ingest_hours__live"].value <= 1.0
     with duckdb.connect(str(store.db_path(intraday.home)), read_only=True) as con:
         p50, p90 = con.execute("SELECT p50_publish_to_ingest_hours, p90_publish_to_ingest_hours "
                                "FROM snapshot_manifest WHERE snapshot_date = ?", [DAY]).fetchone()

@@ -43,6 +43,9 @@ def daily_snapshot(context: dg.AssetExecutionContext, duckdb: DuckDBResource) ->
            "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(n, t) for n, t in staged.columns])},
         **{name: dg.MetadataValue.float(rate) for name, rate in funnel_rates(staged.funnel).items()},
         **latency, latency_by_source=dg.MetadataValue.md(_latency_table(by_source)),
+        **{f"p50_publish_to_ingest_hours__{r['source']}":  # a plot per source too
+           dg.MetadataValue.float(float(r["p50_publish_to_ingest_hours"]))
+           for r in by_source if r["p50_publish_to_ingest_hours"] is not None},
     ))
 
 
