@@ -106,6 +106,13 @@ def test_job_schedule_and_sensor(defs: dg.Definitions) -> None:
     assert schedule.job_name == "daily_pipeline"
     assert schedule.cron_schedule == "0 2 * * *" and schedule.execution_timezone == "UTC"
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED  # a fresh clone never crawls by itself
+    from datetime import UTC, datetime
+
+    tick = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 12, 2, 2, tzinfo=UTC),
+                                     repository_def=defs.get_repository_def())
+    assert [r.partition_key for r in schedule.evaluate_tick(tick).run_requests] == ["2026-12-01"]  # yesterday
+    today = datetime.now(UTC).date().isoformat()
+    assert job.partitions_def.get_last_partition_key() == today  # the day in progress, for hourly runs
     sensor = defs.resolve_sensor_def("stale_run_recovery")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING and not sensor.targets  # launches nothing
 
