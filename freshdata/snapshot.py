@@ -33,7 +33,7 @@ import polars as pl
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from freshdata import storage, store, texts
+from freshdata import clock, storage, store, texts
 from freshdata.config import SourcesFile
 from freshdata.durable import file_hash, fsync_path
 from freshdata.faults import crash_point
@@ -174,7 +174,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, day: date, home: Path, sour
         "n_near_duplicate": funnel.get("near_duplicate", 0), "n_rejected": funnel.get("rejected", 0),
         "export_path": storage.relative(target, root), "content_hash": content_hash,
         "config_hash": config_hash(sources), "recipe_hash": recipe_hash, **_versions(),
-        "created_at": datetime.now(UTC),
+        "created_at": clock.now(),  # the publication time (of the simulated clock in the demo and tests)
         "p50_publish_to_ingest_hours": metrics["p50_publish_to_ingest_hours"],
         "p90_publish_to_ingest_hours": metrics["p90_publish_to_ingest_hours"],
     }

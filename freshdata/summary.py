@@ -58,12 +58,11 @@ def print_day_summary(home: Path, day: date, out=sys.stdout) -> dict:
 
 def print_hour_summary(home: Path, hour: datetime, out=sys.stdout) -> dict:
     """One line per hourly run: what the round found and kept, how long its pages took to reach the snapshot
-    (from publication to the hour's end, when the run published), and the day's snapshot version after it."""
+    (from their publication to the day's publication by the run), and the day's snapshot version after it."""
     from freshdata.snapshot import published_entry
 
     with duckdb.connect(str(store.db_path(home)), read_only=True) as con:
-        row = store.fetch_dicts(con, "select_round_summary", {
-            "day": hour.date(), "hour": hour.hour, "round_end": hour + timedelta(hours=1)})[0]
+        row = store.fetch_dicts(con, "select_round_summary", {"day": hour.date(), "hour": hour.hour})[0]
     entry = published_entry(home, hour.date()) or {}
     latency = (f"publish → snapshot p50 {row['p50_minutes']:.0f} min, max {row['max_minutes']:.0f} min"
                if row["p50_minutes"] is not None else "nothing new to publish")
