@@ -43,8 +43,7 @@ def apply_day(con: duckdb.DuckDBPyConnection, day: date, recipe: Recipe, spool: 
               ) -> tuple[list[QualityOutcome], LineStats | None]:
     """The day's outcomes (in the day's order, `text` None: the cleaned texts are in `spool`) and its
     boilerplate line statistics (None when the recipe does not run the operator). Worker processes (every
-    core unless `n_workers`) from workers.PARALLEL_MIN_ITEMS fresh documents on, or the workers of a
-    distributed `engine` whatever the day's size."""
+    core unless `n_workers`, or those of a distributed `engine`) from workers.PARALLEL_MIN_ITEMS fresh documents on."""
     engine = engine or Engine(workers=n_workers)
     meta = store.run(con, "select_quality_meta", {"day": day}).fetchall()
     position = {row[0]: i for i, row in enumerate(meta)}
