@@ -104,11 +104,16 @@ class ClockSite(LoopbackSite):
 class FeedResult:
     requests: int = 0  # feed requests (200 and 304)
     not_modified: int = 0
-    latencies_h: list[float] = field(default_factory=list)  # publish → first discovered, items published in the run
+    published: int = 0  # items published during the run, up to its last as-of time
+    latencies_h: list[float] = field(default_factory=list)  # publish → first discovered, of those found
 
     @property
     def p50_h(self) -> float | None:
         return statistics.median(self.latencies_h) if self.latencies_h else None
+
+    @property
+    def p90_h(self) -> float | None:
+        return statistics.quantiles(self.latencies_h, n=10)[-1] if len(self.latencies_h) > 1 else self.p50_h
 
 
 def sources_for(site: ClockSite, recheck: dict[str, str]) -> dict:
@@ -142,7 +147,8 @@ def simulate(home: Path, recheck: dict[str, str], hours: int, site: ClockSite | 
         first_seen = con.execute("SELECT url, min(partition_date) FROM discovered_urls GROUP BY url").fetchall()
     finally:
         con.close()
-    results = {name: FeedResult() for name in feeds}
+    last = START + (hours - 1) * HOUR
+    results = {name: FeedResult(published=sum(START <= t <= last for t in times)) for name, times in feeds.items()}
     for path, status in requests:
         name, _, leaf = path.strip("/").partition("/")
         if leaf == "feed.xml":
@@ -161,5 +167,6 @@ def total(results: dict[str, FeedResult]) -> FeedResult:
     for r in results.values():
         out.requests += r.requests
         out.not_modified += r.not_modified
+        out.published += r.published
         out.latencies_h += r.latencies_h
     return out

@@ -9,7 +9,7 @@ WITH recent AS (
     FROM recent GROUP BY source
 ), week AS (
     SELECT r.source, count(*) FILTER (WHERE decision = 'checked') AS checks_7d,
-           count(*) FILTER (WHERE decision = 'not_due') AS not_due_7d, sum(n_new) AS new_items_7d
+           count(*) FILTER (WHERE decision = 'not_due') AS not_due_7d, sum(n_new)::BIGINT AS new_items_7d
     FROM recent r JOIN last l USING (source)
     WHERE r.as_of > l.as_of - INTERVAL 7 DAY
     GROUP BY r.source
