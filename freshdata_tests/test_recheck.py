@@ -14,6 +14,8 @@ from freshdata import schema, store
 from freshdata.config import ConfigError, RecheckConfig, parse_sources
 from freshdata.crawl.daily import discover_day, fetch_day
 from freshdata.crawl.recheck import DAY, RecheckState, after_check, daily_as_of, is_due
+from freshdata.defs.metadata import recheck_metadata
+from freshdata.summary import print_stats
 from freshdata_tests.recheck_sim import (
     FIRST_PARTITION,
     HOUR,
@@ -129,7 +131,7 @@ def _checks(con, day: date) -> list[tuple]:
 
 
 @pytest.mark.slow
-def test_hourly_runs_on_loopback_poll_busy_feeds_often_and_quiet_ones_rarely(tmp_path: Path) -> None:
+def test_hourly_runs_on_loopback_poll_busy_feeds_often_and_quiet_ones_rarely(tmp_path: Path, capsys) -> None:
     hours = 24
     with ClockSite(publish_times(hours)) as site:
         results = simulate(tmp_path, {"min": "1h", "max": "7d"}, hours, site)
@@ -158,8 +160,18 @@ def test_hourly_runs_on_loopback_poll_busy_feeds_often_and_quiet_ones_rarely(tmp
             answered = store.fetch_dicts(con, "check_sources_answered", {"day": day})
             assert {r["source"] for r in answered} == {"hourly", "daily", "weekly"}
             assert all(r["answered"] or r["by_policy"] for r in answered)
+            cursor = con.execute("SELECT * FROM source_checks WHERE partition_date = ? ORDER BY source", [day])
+            names = [d[0] for d in cursor.description]
+            metadata = recheck_metadata([dict(zip(names, row, strict=True)) for row in cursor.fetchall()])
         finally:
             con.close()
+    # the UI: plottable numbers and a table; `freshdata stats`: each source's interval and its history
+    assert metadata["sources_checked"].value + metadata["sources_not_due"].value == 3
+    assert "| hourly | checked | new_items | 1 | 1.00 |" in metadata["recheck_table"].value
+    assert print_stats(tmp_path, None) == 0
+    out = capsys.readouterr().out
+    stats = out[out.index("Re-check interval per source"):]
+    assert all(name in stats for name in ("hourly", "daily", "weekly")) and "1.0 1.0 1.0" in stats
 
 
 @pytest.mark.slow
