@@ -4,18 +4,21 @@ loopback (freshdata_tests/recheck_sim.py). The full simulated week is benchmarks
 from __future__ import annotations
 
 import random
+import re
 import statistics
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from freshdata import schema, store
 from freshdata.config import ConfigError, RecheckConfig, parse_sources
 from freshdata.crawl.daily import discover_day, fetch_day
-from freshdata.crawl.recheck import DAY, RecheckState, after_check, daily_as_of, is_due
+from freshdata.crawl.recheck import DAY, Outcome, RecheckState, after_check, daily_as_of, is_due
 from freshdata.defs.metadata import recheck_metadata
 from freshdata.summary import print_stats
+from freshdata.vocab import SOURCE_DECISIONS, SOURCE_OUTCOMES
 from freshdata_tests.recheck_sim import (
     FIRST_PARTITION,
     HOUR,
@@ -97,6 +100,14 @@ def test_the_recheck_setting_reads_durations_and_names_a_bad_one() -> None:
         parse_sources({"sources": [{**raw["sources"][0], "recheck": {"min": "soon"}}]}, "t")
     with pytest.raises(ConfigError, match="must not be shorter than min"):
         parse_sources({**raw, "recheck": {"min": "2d", "max": "1d"}}, "t")
+
+
+def test_the_table_spells_out_the_vocabulary() -> None:
+    ddl = store.load_sql("create_recheck")
+    comment = {name: set(re.findall(r"\w+", line.partition("--")[2].partition("(")[0])) for line in ddl.splitlines()
+               for name in ("decision", "outcome") if line.strip().startswith(name)}
+    assert set(SOURCE_DECISIONS) == comment["decision"]
+    assert set(SOURCE_OUTCOMES) == comment["outcome"] == set(get_args(Outcome))
 
 
 def _policy_week(bounds: RecheckConfig, feeds: dict[str, list[datetime]]) -> tuple[int, float]:

@@ -7,7 +7,7 @@ CREATE TABLE IF NOT EXISTS source_checks (
     source         VARCHAR NOT NULL,
     kind           VARCHAR NOT NULL,     -- feed | sitemap | seed
     decision       VARCHAR NOT NULL,     -- checked | not_due
-    outcome        VARCHAR,              -- new_items | unchanged | not_modified | failed; NULL when not_due
+    outcome        VARCHAR,              -- new_items | unchanged | not_modified | failed (NULL when not_due)
     reason         VARCHAR,              -- not_due: recheck_interval; failed: the fetch's reason
     n_new          INTEGER NOT NULL,     -- URLs the source listed that discovery called new (retries not counted)
     interval_s     DOUBLE NOT NULL,      -- the re-check interval after this run

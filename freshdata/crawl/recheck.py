@@ -32,8 +32,7 @@ DAY = timedelta(days=1)
 HALF_LIFE = timedelta(days=7)  # old evidence weighs half after a week: a source's change of pace shows in days
 NOT_DUE_REASON = "recheck_interval"
 
-Outcome = Literal["new_items", "unchanged", "not_modified", "failed"]
-OUTCOMES: tuple[Outcome, ...] = ("new_items", "unchanged", "not_modified", "failed")
+Outcome = Literal["new_items", "unchanged", "not_modified", "failed"]  # vocab.SOURCE_OUTCOMES
 
 
 @dataclass(frozen=True)
