@@ -16,9 +16,9 @@ class SemanticConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    duplicate_threshold: float = Field(0.5, gt=0, le=1, description="cosine from which a document is a semantic "
+    duplicate_threshold: float = Field(0.61, gt=0, le=1, description="cosine from which a document is a semantic "
                                        "duplicate of its nearest earlier document")
-    story_threshold: float = Field(0.4, gt=0, le=1, description="cosine from which a document joins the story of "
+    story_threshold: float = Field(0.58, gt=0, le=1, description="cosine from which a document joins the story of "
                                    "its nearest earlier document within story_window_days")
     story_window_days: int = Field(3, ge=0, description="a story is joined only from documents of the last N days")
     duplicates: Literal["tag", "drop"] = Field("tag", description="tag: publish semantic duplicates with "

@@ -79,13 +79,20 @@ class HistoryIndex:
         self.load()
         if self.days != earlier_days[: len(self.days)] or any(d >= day for d in self.days):
             self.index, self.days, self.rebuilt = new_index(), [], True
-        for d in earlier_days[len(self.days):]:
-            if len(self.index):  # as a day-by-day run sees it: loaded from what the previous day saved
-                reloaded = new_index()
-                reloaded.load(self.index.save())
-                self.index = reloaded
+        missing = earlier_days[len(self.days):]
+        for d in missing:
+            self._reload()
             keys, codes = vectors_of(d)
             self.add(d, keys, codes)
+        if missing:
+            self._reload()
+
+    def _reload(self) -> None:
+        """Replace the index by a copy loaded from its serialized bytes: what a day-by-day run adds to."""
+        if len(self.index):
+            reloaded = new_index()
+            reloaded.load(self.index.save())
+            self.index = reloaded
 
     def add(self, day: date, keys: np.ndarray, codes: np.ndarray) -> None:
         """Add one day's int8 vectors (keys ascending); one thread, so the graph is the same on every run."""
@@ -104,7 +111,8 @@ class HistoryIndex:
         found = self.index.search(np.asarray(codes, dtype=np.int8), count, threads=1)
         k = np.asarray(found.keys).reshape(n, -1)
         d = np.asarray(found.distances, dtype=np.float32).reshape(n, -1)
-        counts = np.asarray(found.counts).reshape(n)
+        # one query gives a Matches (only the real hits), several a BatchMatches (padded, with counts)
+        counts = np.asarray(found.counts).reshape(n) if hasattr(found, "counts") else np.array([k.shape[1]])
         for i in range(n):  # rows with fewer hits than `count` are padded by usearch with garbage
             c = int(counts[i])
             keys[i, :c], sims[i, :c] = k[i, :c], 1.0 - d[i, :c]
