@@ -307,8 +307,8 @@ def bench_index(sizes=(10_000, 1_000_000), queries: int = 2000) -> dict:
             for start in range(0, queries, 256):  # as decide_day asks: chunks of 256, one thread
                 index.search(q[start:start + 256], 16, threads=1)
             best = min(best, time.perf_counter() - t0)
-        out[str(n)] = {"bytes_per_document": round(size / n, 1), "lookup_us_per_document": round(best / queries * 1e6, 1),
-                       "build_s": round(build, 1)}
+        out[str(n)] = {"bytes_per_document": round(size / n, 1),
+                       "lookup_us_per_document": round(best / queries * 1e6, 1), "build_s": round(build, 1)}
         del index
     small, large = out[str(sizes[0])], out[str(sizes[-1])]
     out["lookup_ratio_large_over_small"] = round(large["lookup_us_per_document"] / small["lookup_us_per_document"], 3)
@@ -368,7 +368,8 @@ def bench_personas(c: Corpus) -> dict:
     verdicts = [judged.get(c.articles[i]["key"], "") for i in sample]
     yes = sum(v == "yes" for v in verdicts)
     done = sum(v in ("yes", "no") for v in verdicts)
-    return {"documents": len(c.articles), "with_persona": with_one, "share_with_persona": round(with_one / len(tags), 4),
+    return {"documents": len(c.articles), "with_persona": with_one,
+            "share_with_persona": round(with_one / len(tags), 4),
             "personas": len(tagger.personas), "judged": done, "agree": yes,
             "agreement": round(yes / done, 3) if done else None,
             "sample_file": str(path.relative_to(path.parents[2]))}
