@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 
 #: Bump when the document vector changes (tokens, weights, blocks): stored vectors would not be comparable.
@@ -21,8 +19,6 @@ class SemanticConfig(BaseModel):
     story_threshold: float = Field(0.58, gt=0, le=1, description="cosine from which a document joins the story of "
                                    "its nearest earlier document within story_window_days")
     story_window_days: int = Field(3, ge=0, description="a story is joined only from documents of the last N days")
-    duplicates: Literal["tag", "drop"] = Field("tag", description="tag: publish semantic duplicates with "
-                                               "semantic_duplicate_of set; drop: leave them out of the snapshot")
     neighbours: int = Field(16, ge=1, le=256, description="nearest earlier documents the index returns per document")
     personas_per_doc: int = Field(3, ge=1, le=10)
 
