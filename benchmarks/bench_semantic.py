@@ -301,17 +301,21 @@ def bench_index(sizes=(10_000, 1_000_000), queries: int = 2000) -> dict:
             index.save(f"{tmp}/i.usearch")
             size = Path(f"{tmp}/i.usearch").stat().st_size
         index.search(q[:200], 16, threads=1)  # warm
-        best = float("inf")
-        for _ in range(3):
-            t0 = time.perf_counter()
+        best = best_cpu = float("inf")
+        for _ in range(5):  # CPU time too: the machine is shared, wall time counts other processes' load
+            t0, c0 = time.perf_counter(), time.process_time()
             for start in range(0, queries, 256):  # as decide_day asks: chunks of 256, one thread
                 index.search(q[start:start + 256], 16, threads=1)
             best = min(best, time.perf_counter() - t0)
+            best_cpu = min(best_cpu, time.process_time() - c0)
         out[str(n)] = {"bytes_per_document": round(size / n, 1),
-                       "lookup_us_per_document": round(best / queries * 1e6, 1), "build_s": round(build, 1)}
+                       "lookup_us_per_document": round(best / queries * 1e6, 1),
+                       "lookup_cpu_us_per_document": round(best_cpu / queries * 1e6, 1), "build_s": round(build, 1)}
         del index
     small, large = out[str(sizes[0])], out[str(sizes[-1])]
     out["lookup_ratio_large_over_small"] = round(large["lookup_us_per_document"] / small["lookup_us_per_document"], 3)
+    out["lookup_cpu_ratio_large_over_small"] = round(
+        large["lookup_cpu_us_per_document"] / small["lookup_cpu_us_per_document"], 3)
     return out
 
 
@@ -326,7 +330,7 @@ def bench_throughput(c: Corpus, docs: int = 1500) -> dict:
         index = HistoryIndex(Path(tmp), cfg.index_params())
         hist = synthetic(20_000, rng, (rng.standard_normal((500, 128)) * 1.2).astype(np.float32))
         index.add(date(2026, 1, 1), np.arange(20_000, dtype=np.uint64), hist)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         vecs = []
         for t in texts:
             v, m = c.vec.vectors(t)
@@ -335,10 +339,11 @@ def bench_throughput(c: Corpus, docs: int = 1500) -> dict:
         t_embed = time.perf_counter() - t0
         decide_day(date(2026, 1, 2), [f"d{i}" for i in range(len(texts))], quantize(np.array(vecs)), index,
                    lambda keys: {k: Earlier(str(k), str(k)) for k in keys}, cfg)
-        total = time.perf_counter() - t0
+        total, cpu = time.perf_counter() - t0, time.process_time() - c0
     chars = sum(len(t) for t in texts)
     return {"documents": len(texts), "mean_chars": round(chars / len(texts)), "seconds": round(total, 2),
-            "docs_per_s_one_core": round(len(texts) / total, 1),
+            "docs_per_s_wall": round(len(texts) / total, 1), "cpu_seconds": round(cpu, 2),
+            "docs_per_s_per_core_cpu_time": round(len(texts) / cpu, 1),
             "share_vectors_and_personas": round(t_embed / total, 3)}
 
 
