@@ -157,3 +157,18 @@ def test_a_bad_persona_line_names_its_line(tmp_path: Path) -> None:
     bad.write_text("# comment\nchemist\ta chemist\tmolecules\nno_tabs here\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"personas.tsv:3: a persona line is id<TAB>description<TAB>keywords"):
         load_personas(bad)
+
+
+def test_synthesis_prompts_pair_each_persona_with_the_text_and_its_provenance() -> None:
+    from freshdata.semantic.prompts import MAX_SOURCE_CHARS, synthesis_prompts
+
+    describe = {p.id: p.description for p in load_personas()}
+    row = {"doc_id": "d1", "text": STORIES["catalyst"][0] * 40, "personas": ["physicist", "farmer"],
+           "url": "https://example.org/a", "source": "s", "snapshot_date": D1, "story_id": "d0"}
+    prompts = list(synthesis_prompts([row, {**row, "doc_id": "d2", "personas": []}], describe))
+    assert [p["persona_id"] for p in prompts] == ["physicist", "farmer"]  # d2 has no persona: no prompt
+    assert prompts[0]["persona"] == "a physicist" and "a physicist" in prompts[0]["instruction"]
+    assert len(prompts[0]["source_text"]) <= MAX_SOURCE_CHARS and prompts[0]["provenance"]["source_text_truncated"]
+    assert prompts[0]["provenance"] | {"doc_id": "d1", "story_id": "d0", "snapshot_date": "2026-05-01"} == prompts[
+        0]["provenance"]
+    assert list(synthesis_prompts([row], describe)) == prompts  # the same export gives the same prompts
