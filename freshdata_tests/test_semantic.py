@@ -154,8 +154,11 @@ def test_persona_list_and_tags() -> None:
 
 def test_a_bad_persona_line_names_its_line(tmp_path: Path) -> None:
     bad = tmp_path / "personas.tsv"
-    bad.write_text("# comment\nchemist\ta chemist\tmolecules\nno_tabs here\n", encoding="utf-8")
+    bad.write_text("# comment\nchemist\ta chemist\tmolecules\tHealth\nno_tabs here\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"personas.tsv:3: a persona line is id<TAB>description<TAB>keywords"):
+        load_personas(bad)
+    bad.write_text("chemist\ta chemist\tmolecules\tChemistry\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"personas.tsv:1: unknown topics \['Chemistry'\]"):
         load_personas(bad)
 
 

@@ -65,7 +65,7 @@ def _lookup(con: duckdb.DuckDBPyConnection):
 def semantic_day(con: duckdb.DuckDBPyConnection, day: date, cfg: SemanticConfig, index_dir: Path) -> SemanticSummary:
     """Decide the day's kept documents and replace its rows (inside the caller's transaction)."""
     order = store.run(con, "select_semantic_order", {"day": day}).fetchall()
-    position = {doc_id: i for i, (doc_id, _, _) in enumerate(order)}
+    position = {doc_id: i for i, (doc_id, *_) in enumerate(order)}
     embed, tagger = vectorizer(), persona_tagger()
     vectors = np.zeros((len(order), DIM), dtype=np.float32)
     personas: list[list[str]] = [[] for _ in order]
@@ -77,8 +77,8 @@ def semantic_day(con: duckdb.DuckDBPyConnection, day: date, cfg: SemanticConfig,
                     continue  # a rejected document
                 vec, meaning = embed.vectors(text or "")
                 vectors[i] = vec
-                _, title, url = order[i]
-                personas[i] = tagger.tag(meaning, cfg.personas_per_doc, title=title, url=url)
+                _, title, url, topic = order[i]
+                personas[i] = tagger.tag(meaning, cfg.personas_per_doc, title=title, url=url, topic=topic)
     codes = quantize(vectors)
     index = HistoryIndex(index_dir, cfg.index_params())
     earlier = [r[0] for r in store.run(con, "select_semantic_index_days", {"day": day}).fetchall()]
