@@ -5,7 +5,8 @@ persona is embedded once with the document embedder (vectors.Vectorizer.meaning)
 the `k` with the highest cosine to its meaning vector, after removing each persona's mean cosine over the
 shipped labelled texts (quality/data/topic_format_train.jsonl: without it a few broad personas would top every
 list), plus TOPIC_BONUS when the document's topic (the quality stage's WebOrganizer topic) is one of the
-persona's topics: the topic classifier is trained for exactly that decision, in every covered language. A document the embedder cannot read (uncovered script) is embedded from its
+persona's topics: the topic classifier is trained for exactly that decision, in every covered language.
+A document the embedder cannot read (uncovered script) is embedded from its
 title and URL words; with neither it gets no persona.
 """
 

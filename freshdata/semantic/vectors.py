@@ -13,17 +13,16 @@
 The cosine of two vectors is MEANING_WEIGHT x meaning cosine + (1 - MEANING_WEIGHT) x wording cosine. A text
 in a script the mUSE vocabulary does not cover (embed.COVERED_SCRIPTS; mostly <unk> pieces) gets a zero meaning
 block and its wording block alone at unit length. Everything is deterministic (blake2b hashes, seeded
-rotation), so vectors of a day can be recomputed from its texts at any time.
+rotation, splitmix64 for bigrams), so a day's vectors can be recomputed from its texts at any time.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
+import re
 from functools import cache
 
 import numpy as np
-import regex
 
 from freshdata.quality.embed import MAX_UNK_SHARE, StaticEmbedder, load_model
 
@@ -35,7 +34,16 @@ MAX_CHARS = 20_000  # a long document's start says what it is about; bounds the 
 ROTATION_SEED = 20261202
 RARITY = 30.0  # a' = a / RARITY in the wording weights (see the module docstring)
 # a word: letters/digits run; Han, kana and Thai characters count one by one (no spaces between words)
-_WORD = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}]|\w+")
+_WORD = re.compile("[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|\\w+")
+_K = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finalizer (uint64 arrays): spreads a bigram's combined hash over all bits."""
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
 
 
 def _hash(feature: str) -> int:
@@ -51,7 +59,7 @@ class Vectorizer:
         self.center = model.center
         rotation = np.linalg.qr(np.random.default_rng(ROTATION_SEED).standard_normal((DIM, DIM)))[0]
         self.rotation = rotation[:, :MEANING_DIMS].astype(np.float32)
-        self._bucket: dict[str, tuple[int, float]] = {}
+        self._words: dict[str, tuple[int, float]] = {}
         self._word_weight: dict[str, float] = {}
         w = np.clip(self.embedder.weights.astype(np.float64), 1e-6, 1.0)
         p_over_a = (1.0 - w) / w
@@ -80,24 +88,35 @@ class Vectorizer:
         n = float(np.sqrt(x @ x))
         return x / n if n > 0 else None
 
+    def _word(self, word: str) -> tuple[int, float]:
+        """(64-bit hash, rarity weight) of a lower-cased word, cached."""
+        hit = self._words.get(word)
+        if hit is None:
+            hit = (_hash(word), self.weight(word))
+            if len(self._words) < 2_000_000:  # a cache; bounded memory
+                self._words[word] = hit
+        return hit
+
     def wording(self, text: str) -> np.ndarray:
-        """Unit feature-hashed vector of word unigrams and bigrams (lower-cased), sqrt counts."""
-        words = [w.lower() for w in _WORD.findall(text[:MAX_CHARS])]
-        weight = {w: self.weight(w) for w in set(words)}
-        counts = Counter(words)
-        counts.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
-        out = np.zeros(WORDING_DIMS, dtype=np.float32)
-        bucket = self._bucket
-        for feature, n in counts.items():
-            a, _, b = feature.partition(" ")
-            fw = min(weight[a], weight[b]) if b else weight[a]
-            hit = bucket.get(feature)
-            if hit is None:
-                h = _hash(feature)
-                hit = (h % WORDING_DIMS, 1.0 if (h >> 32) & 1 else -1.0)
-                if len(bucket) < 2_000_000:  # a cache of hashes; bounded memory
-                    bucket[feature] = hit
-            out[hit[0]] += hit[1] * fw * np.sqrt(n)
+        """Unit feature-hashed vector of word unigrams and bigrams (lower-cased), sqrt counts, rarity weights.
+
+        Vectorized: a bigram's hash mixes its words' hashes (splitmix64 of h(a) * K + h(b)); a feature goes to
+        bucket hash % 64 with sign bit 32 of its hash."""
+        words = _WORD.findall(text[:MAX_CHARS].lower())
+        if not words:
+            return np.zeros(WORDING_DIMS, dtype=np.float32)
+        pairs = [self._word(w) for w in words]
+        h = np.fromiter((p[0] for p in pairs), dtype=np.uint64, count=len(pairs))
+        w = np.fromiter((p[1] for p in pairs), dtype=np.float64, count=len(pairs))
+        with np.errstate(over="ignore"):
+            bigrams = _mix(h[:-1] * _K + h[1:])
+        feats = np.concatenate([h, bigrams])
+        weights = np.concatenate([w, np.minimum(w[:-1], w[1:])])
+        uniq, first, counts = np.unique(feats, return_index=True, return_counts=True)
+        sign = np.where((uniq >> np.uint64(32)) & np.uint64(1), 1.0, -1.0)
+        values = sign * weights[first] * np.sqrt(counts)
+        out = np.bincount((uniq % np.uint64(WORDING_DIMS)).astype(np.intp), weights=values,
+                          minlength=WORDING_DIMS).astype(np.float32)
         norm = float(np.sqrt(out @ out))
         return out / norm if norm > 0 else out
 
