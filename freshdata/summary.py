@@ -119,13 +119,13 @@ def print_stats(home: Path, day: date | None) -> int:
                f"{where} ORDER BY d.partition_date")
         print("Funnel per day (discovered → new → fetched → extracted → duplicates → fresh → rejected → kept):")
         con.sql(sql).show(max_width=250, max_rows=10_000)
-        if "snapshots" in views:
-            print_stories_and_diversity(con, day)
         if "freshness" in views:
             print("Freshness per source:")
             con.sql("SELECT * FROM freshness").show()
         else:
             print("Freshness per source: nothing published yet")
+        if "snapshots" in views:
+            print_stories_and_diversity(con, day)
     except duckdb.Error as exc:
         print(f"freshdata stats: {first_line(exc)}", file=sys.stderr)
         return 1
