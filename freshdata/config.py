@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from freshdata import storage
 from freshdata.dedup.config import DedupConfig
+from freshdata.semantic.config import SemanticConfig
 
 PARTITIONS_START = "2024-01-01"  # the first daily partition: the first day `freshdata run` accepts
 DEFAULT_AI_USER_AGENTS = [
@@ -191,6 +192,7 @@ class SourcesFile(_Strict):
     crawl: CrawlConfig = Field(default_factory=CrawlConfig)
     recipe: str | None = Field(None, description="quality recipe path, relative to this file; default: shipped")
     dedup: DedupConfig = Field(default_factory=DedupConfig)
+    semantic: SemanticConfig = Field(default_factory=SemanticConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     compute: ComputeConfig = Field(default_factory=ComputeConfig)
     recheck: RecheckConfig = Field(default_factory=RecheckConfig)

@@ -101,8 +101,10 @@ def _copy_to_tmp(con: duckdb.DuckDBPyConnection, name: str, folder: storage.Loca
 
 
 def config_hash(sources: SourcesFile) -> str:
-    """What, besides raw data and the recipe, decides a snapshot's content: the dedup settings and sources."""
-    relevant = {"dedup": sources.dedup.model_dump(), "sources": [s.model_dump() for s in sources.sources]}
+    """What, besides raw data and the recipe, decides a snapshot's content: the dedup and semantic settings and
+    sources."""
+    relevant = {"dedup": sources.dedup.model_dump(), "sources": [s.model_dump() for s in sources.sources],
+                "semantic": sources.semantic.model_dump()}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
 
 

@@ -15,7 +15,8 @@ ASSET_DEPS = {  # asset -> the assets it depends on
     "extracted_documents": {"fetched_pages"},
     "dedup_decisions": {"extracted_documents", "dedup_decisions"},  # and its own previous day
     "quality_results": {"dedup_decisions"},
-    "daily_snapshot": {"quality_results"},
+    "semantic_documents": {"quality_results", "semantic_documents"},  # and its own previous day
+    "daily_snapshot": {"quality_results", "semantic_documents"},
     "published_snapshot": {"daily_snapshot"},
 }
 CHECKS = {  # check -> (asset, blocking)

@@ -10,6 +10,7 @@ from freshdata.defs.metadata import counts_metadata, day_of
 from freshdata.defs.partitions import daily_partitions
 from freshdata.defs.quality.assets import quality_results
 from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, connection
+from freshdata.defs.semantic.assets import semantic_documents
 from freshdata.quality import has_email_or_card, load_recipe
 from freshdata.snapshot import (
     MIN_TRAILING_DAYS,
@@ -25,7 +26,8 @@ from freshdata.snapshot import (
 
 
 @dg.asset(
-    partitions_def=daily_partitions, pool=DUCKDB_POOL, group_name="snapshot", deps=[quality_results],
+    partitions_def=daily_partitions, pool=DUCKDB_POOL, group_name="snapshot",
+    deps=[quality_results, semantic_documents],
     description="The day's kept documents with all tags, staged in DuckDB table snapshot_documents. Readers "
     "see nothing of it until the blocking checks below pass and published_snapshot publishes it.",
 )
