@@ -149,11 +149,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     try:
         n = export_mix(data_home(), args.date_from, args.date_to, args.where, args.format, args.out,
-                       args.sample_per_source)
+                       args.sample_per_source, one_per_story=args.one_per_story)
     except (Refused, SnapshotMismatch, duckdb.Error) as exc:
         print(f"freshdata export: {reader_error(exc)}", file=sys.stderr)
         return 1
-    print(f"wrote {n} documents to {args.out}")
+    print(f"wrote {n} {'prompts' if args.format == 'synthesis-prompts' else 'documents'} to {args.out}")
     return 0
 
 
@@ -233,9 +233,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="last day YYYY-MM-DD, inclusive")
     export.add_argument("--where", default="true", help="SQL predicate on snapshot columns, e.g. "
                         "\"language = 'en' AND topic = 'Health' AND quality_score > 0.8\"")
-    export.add_argument("--format", choices=["jsonl", "parquet"], default="jsonl",
-                        help="jsonl (one document per line) or parquet")
+    export.add_argument("--format", choices=["jsonl", "parquet", "synthesis-prompts"], default="jsonl",
+                        help="jsonl (one document per line), parquet, or synthesis-prompts (JSONL: one "
+                        "persona-driven LLM prompt per document and reader persona, with provenance)")
     export.add_argument("--sample-per-source", type=int, help="at most N documents per source (stable sample)")
+    export.add_argument("--one-per-story", action="store_true",
+                        help="one document per story (stable sample): the other versions of a story are left out")
     export.add_argument("--out", required=True, type=Path, help="output file (written whole, then renamed)")
     export.set_defaults(func=cmd_export)
 

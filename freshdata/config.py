@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from freshdata import storage
 from freshdata.dedup.config import DedupConfig
+from freshdata.semantic.config import SemanticConfig
 
 PARTITIONS_START = "2024-01-01"  # the first daily partition: the first day `freshdata run` accepts
 DEFAULT_AI_USER_AGENTS = [
@@ -123,6 +125,42 @@ class ScheduleConfig(_Strict):
         "or by the day's last hourly run when the hourly schedule runs)")
 
 
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: object) -> timedelta:
+    """'90s', '30m', '1h', '7d' or a number of seconds → timedelta; a clear error otherwise."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(f"{value!r} is not a duration like 90s, 30m, 1h or 7d")
+    return timedelta(seconds=float(match[1]) * _DURATION_UNITS[match[2]])
+
+
+class RecheckConfig(_Strict):
+    """Bounds of each source's learned re-check interval (freshdata.crawl.recheck). The default max of 1 day means
+    a daily run checks every source as before; a larger max lets quiet sources be checked less often than daily."""
+
+    min: timedelta = Field(timedelta(hours=1), description="shortest interval between two checks of a source")
+    max: timedelta = Field(timedelta(days=1), description="longest interval between two checks of a source")
+
+    @field_validator("min", "max", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> timedelta:
+        return parse_duration(value)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RecheckConfig:
+        if self.min <= timedelta(0):
+            raise ValueError(f"min must be a positive duration, got {self.min}")
+        if self.max < self.min:
+            raise ValueError(f"max ({self.max}) must not be shorter than min ({self.min})")
+        return self
+
+
 class SourceConfig(_Strict):
     """One web source: a feed, a sitemap or a seed page."""
 
@@ -134,6 +172,7 @@ class SourceConfig(_Strict):
     exclude: list[str] = Field(default_factory=list)
     tags: dict[str, str] = Field(default_factory=dict)
     schedule: ScheduleConfig | None = Field(None, description="default: the file's `schedule`")
+    recheck: RecheckConfig | None = Field(None, description="this source's re-check bounds; default: the file's")
 
     @field_validator("url")
     @classmethod
@@ -163,9 +202,11 @@ class SourcesFile(_Strict):
     crawl: CrawlConfig = Field(default_factory=CrawlConfig)
     recipe: str | None = Field(None, description="quality recipe path, relative to this file; default: shipped")
     dedup: DedupConfig = Field(default_factory=DedupConfig)
+    semantic: SemanticConfig = Field(default_factory=SemanticConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     compute: ComputeConfig = Field(default_factory=ComputeConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig, description="every source's default cadence")
+    recheck: RecheckConfig = Field(default_factory=RecheckConfig)
     sources: list[SourceConfig] = Field(min_length=1)
 
     @field_validator("sources")
@@ -184,6 +225,9 @@ class SourcesFile(_Strict):
     def cadence(self, source: SourceConfig) -> str:
         """'hourly' or 'daily': the source's own `schedule`, else the file's."""
         return (source.schedule or self.schedule).cadence
+    def recheck_for(self, source: SourceConfig) -> RecheckConfig:
+        """The source's own re-check bounds, else the file's."""
+        return source.recheck or self.recheck
 
 
 def _describe(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:

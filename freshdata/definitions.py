@@ -12,10 +12,11 @@ from freshdata.defs.intraday import assets as intraday_assets
 from freshdata.defs.jobs import daily_pipeline, daily_schedule, day_refresh, hourly_crawl, hourly_schedule
 from freshdata.defs.quality import assets as quality_assets
 from freshdata.defs.resources import default_resources
+from freshdata.defs.semantic import assets as semantic_assets
 from freshdata.defs.sensors import intraday_snapshot, stale_run_recovery
 from freshdata.defs.snapshot import assets as snapshot_assets
 
-ASSET_MODULES = [crawl_assets, intraday_assets, dedup_assets, quality_assets, snapshot_assets]
+ASSET_MODULES = [crawl_assets, intraday_assets, dedup_assets, quality_assets, semantic_assets, snapshot_assets]
 
 
 def build_definitions(resources: Mapping[str, object] | None = None) -> dg.Definitions:

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -15,8 +16,10 @@ from freshdata.reader import Refused, first_line, nothing_published_line, open_r
 
 
 def export_mix(home: Path, date_from: date, date_to: date, where: str, fmt: str, out: Path,
-               per_source: int | None = None, progress: bool = True) -> int:
-    """Write the snapshots' rows matching `where` between two days to JSONL or Parquet; returns the count.
+               per_source: int | None = None, progress: bool = True, one_per_story: bool = False) -> int:
+    """Write the snapshots' rows matching `where` between two days to JSONL, Parquet or synthesis prompts
+    (JSONL, one line per document and persona: freshdata.semantic.prompts); returns the lines/rows written.
+    one_per_story keeps one document (a stable sample) of each story among the matching rows.
 
     `where` is applied as one filter expression (DuckDB's relational API parses it alone: a `)` closing the
     query, a UNION or a second statement is a parse error), on the locked reader connection. The file is
@@ -38,9 +41,18 @@ def export_mix(home: Path, date_from: date, date_to: date, where: str, fmt: str,
             rows = rows.filter(where or "true")
         except duckdb.Error as exc:
             raise Refused(f"--where must be one SQL expression on snapshot columns: {first_line(exc)}") from None
+        if one_per_story:
+            rows = rows.query("matching", store.load_sql("export_one_per_story"))
         cap = int(per_source) if per_source is not None else 2**62
         relation = rows.query("matching", store.load_sql("export_mix").replace("{per_source}", str(cap)))
         total = relation.aggregate("count(*)").fetchall()[0][0]
+        prompts = None
+        if fmt == "synthesis-prompts":
+            from freshdata.semantic.personas import load_personas
+            from freshdata.semantic.prompts import synthesis_prompts
+
+            describe = {p.id: p.description for p in load_personas()}
+            prompts = partial(synthesis_prompts, describe=describe)
         tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
         written = 0
         try:
@@ -56,6 +68,10 @@ def export_mix(home: Path, date_from: date, date_to: date, where: str, fmt: str,
                 for batch in reader:
                     if fmt == "parquet":
                         writer.write_batch(batch)
+                    elif prompts is not None:
+                        lines = [json.dumps(p, default=str, ensure_ascii=False) for p in prompts(batch.to_pylist())]
+                        fh.write("".join(line + "\n" for line in lines))
+                        written += len(lines) - batch.num_rows  # count prompts, not documents
                     else:
                         for row in batch.to_pylist():
                             fh.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")

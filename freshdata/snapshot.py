@@ -101,9 +101,10 @@ def _copy_to_tmp(con: duckdb.DuckDBPyConnection, name: str, folder: storage.Loca
 
 
 def config_hash(sources: SourcesFile) -> str:
-    """What, besides raw data and the recipe, decides a snapshot's content: the dedup settings and sources."""
+    """What, besides raw data and the recipe, decides a snapshot's content: the dedup and semantic settings and
+    sources."""
     listed = [s.model_dump(exclude={"schedule"} if s.schedule is None else None) for s in sources.sources]
-    relevant = {"dedup": sources.dedup.model_dump(), "sources": listed}
+    relevant = {"dedup": sources.dedup.model_dump(), "sources": listed, "semantic": sources.semantic.model_dump()}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
 
 

@@ -90,6 +90,26 @@ def print_demo_epilogue(home: Path, days: list[date]) -> None:
     con.sql(SAMPLE_QUERY).show(max_width=160)
 
 
+def print_stories_and_diversity(con: duckdb.DuckDBPyConnection, day: date | None) -> None:
+    """The day's biggest stories and its diversity (topics, formats, languages, lengths, story sizes) from
+    the published snapshots; `day` None: the latest published day. Snapshots from before the semantic stage
+    have no story columns: then nothing is printed."""
+    columns = {r[0] for r in con.execute("DESCRIBE snapshots").fetchall()}
+    if not {"story_id", "semantic_duplicate_of"} <= columns:
+        return
+    day = day or con.execute("SELECT max(snapshot_date) FROM snapshots").fetchall()[0][0]
+    if day is None:
+        return
+    print(f"Biggest stories of {day} (size over every published day):")
+    con.sql(store.load_sql("select_stats_stories").rstrip().rstrip(";"), params={"day": day}).show(max_width=250)
+    print(f"Diversity of {day} (published documents):")
+    rows: dict[str, list[str]] = {}
+    for dimension, value, n in store.run(con, "select_stats_diversity", {"day": day}).fetchall():
+        rows.setdefault(dimension, []).append(f"{value} {n}")
+    for dimension, values in rows.items():
+        print(f"  {dimension:<13} {', '.join(values[:8])}{', …' if len(values) > 8 else ''}")
+
+
 STATS_COLUMNS = ["discovered", "new", "fetched", "failed", "extracted", "exact_duplicate", "near_duplicate",
                  "fresh", "rejected", "kept"]
 
@@ -126,6 +146,12 @@ def print_stats(home: Path, day: date | None) -> int:
             con.sql(f"SELECT * FROM latency {only}ORDER BY snapshot_date, source").show(max_rows=10_000)
         else:
             print("Freshness per source: nothing published yet")
+        if pipeline and con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'pipeline' "
+                                    "AND table_name = 'source_checks'").fetchall()[0][0]:
+            print("Re-check interval per source (hours; history: the interval after each of its last 12 checks):")
+            con.sql(store.load_sql("select_recheck_summary"), params={"day": day or date.max}).show(max_width=250)
+        if "snapshots" in views:
+            print_stories_and_diversity(con, day)
     except duckdb.Error as exc:
         print(f"freshdata stats: {first_line(exc)}", file=sys.stderr)
         return 1

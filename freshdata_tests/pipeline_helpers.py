@@ -27,7 +27,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 REPO_DAGSTER_YAML = REPO_ROOT / "dagster.yaml"
 
 CRAWL_ASSETS = ["discovered_urls", "fetched_pages", "extracted_documents"]
-DOWNSTREAM_ASSETS = ["dedup_decisions", "quality_results", "daily_snapshot", "published_snapshot"]
+DOWNSTREAM_ASSETS = ["dedup_decisions", "quality_results", "semantic_documents", "daily_snapshot",
+                     "published_snapshot"]
 ALL_ASSETS = CRAWL_ASSETS + DOWNSTREAM_ASSETS
 
 # table -> its partition column
@@ -38,9 +39,11 @@ PARTITION_TABLES = {
     "documents": "partition_date",
     "dedup_decisions": "partition_date",
     "quality_results": "partition_date",
+    "semantic_documents": "partition_date",
     "boilerplate_lines": "partition_date",
     "boilerplate_sources": "partition_date",
     "snapshot_documents": "snapshot_date",
+    "source_checks": "partition_date",
 }
 
 

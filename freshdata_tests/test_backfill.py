@@ -113,7 +113,8 @@ def run_asset_backfill(instance: dg.DagsterInstance, assets: list[str], partitio
 def _downstream_rows(home: Path) -> dict[tuple[str, date], list]:
     with read_db(home) as con:
         return {(table, day): table_rows(con, table, day)
-                for table in ("dedup_decisions", "quality_results", "snapshot_documents") for day in DAYS}
+                for table in ("dedup_decisions", "quality_results", "semantic_documents", "snapshot_documents")
+                for day in DAYS}
 
 
 def _manifest(home: Path) -> dict[date, set[str]]:

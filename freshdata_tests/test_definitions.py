@@ -17,7 +17,8 @@ ASSET_DEPS = {  # asset -> the assets it depends on
     "extracted_documents": {"fetched_pages", "hourly_fetched_pages"},  # the day's hours
     "dedup_decisions": {"extracted_documents", "dedup_decisions"},  # and its own previous day
     "quality_results": {"dedup_decisions"},
-    "daily_snapshot": {"quality_results"},
+    "semantic_documents": {"quality_results", "semantic_documents"},  # and its own previous day
+    "daily_snapshot": {"quality_results", "semantic_documents"},
     "published_snapshot": {"daily_snapshot"},
 }
 CHECKS = {  # check -> (asset, blocking)
@@ -123,7 +124,8 @@ def test_intraday_jobs_schedule_and_sensor(defs: dg.Definitions) -> None:
     assert {k.to_user_string() for k in crawl.asset_layer.selected_asset_keys} == HOURLY
     refresh = defs.resolve_job_def("day_refresh")
     assert {k.to_user_string() for k in refresh.asset_layer.selected_asset_keys} == {
-        "extracted_documents", "dedup_decisions", "quality_results", "daily_snapshot", "published_snapshot"}
+        "extracted_documents", "dedup_decisions", "quality_results", "semantic_documents", "daily_snapshot",
+        "published_snapshot"}
     assert {n.name for n in refresh.graph.node_defs} >= {f"{a}_{c}" for c, (a, _) in CHECKS.items()}  # every check
     assert not HOURLY & {k.to_user_string() for k in defs.resolve_job_def("daily_pipeline").asset_layer
                          .selected_asset_keys}

@@ -341,3 +341,33 @@ def test_robots_txt_requested_once_per_origin_per_day(e2e: E2E):
     # discovery rounds (feeds, sitemap index, child sitemaps) and the fetch stage share the day's answer
     for day in (D1, D2):
         assert _paths(e2e.requests[day]).count("/robots.txt") == 1, day
+
+
+def test_snapshots_carry_stories_and_personas_and_export_prompts(e2e: E2E, tmp_path: Path, monkeypatch):
+    """Every published document has a story and reader personas; `freshdata export --format synthesis-prompts`
+    writes one prompt per document and persona with provenance, and --one-per-story one document per story."""
+    import json
+
+    from freshdata.cli import main
+    from freshdata.reader import open_reader
+
+    con = open_reader(e2e.home)
+    try:
+        rows = con.sql("SELECT doc_id, story_id, personas, semantic_duplicate_of FROM snapshots").fetchall()
+    finally:
+        con.close()
+    assert rows and all(story for _, story, _, _ in rows)
+    assert sum(bool(p) for _, _, p, _ in rows) >= 0.95 * len(rows)
+    monkeypatch.setenv("FRESHDATA_HOME", str(e2e.home))
+    prompts, one = tmp_path / "prompts.jsonl", tmp_path / "one.jsonl"
+    assert main(["export", "--format", "synthesis-prompts", "--out", str(prompts)]) == 0
+    lines = [json.loads(line) for line in prompts.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == sum(len(p or []) for _, _, p, _ in rows)
+    first = lines[0]
+    assert {"instruction", "persona", "source_text", "provenance"} <= set(first)
+    assert first["persona"] in first["instruction"] and first["source_text"]
+    assert first["provenance"]["doc_id"] in {r[0] for r in rows} and first["provenance"]["url"].startswith("http")
+    assert main(["export", "--one-per-story", "--out", str(one)]) == 0
+    exported = [json.loads(line) for line in one.read_text(encoding="utf-8").splitlines()]
+    assert len(exported) == len({story for _, story, _, _ in rows})
+    assert len({r["story_id"] for r in exported}) == len(exported)

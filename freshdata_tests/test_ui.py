@@ -32,7 +32,7 @@ DAY = date(2026, 6, 1)
 # The two days the concurrency test backfills (the demo site's simulated days 2 and 3).
 BACKFILL_DAYS = [DAY + timedelta(days=1), DAY + timedelta(days=2)]
 ASSETS = {"discovered_urls", "fetched_pages", "extracted_documents", "dedup_decisions", "quality_results",
-          "daily_snapshot", "published_snapshot"}
+          "semantic_documents", "daily_snapshot", "published_snapshot"}
 CHECKS = {"funnel_adds_up", "no_document_in_two_snapshots", "no_kept_duplicate", "required_tags_present",
           "no_email_or_card_left", "rates_near_trailing_average", "no_silent_source", "sources_answered",
           "published_file_matches_manifest"}

@@ -32,6 +32,11 @@ CREATE TABLE IF NOT EXISTS snapshot_documents (
     script            VARCHAR             -- ISO 15924 script; language is 'und' when language id is unsure
 );  -- no PRIMARY KEY: the day is replaced whole in one transaction (see create_crawl.sql)
 ALTER TABLE snapshot_documents ADD COLUMN IF NOT EXISTS script VARCHAR;
+-- the semantic stage's tags (freshdata.semantic): NULL duplicate = none; story_id = doc_id of its first document
+ALTER TABLE snapshot_documents ADD COLUMN IF NOT EXISTS semantic_duplicate_of VARCHAR;
+ALTER TABLE snapshot_documents ADD COLUMN IF NOT EXISTS semantic_similarity DOUBLE;
+ALTER TABLE snapshot_documents ADD COLUMN IF NOT EXISTS story_id VARCHAR;
+ALTER TABLE snapshot_documents ADD COLUMN IF NOT EXISTS personas VARCHAR[];
 
 CREATE TABLE IF NOT EXISTS snapshot_manifest (
     snapshot_date      DATE PRIMARY KEY,

@@ -4,9 +4,11 @@ SELECT q.partition_date AS snapshot_date, d.doc_id, d.url, d.source, d.title, d.
        d.published_at, d.fetched_at, q.fetch_lag_hours, q.language, q.language_score,
        q.registered_domain, q.url_path_depth, q.word_count, q.char_count, q.quality_score, q.topic, q.format,
        q.pii_email, q.pii_ip, q.pii_phone, q.pii_card, q.pii_ssn, d.categories, d.page_tags, d.source_tags,
-       q.script  -- stats stay in quality_results only (export_snapshot_parquet joins them)
+       q.script,  -- stats stay in quality_results only (export_snapshot_parquet joins them)
+       s.semantic_duplicate_of, s.semantic_similarity, s.story_id, s.personas
 FROM quality_results q
 JOIN documents d ON d.partition_date = q.partition_date AND d.doc_id = q.doc_id
+LEFT JOIN semantic_documents s ON s.partition_date = q.partition_date AND s.doc_id = q.doc_id
 WHERE q.partition_date = $day AND q.kept
 ORDER BY d.doc_id;
 

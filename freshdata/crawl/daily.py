@@ -38,6 +38,7 @@ from freshdata.crawl.archive import (
 )
 from freshdata.crawl.discover import DiscoveryError, Link, parse_feed, parse_seed_page, parse_sitemap
 from freshdata.crawl.fetch import REUSABLE_ROBOTS_MODES, FetchRequest, FetchResult
+from freshdata.crawl.recheck import DAY, NOT_DUE_REASON, RecheckState, after_check, daily_as_of, is_due, outcome_of
 from freshdata.crawl.robots import RobotsPolicy, origin_of
 from freshdata.crawl.shards import fetch_sharded
 from freshdata.crawl.urls import normalize_url, same_host
@@ -45,6 +46,7 @@ from freshdata.faults import crash_point
 
 log = logging.getLogger(__name__)
 
+HOUR = timedelta(hours=1)  # the cadence of hourly runs (the re-check policy's run_every)
 MAX_SITEMAP_DEPTH = 3  # index → index → urlset is the deepest we follow
 MAX_CHILD_SITEMAPS = 200  # per source per run
 MAX_ATTEMPTS = 3  # transient failures are retried on later days this many times in all
@@ -58,6 +60,12 @@ FETCH_LOG_SCHEMA: dict[str, Any] = {
     "content_type": pl.Utf8, "encoding": pl.Utf8, "etag": pl.Utf8, "last_modified": pl.Utf8,
     "fetched_at": pl.Datetime("us", "UTC"), "elapsed_s": pl.Float64, "body_bytes": pl.Int64,
     "content_hash": pl.Utf8, "warc_file": pl.Utf8, "warc_offset": pl.Int64, "n_links": pl.Int32,
+}
+SOURCE_CHECKS_SCHEMA: dict[str, Any] = {
+    "partition_date": pl.Date, "as_of": pl.Datetime("us", "UTC"), "source": pl.Utf8, "kind": pl.Utf8,
+    "decision": pl.Utf8, "outcome": pl.Utf8, "reason": pl.Utf8, "n_new": pl.Int32, "interval_s": pl.Float64,
+    "next_due_at": pl.Datetime("us", "UTC"), "checked_at": pl.Datetime("us", "UTC"), "events": pl.Float64,
+    "exposure_s": pl.Float64,
 }
 DISCOVERED_SCHEMA: dict[str, Any] = {
     "partition_date": pl.Date, "url": pl.Utf8, "source": pl.Utf8, "found_in": pl.Utf8,
@@ -96,6 +104,7 @@ class StageSummary:
     salvaged: int = 0  # of `reused`: outcomes taken from the archive of an interrupted run of the day
     damaged: list[ArchiveDamaged] = field(default_factory=list)  # damaged records found (and not reused)
     pruned: dict[date, list[str]] = field(default_factory=dict)  # raw files deleted for retention, by day
+    rechecks: list[dict[str, Any]] = field(default_factory=list)  # discovery: the run's source_checks rows
 
     def discovery_counts(self) -> dict[str, int]:
         """Discovery's summary of the day (the asset's metadata): every URL listed, then each state."""
@@ -346,16 +355,63 @@ def require_earlier_rounds(con: duckdb.DuckDBPyConnection, day: date, hour: int 
             f"Run those hours again first (a backfill from {day} {rows[0][0]:02d}:00 runs the hours in order).")
 
 
-def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile,
-                 raw_root: storage.Location, hour: int | None = None) -> StageSummary:
-    """Fetch (or replay) every source due in the round (the day's, or hour `hour` of it) and record each URL it
-    lists for the first time today, with its state."""
+def _source_kind(source: SourceConfig) -> str:
+    return {"page": "seed"}.get(source.kind, source.kind)
+
+
+def _recheck_states(con: duckdb.DuckDBPyConnection, as_of: datetime, names: list[str]) -> dict[str, RecheckState]:
+    """Each source's re-check state before the run at `as_of` (from earlier runs only)."""
+    rows = store.run(con, "select_recheck_state", {"as_of": as_of, "sources": names}).fetchall()
+    return {name: RecheckState(interval, due, checked, events, exposure)
+            for name, interval, due, checked, events, exposure in rows}
+
+
+def _recheck_rows(day: date, as_of: datetime, sources: SourcesFile, in_round: list[SourceConfig],
+                  states: dict[str, RecheckState],
+                  due: set[str], log_rows: list[dict[str, Any]],
+                  discovered: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One source_checks row per source: a checked source's outcome and new state, a not-due one's state kept."""
+    fetch_states: dict[str, list[str]] = {}
+    reasons: dict[str, str | None] = {}
+    for row in log_rows:  # the round order: each source's root document comes first
+        if row["kind"] != "robots":
+            fetch_states.setdefault(row["source"], []).append(row["state"])
+            reasons.setdefault(row["source"], row["reason"])
+    n_new = Counter(r["source"] for r in discovered
+                    if r["state"] in ("new", "over_budget") and not r["found_in"].startswith("retry:"))
+    rows = []
+    for source in in_round:
+        before = states.get(source.name)
+        if source.name in due:
+            outcome = outcome_of(fetch_states.get(source.name, []), n_new[source.name])
+            state = after_check(before, as_of, outcome, n_new[source.name], sources.recheck_for(source))
+            decision, reason = "checked", reasons.get(source.name) if outcome == "failed" else None
+        else:
+            assert before is not None
+            state, decision, outcome, reason = before, "not_due", None, NOT_DUE_REASON
+        rows.append({"partition_date": day, "as_of": as_of, "source": source.name, "kind": _source_kind(source),
+                     "decision": decision, "outcome": outcome, "reason": reason,
+                     "n_new": n_new[source.name] if decision == "checked" else 0, "interval_s": state.interval_s,
+                     "next_due_at": state.next_due_at, "checked_at": state.checked_at, "events": state.events,
+                     "exposure_s": state.exposure_s})
+    return rows
+
+
+def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, raw_root: storage.Location,
+                 hour: int | None = None, as_of: datetime | None = None,
+                 run_every: timedelta | None = None) -> StageSummary:
+    """Fetch (or replay) every source of the round (the day's, or hour `hour` of it) that is due at `as_of`, and
+    record each URL it lists for the first time today, with its state.
+
+    `as_of` is the run's clock for the re-check policy (default: the end of the round: of the day for a daily
+    run, of the hour for an hourly one) and `run_every` the cadence of the runs (a day, or an hour); a source of
+    the round that is not due is not fetched and gets a `not_due` row in source_checks (freshdata.crawl.recheck)."""
     require_raw(raw_root, day)  # a day whose raw data retention deleted cannot be replayed: change nothing
     require_earlier_rounds(con, day, hour)
     summary = StageSummary()
     checked = ({s for (s,) in store.run(con, "select_round_checked_sources", {"day": day}).fetchall()}
                if hour is None else set())
-    due = round_sources(sources, hour, checked)
+    in_round = round_sources(sources, hour, checked)
     _remove_unreferenced(con, raw_root, day, "discovery")  # left by a run killed or failed before it committed
     replayed_rows = store.run(con, "select_discovery_replay", {"day": day, "hour": hour}).fetchall()
     replay = {row[2]: row for row in replayed_rows if row[1] != "robots"}
@@ -371,13 +427,18 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
     policies = day_robots(con, day, raw_root, damaged)
     _report_damage(day, "discovery", damaged, summary, "asking those sources (or robots.txt) again")
     log_rows: list[dict[str, Any]] = []
-    found: dict[str, list[tuple[Link, str]]] = {s.name: [] for s in due}
-    pending = [(s, s.url, {"page": "seed"}.get(s.kind, s.kind), 0) for s in due]
-    by_name = {s.name: s for s in due}
+    as_of = as_of or (daily_as_of(day) if hour is None
+                      else datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=hour + 1))
+    run_every = run_every or (DAY if hour is None else HOUR)
+    states = _recheck_states(con, as_of, [s.name for s in in_round])
+    due = {s.name for s in in_round if is_due(states.get(s.name), as_of, run_every)}
+    found: dict[str, list[tuple[Link, str]]] = {s.name: [] for s in in_round}
+    pending = [(s, s.url, _source_kind(s), 0) for s in in_round if s.name in due]
+    by_name = {s.name: s for s in sources.sources}
     roots = [s.url for s in sources.sources]
     children = store.run(con, "select_known_child_sitemaps", {"day": day, "hour": hour, "roots": roots}).fetchall()
     for name, url in children:
-        if name in by_name and by_name[name].kind == "sitemap":
+        if name in due and by_name[name].kind == "sitemap":
             pending.append((by_name[name], url, "sitemap", 1))
     seen = {url for _, url, _, _ in pending}
     child_budget: Counter[str] = Counter()
@@ -420,14 +481,17 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
         staged_log = _with_hour(log_rows, FETCH_LOG_SCHEMA, hour)
 
     progress.finish()
-    discovered = _classify(con, day, hour, due, found)
+    discovered = _classify(con, day, hour, in_round, found)
     for row in discovered:
         summary.counts[row["state"]] += 1
+    summary.rechecks = _recheck_rows(day, as_of, sources, in_round, states, due, log_rows, discovered)
     crash_point("discovery:before_commit")
     with store.transaction(con):
         store.run(con, "delete_discovery_partition", {"day": day, "hour": hour})
+        store.run(con, "delete_source_checks_partition", {"day": day, "as_of": as_of})
         store.insert_rows(con, "insert_fetch_log", staged_log)
         store.insert_rows(con, "insert_discovered_urls", _with_hour(discovered, DISCOVERED_SCHEMA, hour))
+        store.insert_rows(con, "insert_source_checks", pl.DataFrame(summary.rechecks, schema=SOURCE_CHECKS_SCHEMA))
     return summary
 
 
@@ -481,13 +545,13 @@ def _discover_one(day: date, archive: DayArchive, source: SourceConfig, url: str
     return links, children, row
 
 
-def _classify(con: duckdb.DuckDBPyConnection, day: date, hour: int | None, due: list[SourceConfig],
+def _classify(con: duckdb.DuckDBPyConnection, day: date, hour: int | None, in_round: list[SourceConfig],
               found: dict[str, list[tuple[Link, str]]]) -> list[dict[str, Any]]:
     """Give every URL the round lists, and no other round of the day listed, one state: new, known (settled
     earlier), excluded_by_rule or over_budget."""
     rows: dict[str, dict[str, Any]] = {}
     other_rounds = {u for (u,) in store.run(con, "select_round_other_urls", {"day": day, "hour": hour}).fetchall()}
-    for source in due:  # sources-file order decides which source owns a URL listed twice
+    for source in in_round:  # sources-file order decides which source owns a URL listed twice
         for link, found_in in found[source.name]:
             url = normalize_url(link.url)
             if url is None or url in rows or url in other_rounds:
@@ -497,7 +561,7 @@ def _classify(con: duckdb.DuckDBPyConnection, day: date, hour: int | None, due: 
                          "published_at": link.published_at, "state": state, "reason": reason}
     retries = store.run(con, "select_retry_urls", {"day": day, "max_attempts": MAX_ATTEMPTS}).fetchall()
     for url, source_name, last_day, published_at in retries:
-        if url not in rows and url not in other_rounds and any(s.name == source_name for s in due):
+        if url not in rows and url not in other_rounds and any(s.name == source_name for s in in_round):
             rows[url] = {"partition_date": day, "url": url, "source": source_name,
                          "found_in": f"retry:{last_day.isoformat()}", "published_at": published_at,
                          "state": "new", "reason": None}
@@ -510,7 +574,7 @@ def _classify(con: duckdb.DuckDBPyConnection, day: date, hour: int | None, due: 
     for url, reason in known:
         rows[url].update(state="known", reason=reason)
     oldest = datetime.min.replace(tzinfo=UTC)
-    for source in due:  # newest first, so a budget keeps the freshest pages
+    for source in in_round:  # newest first, so a budget keeps the freshest pages
         new = sorted((r for r in rows.values() if r["source"] == source.name and r["state"] == "new"),
                      key=lambda r: (-(r["published_at"] or oldest).timestamp(), r["url"]))
         for row in new[source.max_documents_per_run:]:

@@ -29,3 +29,21 @@ def hour_of(context: dg.AssetExecutionContext):
     """The date and hour (0-23) of an hourly UTC partition."""
     start = context.partition_time_window.start
     return start.date(), start.hour
+
+
+def recheck_metadata(rows: list[dict]) -> dict[str, object]:
+    """The discovery run's re-check decisions (freshdata.crawl.recheck): counts and the median interval as plottable
+    numbers, and a table of every source's decision, outcome and interval."""
+    intervals = sorted(r["interval_s"] / 3600 for r in rows)
+    median = (intervals[(len(intervals) - 1) // 2] + intervals[len(intervals) // 2]) / 2 if intervals else 0.0
+    lines = "\n".join(
+        f"| {r['source']} | {r['decision']} | {r['outcome'] or '-'} | {r['n_new']} | {r['interval_s'] / 3600:.2f} | "
+        f"{r['next_due_at']:%Y-%m-%d %H:%M} |" for r in rows)
+    return {
+        "sources_checked": dg.MetadataValue.int(sum(r["decision"] == "checked" for r in rows)),
+        "sources_not_due": dg.MetadataValue.int(sum(r["decision"] == "not_due" for r in rows)),
+        "recheck_interval_median_h": dg.MetadataValue.float(round(median, 3)),
+        "recheck_table": dg.MetadataValue.md(
+            "| source | decision | outcome | new items | interval (h) | next due (UTC) |\n|---|---|---|---|---|---|\n"
+            + lines),
+    }

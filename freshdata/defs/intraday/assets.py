@@ -8,7 +8,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from freshdata.crawl.daily import IncompleteRound, discover_day, fetch_day
-from freshdata.defs.metadata import counts_metadata, hour_of
+from freshdata.defs.metadata import counts_metadata, hour_of, recheck_metadata
 from freshdata.defs.partitions import hourly_partitions
 from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, connection
 
@@ -37,7 +37,7 @@ def hourly_discovered_urls(context: dg.AssetExecutionContext, freshdata: Freshda
     return dg.MaterializeResult(metadata=counts_metadata(
         "discovery", counts, source_fetches=dg.MetadataValue.json(dict(summary.by_reason)),
         network_requests=summary.network_requests, replayed_from_archive=summary.reused,
-        **{"dagster/partition_row_count": counts["discovered"]}))
+        **recheck_metadata(summary.rechecks), **{"dagster/partition_row_count": counts["discovered"]}))
 
 
 @dg.asset(

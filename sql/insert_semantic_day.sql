@@ -1,0 +1,1 @@
+INSERT INTO semantic_days VALUES ($day, $n_documents);
