@@ -20,6 +20,7 @@ import polars as pl
 
 from freshdata import progress, storage, store
 from freshdata.config import SourceConfig, SourcesFile
+from freshdata.crawl import warcsource
 from freshdata.crawl.archive import (
     OPEN_SUFFIX,
     ArchiveDamaged,
@@ -55,6 +56,16 @@ FETCH_LOG_SCHEMA: dict[str, Any] = {
     "content_type": pl.Utf8, "encoding": pl.Utf8, "etag": pl.Utf8, "last_modified": pl.Utf8,
     "fetched_at": pl.Datetime("us", "UTC"), "elapsed_s": pl.Float64, "body_bytes": pl.Int64,
     "content_hash": pl.Utf8, "warc_file": pl.Utf8, "warc_offset": pl.Int64, "n_links": pl.Int32,
+}
+WARC_FILES_SCHEMA: dict[str, Any] = {
+    "partition_date": pl.Date, "source": pl.Utf8, "file_url": pl.Utf8, "listing_url": pl.Utf8, "state": pl.Utf8,
+    "reason": pl.Utf8, "detail": pl.Utf8, "file_bytes": pl.Int64, "file_sha256": pl.Utf8, "archive_file": pl.Utf8,
+    "records": pl.Int32, "documents": pl.Int32, "skipped": pl.Utf8, "damaged": pl.Int32,
+    "ingested_at": pl.Datetime("us", "UTC"),
+}
+WARC_DAMAGE_SCHEMA: dict[str, Any] = {
+    "partition_date": pl.Date, "source": pl.Utf8, "file_url": pl.Utf8, "file_offset": pl.Int64, "url": pl.Utf8,
+    "reason": pl.Utf8,
 }
 DISCOVERED_SCHEMA: dict[str, Any] = {
     "partition_date": pl.Date, "url": pl.Utf8, "source": pl.Utf8, "found_in": pl.Utf8,
@@ -136,7 +147,7 @@ def _row_from_entry(day: date, stage: str, warc_file: str, entry: ArchiveEntry) 
     if entry.format is not None:
         final_url, etag, last_modified = fields.get("Final-URL"), fields.get("ETag"), fields.get("Last-Modified")
         fetched_at = datetime.fromisoformat(fields["Fetched-At"])
-        elapsed = float(fields["Elapsed"])
+        elapsed = float(fields["Elapsed"]) if "Elapsed" in fields else None  # none for a page read from a WARC file
     else:
         final_url, etag, last_modified = entry.target_uri, entry.header("etag"), entry.header("last-modified")
         fetched_at = datetime.fromisoformat((entry.warc_date or "1970-01-01T00:00:00Z").replace("Z", "+00:00"))
@@ -245,6 +256,21 @@ def _replay_row(day: date, stage: str, row: tuple) -> dict[str, Any]:
     return {"partition_date": day, "stage": stage, "n_links": None, **dict(zip(REPLAY_COLUMNS, row, strict=True))}
 
 
+def _warc_rows(con: duckdb.DuckDBPyConnection, day: date, raw_root: storage.Location,
+               wanted: dict[str, str]) -> list[dict[str, Any]]:
+    """fetch_log rows of the URLs (-> source) a WARC source listed today, rebuilt from the pages discovery archived;
+    a URL whose page cannot be read back (its raw file damaged) fails with that reason."""
+    rows = [_row_from_entry(day, "fetch", warc_file, entry)
+            for warc_file, entry in warcsource.warc_pages(con, day, raw_root, set(wanted))]
+    for url in sorted(set(wanted) - {row["url"] for row in rows}):
+        row: dict[str, Any] = dict.fromkeys(FETCH_LOG_SCHEMA)
+        row.update(partition_date=day, stage="fetch", source=wanted[url], kind="document", url=url, state="failed",
+                   reason="warc_page_unreadable", fetched_at=datetime.now(UTC),
+                   detail="its page is missing or damaged in the day's raw warc-* files: re-run the day's discovery")
+        rows.append(row)
+    return rows
+
+
 def _source_removed_row(day: date, request: FetchRequest) -> dict[str, Any]:
     """A URL discovered for a source that left the sources file before the fetch: deferred (a transient state),
     so it is retried on a later day if the source comes back, never counted as fetched."""
@@ -330,7 +356,7 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
     _report_damage(day, "discovery", damaged, summary, "asking those sources (or robots.txt) again")
     log_rows: list[dict[str, Any]] = []
     found: dict[str, list[tuple[Link, str]]] = {s.name: [] for s in sources.sources}
-    pending = [(s, s.url, {"page": "seed"}.get(s.kind, s.kind), 0) for s in sources.sources]
+    pending = [(s, s.url, {"page": "seed"}.get(s.kind, s.kind), 0) for s in sources.sources if s.kind != "warc"]
     by_name = {s.name: s for s in sources.sources}
     roots = [s.url for s in sources.sources]
     for name, url in store.run(con, "select_known_child_sitemaps", {"day": day, "roots": roots}).fetchall():
@@ -373,7 +399,13 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
         for row in replayed_robots:  # robots.txt the day already fetched and this run did not fetch again
             if row[2] not in live_robots:
                 log_rows.append(_replay_row(day, "discovery", row))
-        staged_log = pl.DataFrame(log_rows, schema=FETCH_LOG_SCHEMA)
+    # WARC sources: their files' pages are read (no fetch) into the day's warc-* raw file, their URLs listed
+    warc = warcsource.ingest_day(con, day, [s for s in sources.sources if s.kind == "warc"], sources.crawl, raw_root)
+    for name, links in warc.found.items():
+        found[name].extend(links)
+    log_rows += warc.log_rows
+    summary.by_reason.update(warc.by_reason)
+    staged_log = pl.DataFrame(log_rows, schema=FETCH_LOG_SCHEMA)
 
     progress.finish()
     discovered = _classify(con, day, sources, found)
@@ -384,6 +416,9 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
         store.run(con, "delete_discovery_partition", {"day": day})
         store.insert_rows(con, "insert_fetch_log", staged_log)
         store.insert_rows(con, "insert_discovered_urls", pl.DataFrame(discovered, schema=DISCOVERED_SCHEMA))
+        store.run(con, "delete_warc_partition", {"day": day})
+        store.insert_rows(con, "insert_warc_files", pl.DataFrame(warc.file_rows, schema=WARC_FILES_SCHEMA))
+        store.insert_rows(con, "insert_warc_damage", pl.DataFrame(warc.damage_rows, schema=WARC_DAMAGE_SCHEMA))
     return summary
 
 
@@ -496,6 +531,11 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile,
         reusable += salvaged
         reused_urls |= {row["url"] for row in salvaged}
     earlier_robots = store.run(con, "select_fetch_robots_replay", {"day": day}).fetchall()
+    # URLs a WARC source listed are not fetched: their outcome is the page discovery archived from the WARC file
+    warc_names = {s.name for s in sources.sources if s.kind == "warc"}
+    from_warc = _warc_rows(con, day, raw_root, {url: source for url, source, _, _ in todo
+                                                if source in warc_names and url not in reused_urls})
+    reused_urls |= {row["url"] for row in from_warc}
     requests = [FetchRequest(url, source, "document") for url, source, _, _ in todo if url not in reused_urls]
     known_sources = {s.name for s in sources.sources}
     log_rows: list[dict[str, Any]] = []
@@ -527,6 +567,7 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile,
     # robots.txt reused from earlier today (so not asked again): keep its record
     log_rows += [_replay_row(day, "fetch", row) for row in earlier_robots if row[2] not in asked]
     summary.reused = len(reusable)
+    log_rows += from_warc
     log_rows += [{**row, "partition_date": day, "stage": "fetch"} for row in reusable]
     staged = pl.DataFrame(log_rows, schema=FETCH_LOG_SCHEMA)
     for state, reason in staged.filter(pl.col("kind") == "document").select("state", "reason").iter_rows():
