@@ -26,6 +26,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from http import HTTPStatus
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote, unquote
@@ -105,6 +106,14 @@ def identify_payload_type(headers: list[tuple[str, str]], body: bytes) -> str | 
     return "text/html" if _HTML_START.match(body[:4096]) else None
 
 
+def _reason_phrase(status: int) -> str:
+    """The standard reason phrase of a status ("OK"), "-" for a code without one (the status line needs one)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "-"
+
+
 def _warcinfo_fields(name: str) -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -112,8 +121,7 @@ def _warcinfo_fields(name: str) -> dict[str, str]:
         software = f"freshdata/{version('freshdata')}"
     except PackageNotFoundError:
         software = "freshdata"
-    return {"software": software, "format": "WARC File Format 1.1",
-            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+    return {"software": software, "format": "WARC File Format 1.0",  # what warcio writes (WARC/1.0 records)
             "description": f"raw responses of one freshdata stage ({name}); WARC-Freshdata-* fields: see "
                            "freshdata/crawl/archive.py"}
 
@@ -164,7 +172,7 @@ class DayArchive:
             raise RuntimeError(f"archive {self._relative} is unusable after a failed write") from self._broken
         kept = [(k, v) for k, v in headers if k.lower() not in _TRANSFER_HEADERS]
         kept.append(("Content-Length", str(len(body))))
-        http_headers = StatusAndHeaders(f"{status} -", kept, protocol="HTTP/1.1")
+        http_headers = StatusAndHeaders(f"{status} {_reason_phrase(status)}", kept, protocol="HTTP/1.1")
         warc_headers = {FORMAT_HEADER: FORMAT}
         identified = identify_payload_type(headers, body)
         if identified:
