@@ -484,9 +484,9 @@ def ingest_day(con: duckdb.DuckDBPyConnection, day: date, sources: list[SourceCo
                raw_root: storage.Location) -> WarcIngest:
     """Read the WARC files of the day's `kind: warc` sources that no other day ingested (see the module doc)."""
     out = WarcIngest()
+    remove_unreferenced(con, raw_root, day)  # also when the day's WARC sources left the sources file
     if not sources:
         return out
-    remove_unreferenced(con, raw_root, day)
     ingested = {f for (f,) in store.run(con, "select_warc_ingested", {"day": day}).fetchall()}
     seen: set[str] = set()
     with DayArchive(raw_root, day, STAGE) as archive:
