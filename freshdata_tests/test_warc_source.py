@@ -392,3 +392,17 @@ def test_archives_written_before_the_new_headers_read_as_before(tmp_path):
     entries = list(ArchiveScan(tmp_path / name))
     assert [(e.target_uri, e.body, e.format) for e in entries] == [
         ("https://ex.com/0", b"<html>old one</html>", None), ("https://ex.com/1", b"<html>old two</html>", None)]
+
+
+def test_a_record_over_the_cap_is_damage_and_the_next_one_is_read(tmp_path):
+    """A member that inflates past the cap (a gzip bomb: 50 MB of zeros in ~50 kB) stops decompressing there."""
+    bomb = ("https://ex.org/bomb", 200, [("Content-Type", "text/html")], b"<html>" + bytes(50_000_000))
+    fine = ("https://ex.org/fine", 200, [("Content-Type", "text/html")], b"<html><p>fine</p></html>")
+    path = tmp_path / "bomb.warc.gz"
+    path.write_bytes(_cc_warc([bomb, fine]))
+    assert path.stat().st_size < 1_000_000
+    items = list(read_warc(path, 1_000_000))
+    damaged = [i for i in items if i.entry is None]
+    assert [(i.url, i.problem) for i in damaged] == [("https://ex.org/bomb", "record over 1000000 bytes uncompressed")]
+    responses = [i.entry.target_uri for i in items if i.entry is not None and i.entry.record_type == "response"]
+    assert responses == ["https://ex.org/fine"]

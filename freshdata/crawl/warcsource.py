@@ -228,9 +228,9 @@ def listing_files(body: bytes, listing: str, base: str | None) -> list[str]:
 def read_warc(path: Path, max_record_bytes: int) -> Iterator[WarcItem]:
     """Every record of a WARC file in order, one in memory at a time; damage is an item, not an exception.
 
-    gzip files are read member by member: a corrupt member is one damaged item and the reading goes on at the next
-    gzip member that starts a WARC record; a member over `max_record_bytes` uncompressed is a damaged item too (it is
-    decompressed to find its end, its output thrown away). NotAWarc when the file is neither gzip nor WARC."""
+    gzip files are read member by member: a corrupt member, or one over `max_record_bytes` uncompressed (a gzip bomb
+    is stopped there), is one damaged item and the reading goes on at the next gzip member that starts a WARC record;
+    a member cut by the end of the file ends it. NotAWarc when the file is neither gzip nor WARC."""
     with path.open("rb") as fh:
         head = fh.read(8)
         fh.seek(0)
@@ -242,30 +242,33 @@ def read_warc(path: Path, max_record_bytes: int) -> Iterator[WarcItem]:
             raise NotAWarc(f"{path.name}: neither gzip nor a WARC file (starts {head[:8]!r})")
 
 
+class _MemberProblem(ValueError):
+    """A gzip member that cannot be taken whole; `url` is its record's WARC-Target-URI when its start was readable."""
+
+    def __init__(self, problem: str, url: str | None = None, resync: bool = True) -> None:
+        super().__init__(problem)
+        self.url, self.resync = url, resync
+
+
 def _read_gzip(fh: BinaryIO, size: int, cap: int) -> Iterator[WarcItem]:
     offset = 0
     while offset < size:
         try:
             data, end = _member(fh, offset, cap)
-        except ValueError as exc:
-            truncated = str(exc).startswith("truncated")
-            yield WarcItem(offset, problem=str(exc))
-            if truncated:
-                return
-            found = _next_record_member(fh, offset + 1, size, cap)
+        except _MemberProblem as exc:
+            yield WarcItem(offset, problem=str(exc), url=exc.url)
+            found = _next_record_member(fh, offset + 1, size) if exc.resync else None
             if found is None:
                 return
             offset = found
             continue
-        if data is None:
-            yield WarcItem(offset, problem=f"record over {cap} bytes uncompressed")
-        else:
-            yield _item(data, offset)
+        yield _item(data, offset)
         offset = end
 
 
-def _member(fh: BinaryIO, offset: int, cap: int) -> tuple[bytes | None, int]:
-    """The decompressed gzip member at `offset` (None when over `cap`) and the offset after it."""
+def _member(fh: BinaryIO, offset: int, cap: int) -> tuple[bytes, int]:
+    """The decompressed gzip member at `offset` and the offset after it. _MemberProblem when it is corrupt, cut, or
+    over `cap` uncompressed: decompression stops there, so a gzip bomb costs no more than `cap` of output."""
     fh.seek(offset)
     decompressor = zlib.decompressobj(zlib.MAX_WBITS + 16)
     out: list[bytes] = []
@@ -273,28 +276,28 @@ def _member(fh: BinaryIO, offset: int, cap: int) -> tuple[bytes | None, int]:
     while not decompressor.eof:
         chunk = fh.read(CHUNK)
         if not chunk:
-            raise ValueError(f"truncated: the gzip member is incomplete (the file ends at {offset + consumed})")
+            raise _MemberProblem(f"truncated: the gzip member is incomplete (the file ends at {offset + consumed})",
+                                 _target_of(b"".join(out)), resync=False)
         consumed += len(chunk)
         data = chunk
         while True:
             try:
                 piece = decompressor.decompress(data, CHUNK)
             except zlib.error as exc:
-                raise ValueError(f"corrupt gzip data ({exc})") from None
+                raise _MemberProblem(f"corrupt gzip data ({exc})", _target_of(b"".join(out))) from None
             produced += len(piece)
-            if produced <= cap:
-                out.append(piece)
-            else:
-                out.clear()
+            out.append(piece)
+            if produced > cap:
+                raise _MemberProblem(f"record over {cap} bytes uncompressed", _target_of(b"".join(out)))
             data = decompressor.unconsumed_tail
             if decompressor.eof or (not data and len(piece) < CHUNK):
                 break
-    end = offset + consumed - len(decompressor.unused_data)
-    return (b"".join(out) if produced <= cap else None), end
+    return b"".join(out), offset + consumed - len(decompressor.unused_data)
 
 
-def _next_record_member(fh: BinaryIO, start: int, size: int, cap: int) -> int | None:
-    """The offset of the next gzip member after `start` that holds a WARC record (None: there is none)."""
+def _next_record_member(fh: BinaryIO, start: int, size: int) -> int | None:
+    """The offset of the next gzip member after `start` whose data starts a WARC record (None: there is none). Only
+    the first bytes of each candidate are decompressed: finding it costs one read of the rest of the file."""
     position = start
     while position < size:
         fh.seek(position)
@@ -304,9 +307,9 @@ def _next_record_member(fh: BinaryIO, start: int, size: int, cap: int) -> int | 
             position += CHUNK
             continue
         candidate = position + at
-        with contextlib.suppress(ValueError):
-            data, _end = _member(fh, candidate, cap)
-            if data is None or data.startswith(b"WARC/"):
+        fh.seek(candidate)
+        with contextlib.suppress(zlib.error):
+            if zlib.decompressobj(zlib.MAX_WBITS + 16).decompress(fh.read(4096), 5) == b"WARC/":
                 return candidate
         position = candidate + 1
     return None
@@ -332,6 +335,8 @@ def _warc_header(head: str, name: str) -> str | None:
 
 
 def _target_of(data: bytes) -> str | None:
+    if not data.startswith(b"WARC/"):
+        return None
     end = data.find(b"\r\n\r\n")
     return _warc_header(data[:end if end != -1 else 8192].decode("utf-8", errors="replace"), "warc-target-uri")
 
