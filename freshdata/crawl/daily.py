@@ -57,16 +57,6 @@ FETCH_LOG_SCHEMA: dict[str, Any] = {
     "fetched_at": pl.Datetime("us", "UTC"), "elapsed_s": pl.Float64, "body_bytes": pl.Int64,
     "content_hash": pl.Utf8, "warc_file": pl.Utf8, "warc_offset": pl.Int64, "n_links": pl.Int32,
 }
-WARC_FILES_SCHEMA: dict[str, Any] = {
-    "partition_date": pl.Date, "source": pl.Utf8, "file_url": pl.Utf8, "listing_url": pl.Utf8, "state": pl.Utf8,
-    "reason": pl.Utf8, "detail": pl.Utf8, "file_bytes": pl.Int64, "file_sha256": pl.Utf8, "archive_file": pl.Utf8,
-    "records": pl.Int32, "documents": pl.Int32, "skipped": pl.Utf8, "damaged": pl.Int32,
-    "ingested_at": pl.Datetime("us", "UTC"),
-}
-WARC_DAMAGE_SCHEMA: dict[str, Any] = {
-    "partition_date": pl.Date, "source": pl.Utf8, "file_url": pl.Utf8, "file_offset": pl.Int64, "url": pl.Utf8,
-    "reason": pl.Utf8,
-}
 DISCOVERED_SCHEMA: dict[str, Any] = {
     "partition_date": pl.Date, "url": pl.Utf8, "source": pl.Utf8, "found_in": pl.Utf8,
     "published_at": pl.Datetime("us", "UTC"), "state": pl.Utf8, "reason": pl.Utf8,
@@ -416,9 +406,7 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
         store.run(con, "delete_discovery_partition", {"day": day})
         store.insert_rows(con, "insert_fetch_log", staged_log)
         store.insert_rows(con, "insert_discovered_urls", pl.DataFrame(discovered, schema=DISCOVERED_SCHEMA))
-        store.run(con, "delete_warc_partition", {"day": day})
-        store.insert_rows(con, "insert_warc_files", pl.DataFrame(warc.file_rows, schema=WARC_FILES_SCHEMA))
-        store.insert_rows(con, "insert_warc_damage", pl.DataFrame(warc.damage_rows, schema=WARC_DAMAGE_SCHEMA))
+        warcsource.replace_day(con, day, warc)
     return summary
 
 

@@ -42,6 +42,7 @@ from urllib.parse import urljoin, urlsplit
 
 import duckdb
 import httpx
+import polars as pl
 from warcio.archiveiterator import ArchiveIterator
 
 from freshdata import storage, store
@@ -63,6 +64,17 @@ CHUNK = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b\x08"
 WARC_SUFFIXES = (".warc.gz", ".warc")
 STAGE = "warc"  # the day's raw files holding pages read from WARC files: raw/date=D/warc-*.warc.gz
+
+WARC_FILES_SCHEMA: dict[str, Any] = {
+    "partition_date": pl.Date, "source": pl.Utf8, "file_url": pl.Utf8, "listing_url": pl.Utf8, "state": pl.Utf8,
+    "reason": pl.Utf8, "detail": pl.Utf8, "file_bytes": pl.Int64, "file_sha256": pl.Utf8, "archive_file": pl.Utf8,
+    "records": pl.Int32, "documents": pl.Int32, "skipped": pl.Utf8, "damaged": pl.Int32,
+    "ingested_at": pl.Datetime("us", "UTC"),
+}
+WARC_DAMAGE_SCHEMA: dict[str, Any] = {
+    "partition_date": pl.Date, "source": pl.Utf8, "file_url": pl.Utf8, "file_offset": pl.Int64, "url": pl.Utf8,
+    "reason": pl.Utf8,
+}
 
 
 class NotAWarc(ValueError):
@@ -578,6 +590,13 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def replace_day(con: duckdb.DuckDBPyConnection, day: date, ingest: WarcIngest) -> None:
+    """Replace the day's rows of warc_files and warc_damage (inside discovery's transaction)."""
+    store.run(con, "delete_warc_partition", {"day": day})
+    store.insert_rows(con, "insert_warc_files", pl.DataFrame(ingest.file_rows, schema=WARC_FILES_SCHEMA))
+    store.insert_rows(con, "insert_warc_damage", pl.DataFrame(ingest.damage_rows, schema=WARC_DAMAGE_SCHEMA))
 
 
 def warc_pages(con: duckdb.DuckDBPyConnection, day: date, raw_root: storage.Location,
