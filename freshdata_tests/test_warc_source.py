@@ -406,3 +406,30 @@ def test_a_record_over_the_cap_is_damage_and_the_next_one_is_read(tmp_path):
     assert [(i.url, i.problem) for i in damaged] == [("https://ex.org/bomb", "record over 1000000 bytes uncompressed")]
     responses = [i.entry.target_uri for i in items if i.entry is not None and i.entry.record_type == "response"]
     assert responses == ["https://ex.org/fine"]
+
+
+def test_a_file_that_fails_is_recorded_and_tried_again_on_a_later_day(crawled, tmp_path):
+    _tmp, pages, _expected = crawled
+    folder = LISTING.rsplit("/", 1)[0]
+    with FileSite() as site:
+        _serve_listing(site, {"late.warc.gz": b"", "junk.warc.gz": b"<html>an error page</html>"})
+        del site.files[f"{folder}/late.warc.gz"]  # listed, not published yet: 404
+        con = _home(tmp_path, "retry")
+        raw = tmp_path / "retry" / "raw"
+        _run_day(con, DAY, _warc_sources(site), raw, extract=False)
+        assert sorted(con.execute("SELECT regexp_extract(file_url, '[^/]+$'), state, reason FROM warc_files")
+                      .fetchall()) == [("junk.warc.gz", "failed", "not_a_warc"), ("late.warc.gz", "failed", "http_404")]
+        assert con.execute("SELECT kind, state, reason FROM fetch_log WHERE kind LIKE 'warc%' ORDER BY ALL"
+                           ).fetchall() == [("warc", "fetched", None), ("warc_file", "failed", "http_404"),
+                                            ("warc_file", "fetched", None)]
+        site.files[f"{folder}/late.warc.gz"] = _cc_warc(pages[:2])
+        _run_day(con, DAY + timedelta(days=1), _warc_sources(site), raw, extract=False)
+        assert con.execute("SELECT regexp_extract(file_url, '[^/]+$'), state, documents FROM warc_files "
+                           "WHERE partition_date = ? ORDER BY 1", [DAY + timedelta(days=1)]).fetchall() == [
+            ("junk.warc.gz", "failed", None), ("late.warc.gz", "ingested", 2)]
+        # the listing itself failing is a failed source fetch, like a feed's
+        del site.files[LISTING]
+        _run_day(con, DAY + timedelta(days=2), _warc_sources(site), raw, extract=False)
+        assert con.execute("SELECT kind, state, reason FROM fetch_log WHERE partition_date = ?",
+                           [DAY + timedelta(days=2)]).fetchall() == [("warc", "failed", "http_404")]
+        con.close()

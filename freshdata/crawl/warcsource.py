@@ -516,6 +516,8 @@ def ingest_day(con: duckdb.DuckDBPyConnection, day: date, sources: list[SourceCo
             out.by_reason["warc:files_already_ingested"] += sum(f in ingested for f in files)
             for file_url in new:
                 _ingest_file(day, source, file_url, listing, cfg, archive, seen, work, out)
+                if out.file_rows[-1]["state"] == "ingested":
+                    ingested.add(file_url)  # another source listing the same file today does not read it again
         archive_file = archive.relative if archive.count else None
     for row in out.file_rows:
         if row["state"] == "ingested":
