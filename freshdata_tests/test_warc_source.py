@@ -268,6 +268,11 @@ def test_a_local_warc_file_and_a_local_listing(crawled, tmp_path):
         sources = parse_sources({"sources": [{"name": "local", "kind": "warc", "url": url}]}, "test")
         _run_day(con, DAY, sources, tmp_path / name / "raw", extract=False)
         assert sorted(_outcomes(con)) == sorted(p[0] for p in pages[:3]), name
+        # what a run killed before its commit leaves (an .open file nothing names) goes at the next run
+        orphan = tmp_path / name / "raw" / f"date={DAY}" / "warc-0123456789ab.warc.gz.open"
+        orphan.write_bytes(b"partial")
+        discover_day(con, DAY, sources, tmp_path / name / "raw")
+        assert not orphan.exists() and len(list(orphan.parent.glob("warc-*"))) == 2  # this run's, the fetch's
         assert con.execute("SELECT file_url, listing_url FROM warc_files").fetchall() == [
             (str(folder / "sub" / "one.warc.gz"), None if name == "file" else url)]
         con.close()

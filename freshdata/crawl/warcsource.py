@@ -489,11 +489,13 @@ def _failed_file_row(day: date, source: SourceConfig, file_url: str, listing: st
 def remove_unreferenced(con: duckdb.DuckDBPyConnection, raw_root: storage.Location, day: date) -> None:
     """Delete the day's warc-* raw files that no committed row names (left by a run killed before its commit)."""
     prefix = f"date={day.isoformat()}/"
+    ours = [path for path in day_files(raw_root, day) if storage.name(path).startswith(f"{STAGE}-")]
+    if not ours:  # the usual case: no query over fetch_log
+        return
     named = {f for (f,) in store.run(con, "select_day_warc_files", {"prefix": prefix}).fetchall()}
     named |= {f for f, _ in store.run(con, "select_day_warc_archives", {"day": day}).fetchall()}
-    for path in day_files(raw_root, day):
-        name = storage.name(path)
-        if name.startswith(f"{STAGE}-") and prefix + name.removesuffix(OPEN_SUFFIX) not in named:
+    for path in ours:
+        if prefix + storage.name(path).removesuffix(OPEN_SUFFIX) not in named:
             storage.delete(path)
 
 
