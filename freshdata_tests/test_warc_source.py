@@ -18,7 +18,7 @@ import yaml
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from freshdata import schema, texts
+from freshdata import schema, store, texts
 from freshdata.config import ConfigError, parse_sources
 from freshdata.crawl.daily import discover_day, fetch_day
 from freshdata.crawl.warcsource import download, listing_files, read_warc
@@ -273,6 +273,10 @@ def test_a_local_warc_file_and_a_local_listing(crawled, tmp_path):
         orphan.write_bytes(b"partial")
         discover_day(con, DAY, sources, tmp_path / name / "raw")
         assert not orphan.exists() and len(list(orphan.parent.glob("warc-*"))) == 2  # this run's, the fetch's
+        # a later day with no new file: a local listing read whole is an answer (check sources_answered)
+        discover_day(con, DAY + timedelta(days=1), sources, tmp_path / name / "raw")
+        answered = store.run(con, "check_sources_answered", {"day": DAY + timedelta(days=1)}).fetchall()
+        assert answered == ([] if name == "file" else [("local", 1, 1, None)]), answered
         assert con.execute("SELECT file_url, listing_url FROM warc_files").fetchall() == [
             (str(folder / "sub" / "one.warc.gz"), None if name == "file" else url)]
         con.close()

@@ -1,8 +1,9 @@
 -- Per source, today's requests (sources and documents, not robots.txt) and how many got any HTTP answer.
 -- A source with rows but no answer returned nothing today (dead host, DNS, blocked, all refused).
-SELECT source, count(*) AS requests, count(http_status) AS answered,
+-- A WARC source's listing or file read from a local path has no HTTP status: read whole, it answered.
+SELECT source, count(*) AS requests, count(*) FILTER (WHERE http_status IS NOT NULL OR state = 'fetched') AS answered,
        string_agg(DISTINCT coalesce(state || ':' || reason, state), ', ' ORDER BY coalesce(state || ':' || reason, state))
-           FILTER (WHERE http_status IS NULL) AS failures
+           FILTER (WHERE http_status IS NULL AND state <> 'fetched') AS failures
 FROM fetch_log
 WHERE partition_date = $day AND kind <> 'robots' AND reason IS DISTINCT FROM 'source_removed'
 GROUP BY source

@@ -446,14 +446,17 @@ class _FileIngest:
             state, reason, detail, encoding = verdict.state, verdict.reason, verdict.detail, verdict.encoding
             kept = verdict.body if verdict.state == "fetched" and verdict.body is not None else b""
         fetched_at = _fetched_at(entry.warc_date)
-        self.archive.add(entry.target_uri, entry.http_status, entry.http_headers, kept, extra={
-            "Requested-URL": url, "Final-URL": entry.target_uri, "Source": self.source.name, "Kind": "document",
-            "State": state, "Reason": reason, "Detail": detail, "Encoding": encoding,
-            "ETag": entry.header("etag"), "Last-Modified": entry.header("last-modified"),
-            "Fetched-At": fetched_at.astimezone(UTC).isoformat(timespec="microseconds"),
-            "Warc-Origin": self.file_url, "Warc-Origin-Offset": str(item.offset),
-            "Warc-Origin-Record-ID": item.record_id,
-        })
+        try:
+            self.archive.add(entry.target_uri, entry.http_status, entry.http_headers, kept, extra={
+                "Requested-URL": url, "Final-URL": entry.target_uri, "Source": self.source.name, "Kind": "document",
+                "State": state, "Reason": reason, "Detail": detail, "Encoding": encoding,
+                "ETag": entry.header("etag"), "Last-Modified": entry.header("last-modified"),
+                "Fetched-At": fetched_at.astimezone(UTC).isoformat(timespec="microseconds"),
+                "Warc-Origin": self.file_url, "Warc-Origin-Offset": str(item.offset),
+                "Warc-Origin-Record-ID": item.record_id,
+            })
+        except OSError as exc:  # e.g. a full disk: our archive, not the WARC file, is at fault; fail the stage now
+            raise RuntimeError(f"archiving to the raw archive failed: {exc}") from exc
         self.documents += 1
         self.out.found.setdefault(self.source.name, []).append((Link(url), self.file_url))
         return None
