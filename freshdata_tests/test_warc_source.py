@@ -376,6 +376,20 @@ def test_datatrove_reads_every_page_freshdata_archived(crawled, monkeypatch):
     for url, warc_file, offset, encoding in fetched:
         body = read_body(raw, warc_file, offset)
         assert read[url] == body.decode(encoding or detect_encoding(body, None, "document")), url
+    # what else standard readers (and Common Crawl's files) carry: a warcinfo record first, digests, the msgtype
+    from warcio.archiveiterator import ArchiveIterator
+
+    with (raw / fetched[0][1]).open("rb") as fh:
+        records = list(ArchiveIterator(fh))
+    assert records[0].rec_type == "warcinfo"
+    for record in records[1:]:
+        headers = record.rec_headers
+        assert headers.get_header("Content-Type") == "application/http; msgtype=response"
+        assert headers.get_header("WARC-Payload-Digest", "").startswith("sha1:")
+        assert headers.get_header("WARC-Block-Digest", "").startswith("sha1:")
+        assert record.http_headers.statusline == "200 OK"
+        fetched_page = headers.get_header("WARC-Freshdata-State") == "fetched"  # else headers only (an opt-out)
+        assert headers.get_header("WARC-Identified-Payload-Type") == ("text/html" if fetched_page else None)
 
 
 def test_archives_written_before_the_new_headers_read_as_before(tmp_path):
