@@ -291,6 +291,8 @@ def test_listing_paths_resolve_against_the_base():
     assert listing_files(b"x/a.warc.gz\n", "/data/l/paths.txt", None) == ["/data/l/x/a.warc.gz"]
     with pytest.raises(ValueError, match="local path"):  # a listing from the network never names a local file
         listing_files(b"/etc/passwd\n", "https://h.org/paths.txt", "/")
+    with pytest.raises(ValueError, match="no http"):
+        listing_files(b"file:///etc/passwd\n", "https://h.org/paths.txt", None)
 
 
 def test_sources_file_kind_warc():

@@ -230,6 +230,8 @@ def listing_files(body: bytes, listing: str, base: str | None) -> list[str]:
         else:
             folder = root if base is not None else os.path.dirname(root)
             target = os.path.normpath(os.path.join(folder, line))
+        if is_url(listing) and not is_url(target):  # e.g. file:///etc/passwd, which urljoin keeps as it is
+            raise ValueError(f"a listing from the network names no http(s) URL: {line!r}")
         out.setdefault(target)
     return list(out)
 
