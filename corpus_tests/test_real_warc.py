@@ -95,6 +95,7 @@ def test_datatrove_reads_every_real_page(corpus_crawl, monkeypatch):
     assert len(fetched) >= 290
     read = {d.metadata["url"]: d.text for d in WarcReader(str(raw), glob_pattern="**/fetch-*.warc.gz").run()}
     missing = [url for url, *_ in fetched if url not in read]
+    print(f"\ndatatrove read {len(fetched) - len(missing)} of the {len(fetched)} pages freshdata fetched")
     assert missing == [], f"datatrove dropped {len(missing)} of {len(fetched)} real pages"
     for url, warc_file, offset, encoding in fetched:
         body = read_body(raw, warc_file, offset)
@@ -114,4 +115,6 @@ def test_a_listing_of_the_real_pages_gives_the_crawls_documents_and_texts(corpus
         assert site.requests[0] == f"/{LISTING}"
     assert _outcomes(con) == expected["outcomes"]
     assert _texts(con) == expected["texts"]
+    print(f"\n{len(served)} pages in 3 WARC files: the same {len(expected['outcomes'])} outcomes and "
+          f"{len(expected['texts'])} documents (titles, texts) as the crawl")
     con.close()
