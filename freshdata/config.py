@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -115,6 +116,40 @@ class ComputeConfig(_Strict):
 
 
 WARC_MAX_DOCUMENTS_PER_RUN = 1_000_000  # a WARC file is read once: a budget below its size would lose pages for good
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: object) -> timedelta:
+    """'90s', '30m', '1h', '7d' or a number of seconds → timedelta; a clear error otherwise."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(f"{value!r} is not a duration like 90s, 30m, 1h or 7d")
+    return timedelta(seconds=float(match[1]) * _DURATION_UNITS[match[2]])
+
+
+class RecheckConfig(_Strict):
+    """Bounds of each source's learned re-check interval (freshdata.crawl.recheck). The default max of 1 day means
+    a daily run checks every source as before; a larger max lets quiet sources be checked less often than daily."""
+
+    min: timedelta = Field(timedelta(hours=1), description="shortest interval between two checks of a source")
+    max: timedelta = Field(timedelta(days=1), description="longest interval between two checks of a source")
+
+    @field_validator("min", "max", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> timedelta:
+        return parse_duration(value)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RecheckConfig:
+        if self.min <= timedelta(0):
+            raise ValueError(f"min must be a positive duration, got {self.min}")
+        if self.max < self.min:
+            raise ValueError(f"max ({self.max}) must not be shorter than min ({self.min})")
+        return self
 
 
 class SourceConfig(_Strict):
@@ -128,6 +163,7 @@ class SourceConfig(_Strict):
     include: list[str] = Field(default_factory=list, description="URL regexes; empty means all")
     exclude: list[str] = Field(default_factory=list)
     tags: dict[str, str] = Field(default_factory=dict)
+    recheck: RecheckConfig | None = Field(None, description="this source's re-check bounds; default: the file's")
     warc_base: str | None = Field(
         None, min_length=1, description="kind warc: what a listing's relative paths are resolved against (Common "
         "Crawl: https://data.commoncrawl.org/); default: the listing's own location")
@@ -180,6 +216,7 @@ class SourcesFile(_Strict):
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     compute: ComputeConfig = Field(default_factory=ComputeConfig)
+    recheck: RecheckConfig = Field(default_factory=RecheckConfig)
     sources: list[SourceConfig] = Field(min_length=1)
 
     @field_validator("sources")
@@ -194,6 +231,10 @@ class SourcesFile(_Strict):
 
     def source(self, name: str) -> SourceConfig:
         return next(s for s in self.sources if s.name == name)
+
+    def recheck_for(self, source: SourceConfig) -> RecheckConfig:
+        """The source's own re-check bounds, else the file's."""
+        return source.recheck or self.recheck
 
 
 def _describe(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:

@@ -227,7 +227,8 @@ def extraction_counts(outcomes: Mapping[str, int]) -> dict[str, int]:
 def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
                 engine: Engine = LOCAL):
     """Extract every page the day fetched (read back from the WARC archive) into `documents`, on this machine's
-    pool or, with a distributed `engine`, on its workers (the same rows either way).
+    pool or, with a distributed `engine` and a day of workers.PARALLEL_MIN_ITEMS pages or more, on its workers
+    (the same rows either way: a small day does not pay for readying a cluster's workers).
 
     Deterministic in the archived bytes, so a re-run or a backfill gives the same rows.
     Returns a Counter of outcomes: extracted, extraction_failed:<reason>.
@@ -259,7 +260,8 @@ def extract_day(con, day, raw_root, sources, workers: int | None = None, timeout
     results: list[Extraction] = []
     with texts.Spool(con, day, "extracted") as spool:
         pending: list[tuple[str, str]] = []
-        extractions = (extract_distributed(jobs, engine, timeout_s) if engine.distributed
+        on_cluster = engine.distributed and engine.parallel(len(inputs))
+        extractions = (extract_distributed(jobs, engine, timeout_s) if on_cluster
                        else extract_many(jobs, workers=workers or engine.workers, timeout_s=timeout_s))
         for result in progress.counted(extractions):
             if result.ok:  # the text goes to the spool as it arrives: the day's texts are never all in memory

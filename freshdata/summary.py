@@ -104,6 +104,10 @@ def print_stats(home: Path, day: date | None) -> int:
             con.sql("SELECT * FROM freshness").show()
         else:
             print("Freshness per source: nothing published yet")
+        if pipeline and con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'pipeline' "
+                                    "AND table_name = 'source_checks'").fetchall()[0][0]:
+            print("Re-check interval per source (hours; history: the interval after each of its last 12 checks):")
+            con.sql(store.load_sql("select_recheck_summary"), params={"day": day or date.max}).show(max_width=250)
     except duckdb.Error as exc:
         print(f"freshdata stats: {first_line(exc)}", file=sys.stderr)
         return 1

@@ -49,3 +49,9 @@ def final_states_under(state: str) -> set[str]:
     """The final states a funnel count counts (view day_funnel): its own and those of every state below it."""
     below = {state}.union(*(final_states_under(c) for c in FUNNEL_SPLITS.get(state, ())))
     return below & set(FINAL_STATES)
+
+# What a discovery run records for each source in table source_checks (freshdata.crawl.recheck): whether it asked the
+# source or its re-check interval had not passed, and what a check found. A not_due source lists no URL, so the URL
+# funnel above is unchanged; check sources_answered counts it as answered by policy.
+SOURCE_DECISIONS = ("checked", "not_due")
+SOURCE_OUTCOMES = ("new_items", "unchanged", "not_modified", "failed")

@@ -41,6 +41,7 @@ PARTITION_TABLES = {
     "boilerplate_lines": "partition_date",
     "boilerplate_sources": "partition_date",
     "snapshot_documents": "snapshot_date",
+    "source_checks": "partition_date",
 }
 
 

@@ -8,6 +8,7 @@ loopback: Ray refuses a multi-node cluster once it is kept off the network, RAY_
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -104,7 +105,9 @@ def test_ray_engine_runs_the_initializer_in_each_worker(rehearsal: str) -> None:
     engine = Engine("ray", workers=2)
     out = list(engine.map_stream(with_state, range(8), initializer=remember, initargs=("recipe",)))
     assert out == [f"recipe:{x}" for x in range(8)]
-    assert engine.parallel(1)  # on Ray even a small day leaves this process
+    assert engine.parallel(10**6) and not engine.parallel(10)  # a small day stays in this process, as locally
+    pid = os.getpid()
+    assert {p for _, p in engine.map_stream(slow_square, range(3), parallel=False)} == {pid}
 
 
 @pytest.mark.slow

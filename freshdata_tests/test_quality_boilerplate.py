@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from freshdata import schema, store, texts
+from freshdata.compute import Engine
 from freshdata.quality import QualityDoc, RecipeError, boilerplate, recipe_from_dict, write_quality_day
 from freshdata.quality.day import apply_day
 from freshdata.quality.recipe import Recipe
@@ -67,7 +68,7 @@ def run_quality_day(con, recipe: Recipe, day: date, docs: list[QualityDoc], work
     one transaction. Returns the outcomes with their cleaned texts read back from the day's quality file."""
     store_fresh_day(con, day, docs)
     with texts.Spool(con, day, "quality") as spool:
-        outcomes, line_stats = apply_day(con, day, recipe, spool, n_workers=workers)
+        outcomes, line_stats = apply_day(con, day, recipe, spool, Engine(workers=workers))
         with store.transaction(con):
             write_quality_day(con, day, outcomes, line_stats, spool=spool)
     texts.remove_unreferenced(con, day)

@@ -19,6 +19,7 @@ import dagster as dg
 import pytest
 
 from freshdata import storage
+from freshdata import workers as worker_pool
 from freshdata.definitions import build_definitions
 from freshdata.defs.resources import local_ray
 from freshdata.demo.site import DemoSite
@@ -82,6 +83,7 @@ def homes(tmp_path_factory) -> Homes:
     for home in (out.local, out.ray):
         shutil.copytree(crawled, home, ignore=shutil.ignore_patterns("dagster"))
     with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(worker_pool, "PARALLEL_MIN_ITEMS", 1)  # the demo days are small: still send every stage to workers
         for name, value in RAY_TEST_ENV.items():
             mp.setenv(name, value)  # os.environ as the pipeline sets it (and a token), restored afterwards
         import ray

@@ -276,7 +276,7 @@ def test_a_local_warc_file_and_a_local_listing(crawled, tmp_path):
         # a later day with no new file: a local listing read whole is an answer (check sources_answered)
         discover_day(con, DAY + timedelta(days=1), sources, tmp_path / name / "raw")
         answered = store.run(con, "check_sources_answered", {"day": DAY + timedelta(days=1)}).fetchall()
-        assert answered == ([] if name == "file" else [("local", 1, 1, None)]), answered
+        assert answered == ([] if name == "file" else [("local", 1, 1, None, False)]), answered
         assert con.execute("SELECT file_url, listing_url FROM warc_files").fetchall() == [
             (str(folder / "sub" / "one.warc.gz"), None if name == "file" else url)]
         con.close()

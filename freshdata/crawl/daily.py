@@ -36,6 +36,7 @@ from freshdata.crawl.archive import (
 )
 from freshdata.crawl.discover import DiscoveryError, Link, parse_feed, parse_seed_page, parse_sitemap
 from freshdata.crawl.fetch import REUSABLE_ROBOTS_MODES, FetchRequest, FetchResult
+from freshdata.crawl.recheck import DAY, NOT_DUE_REASON, RecheckState, after_check, daily_as_of, is_due, outcome_of
 from freshdata.crawl.robots import RobotsPolicy, origin_of
 from freshdata.crawl.shards import fetch_sharded
 from freshdata.crawl.urls import normalize_url, same_host
@@ -57,6 +58,12 @@ FETCH_LOG_SCHEMA: dict[str, Any] = {
     "fetched_at": pl.Datetime("us", "UTC"), "elapsed_s": pl.Float64, "body_bytes": pl.Int64,
     "content_hash": pl.Utf8, "warc_file": pl.Utf8, "warc_offset": pl.Int64, "n_links": pl.Int32,
 }
+SOURCE_CHECKS_SCHEMA: dict[str, Any] = {
+    "partition_date": pl.Date, "as_of": pl.Datetime("us", "UTC"), "source": pl.Utf8, "kind": pl.Utf8,
+    "decision": pl.Utf8, "outcome": pl.Utf8, "reason": pl.Utf8, "n_new": pl.Int32, "interval_s": pl.Float64,
+    "next_due_at": pl.Datetime("us", "UTC"), "checked_at": pl.Datetime("us", "UTC"), "events": pl.Float64,
+    "exposure_s": pl.Float64,
+}
 DISCOVERED_SCHEMA: dict[str, Any] = {
     "partition_date": pl.Date, "url": pl.Utf8, "source": pl.Utf8, "found_in": pl.Utf8,
     "published_at": pl.Datetime("us", "UTC"), "state": pl.Utf8, "reason": pl.Utf8,
@@ -72,6 +79,7 @@ class StageSummary:
     salvaged: int = 0  # of `reused`: outcomes taken from the archive of an interrupted run of the day
     damaged: list[ArchiveDamaged] = field(default_factory=list)  # damaged records found (and not reused)
     pruned: dict[date, list[str]] = field(default_factory=dict)  # raw files deleted for retention, by day
+    rechecks: list[dict[str, Any]] = field(default_factory=list)  # discovery: the run's source_checks rows
 
     def discovery_counts(self) -> dict[str, int]:
         """Discovery's summary of the day (the asset's metadata): every URL listed, then each state."""
@@ -325,9 +333,54 @@ def _parse_source_body(kind: str, body: bytes, base: str, encoding: str | None) 
     return parse_seed_page(body, base, encoding), []
 
 
-def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile,
-                 raw_root: storage.Location) -> StageSummary:
-    """Fetch (or replay) every source of the day and record each URL it lists, with its state."""
+def _source_kind(source: SourceConfig) -> str:
+    return {"page": "seed"}.get(source.kind, source.kind)
+
+
+def _recheck_states(con: duckdb.DuckDBPyConnection, as_of: datetime, names: list[str]) -> dict[str, RecheckState]:
+    """Each source's re-check state before the run at `as_of` (from earlier runs only)."""
+    rows = store.run(con, "select_recheck_state", {"as_of": as_of, "sources": names}).fetchall()
+    return {name: RecheckState(interval, due, checked, events, exposure)
+            for name, interval, due, checked, events, exposure in rows}
+
+
+def _recheck_rows(day: date, as_of: datetime, sources: SourcesFile, states: dict[str, RecheckState],
+                  due: set[str], log_rows: list[dict[str, Any]],
+                  discovered: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One source_checks row per source: a checked source's outcome and new state, a not-due one's state kept."""
+    fetch_states: dict[str, list[str]] = {}
+    reasons: dict[str, str | None] = {}
+    for row in log_rows:  # the round order: each source's root document comes first
+        if row["kind"] != "robots":
+            fetch_states.setdefault(row["source"], []).append(row["state"])
+            reasons.setdefault(row["source"], row["reason"])
+    n_new = Counter(r["source"] for r in discovered
+                    if r["state"] in ("new", "over_budget") and not r["found_in"].startswith("retry:"))
+    rows = []
+    for source in sources.sources:
+        before = states.get(source.name)
+        if source.name in due:
+            outcome = outcome_of(fetch_states.get(source.name, []), n_new[source.name])
+            state = after_check(before, as_of, outcome, n_new[source.name], sources.recheck_for(source))
+            decision, reason = "checked", reasons.get(source.name) if outcome == "failed" else None
+        else:
+            assert before is not None
+            state, decision, outcome, reason = before, "not_due", None, NOT_DUE_REASON
+        rows.append({"partition_date": day, "as_of": as_of, "source": source.name, "kind": _source_kind(source),
+                     "decision": decision, "outcome": outcome, "reason": reason,
+                     "n_new": n_new[source.name] if decision == "checked" else 0, "interval_s": state.interval_s,
+                     "next_due_at": state.next_due_at, "checked_at": state.checked_at, "events": state.events,
+                     "exposure_s": state.exposure_s})
+    return rows
+
+
+def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, raw_root: storage.Location,
+                 as_of: datetime | None = None, run_every: timedelta = DAY) -> StageSummary:
+    """Fetch (or replay) every source due at `as_of` and record each URL it lists, with its state.
+
+    `as_of` is the run's clock for the re-check policy (default: the end of the day, for a daily run) and
+    `run_every` the cadence of the runs; a source not due is not fetched and gets a `not_due` row in
+    source_checks (freshdata.crawl.recheck)."""
     require_raw(raw_root, day)  # a day whose raw data retention deleted cannot be replayed: change nothing
     summary = StageSummary()
     _remove_unreferenced(con, raw_root, day, "discovery")  # left by a run killed or failed before it committed
@@ -346,11 +399,14 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
     _report_damage(day, "discovery", damaged, summary, "asking those sources (or robots.txt) again")
     log_rows: list[dict[str, Any]] = []
     found: dict[str, list[tuple[Link, str]]] = {s.name: [] for s in sources.sources}
-    pending = [(s, s.url, {"page": "seed"}.get(s.kind, s.kind), 0) for s in sources.sources if s.kind != "warc"]
+    as_of = as_of or daily_as_of(day)
+    states = _recheck_states(con, as_of, [s.name for s in sources.sources])
+    due = {s.name for s in sources.sources if is_due(states.get(s.name), as_of, run_every)}
+    pending = [(s, s.url, _source_kind(s), 0) for s in sources.sources if s.name in due and s.kind != "warc"]
     by_name = {s.name: s for s in sources.sources}
     roots = [s.url for s in sources.sources]
     for name, url in store.run(con, "select_known_child_sitemaps", {"day": day, "roots": roots}).fetchall():
-        if name in by_name and by_name[name].kind == "sitemap":
+        if name in due and by_name[name].kind == "sitemap":
             pending.append((by_name[name], url, "sitemap", 1))
     seen = {url for _, url, _, _ in pending}
     child_budget: Counter[str] = Counter()
@@ -390,7 +446,8 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
             if row[2] not in live_robots:
                 log_rows.append(_replay_row(day, "discovery", row))
     # WARC sources: their files' pages are read (no fetch) into the day's warc-* raw file, their URLs listed
-    warc = warcsource.ingest_day(con, day, [s for s in sources.sources if s.kind == "warc"], sources.crawl, raw_root)
+    warc = warcsource.ingest_day(con, day, [s for s in sources.sources if s.kind == "warc" and s.name in due],
+                                 sources.crawl, raw_root)
     for name, links in warc.found.items():
         found[name].extend(links)
     log_rows += warc.log_rows
@@ -401,11 +458,14 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
     discovered = _classify(con, day, sources, found)
     for row in discovered:
         summary.counts[row["state"]] += 1
+    summary.rechecks = _recheck_rows(day, as_of, sources, states, due, log_rows, discovered)
     crash_point("discovery:before_commit")
     with store.transaction(con):
         store.run(con, "delete_discovery_partition", {"day": day})
+        store.run(con, "delete_source_checks_partition", {"day": day, "as_of": as_of})
         store.insert_rows(con, "insert_fetch_log", staged_log)
         store.insert_rows(con, "insert_discovered_urls", pl.DataFrame(discovered, schema=DISCOVERED_SCHEMA))
+        store.insert_rows(con, "insert_source_checks", pl.DataFrame(summary.rechecks, schema=SOURCE_CHECKS_SCHEMA))
         warcsource.replace_day(con, day, warc)
     return summary
 

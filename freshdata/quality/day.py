@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from freshdata import store, texts
-from freshdata.compute import Engine
+from freshdata.compute import LOCAL, Engine
 
 from . import boilerplate
 from . import recipe as recipe_module
@@ -39,13 +39,10 @@ def _apply_batch(batch: list[QualityDoc], recipe: Recipe | None = None,
 
 
 def apply_day(con: duckdb.DuckDBPyConnection, day: date, recipe: Recipe, spool: texts.Spool,
-              n_workers: int | None = None, engine: Engine | None = None,
-              ) -> tuple[list[QualityOutcome], LineStats | None]:
+              engine: Engine = LOCAL) -> tuple[list[QualityOutcome], LineStats | None]:
     """The day's outcomes (in the day's order, `text` None: the cleaned texts are in `spool`) and its
-    boilerplate line statistics (None when the recipe does not run the operator). Worker processes (every
-    core unless `n_workers`) from workers.PARALLEL_MIN_ITEMS fresh documents on, or the workers of a
-    distributed `engine` whatever the day's size."""
-    engine = engine or Engine(workers=n_workers)
+    boilerplate line statistics (None when the recipe does not run the operator). The `engine`'s workers from
+    workers.PARALLEL_MIN_ITEMS fresh documents on, this process below."""
     meta = store.run(con, "select_quality_meta", {"day": day}).fetchall()
     position = {row[0]: i for i, row in enumerate(meta)}
     by_id = {row[0]: row for row in meta}

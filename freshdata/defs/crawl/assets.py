@@ -5,7 +5,7 @@ from dagster_duckdb import DuckDBResource
 from dagster_ray import RayResource
 
 from freshdata.crawl.daily import discover_day, fetch_day
-from freshdata.defs.metadata import counts_metadata, day_of
+from freshdata.defs.metadata import counts_metadata, day_of, recheck_metadata
 from freshdata.defs.partitions import daily_partitions
 from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, compute_engine, connection
 from freshdata.extract import extract_day, extraction_counts
@@ -14,7 +14,8 @@ from freshdata.extract import extract_day, extraction_counts
 @dg.asset(
     partitions_def=daily_partitions, pool=DUCKDB_POOL, group_name="crawl",
     description="Every URL the sources list today, each with one state: new, known, excluded_by_rule, "
-    "over_budget. Feeds/sitemaps/seeds are fetched conditionally and archived; a re-run replays them.",
+    "over_budget. Feeds/sitemaps/seeds are fetched conditionally and archived; a re-run replays them. A source "
+    "whose learned re-check interval has not passed is not asked (recheck_table).",
 )
 def discovered_urls(context: dg.AssetExecutionContext, freshdata: FreshdataResource,
                     duckdb: DuckDBResource) -> dg.MaterializeResult:
@@ -27,7 +28,7 @@ def discovered_urls(context: dg.AssetExecutionContext, freshdata: FreshdataResou
     return dg.MaterializeResult(metadata=counts_metadata(
         "discovery", counts, source_fetches=dg.MetadataValue.json(dict(summary.by_reason)),
         network_requests=summary.network_requests, replayed_from_archive=summary.reused,
-        **{"dagster/partition_row_count": counts["discovered"]}))
+        **recheck_metadata(summary.rechecks), **{"dagster/partition_row_count": counts["discovered"]}))
 
 
 @dg.asset(

@@ -1,0 +1,1 @@
+INSERT INTO source_checks BY NAME SELECT * FROM staged;
