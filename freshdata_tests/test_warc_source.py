@@ -277,6 +277,8 @@ def test_a_local_warc_file_and_a_local_listing(crawled, tmp_path):
         discover_day(con, DAY + timedelta(days=1), sources, tmp_path / name / "raw")
         answered = store.run(con, "check_sources_answered", {"day": DAY + timedelta(days=1)}).fetchall()
         assert answered == ([] if name == "file" else [("local", 1, 1, None, False)]), answered
+        outcomes = con.execute("SELECT outcome FROM source_checks ORDER BY as_of").fetchall()
+        assert outcomes[-1] == ("unchanged",), outcomes  # nothing new the next day: no failure for the re-checks
         assert con.execute("SELECT file_url, listing_url FROM warc_files").fetchall() == [
             (str(folder / "sub" / "one.warc.gz"), None if name == "file" else url)]
         con.close()

@@ -360,7 +360,11 @@ def _recheck_rows(day: date, as_of: datetime, sources: SourcesFile, states: dict
     for source in sources.sources:
         before = states.get(source.name)
         if source.name in due:
-            outcome = outcome_of(fetch_states.get(source.name, []), n_new[source.name])
+            states_now = fetch_states.get(source.name, [])
+            if source.kind == "warc" and not states_now:  # a local file, or one ingested before: no request
+                outcome = "new_items" if n_new[source.name] else "unchanged"
+            else:
+                outcome = outcome_of(states_now, n_new[source.name])
             state = after_check(before, as_of, outcome, n_new[source.name], sources.recheck_for(source))
             decision, reason = "checked", reasons.get(source.name) if outcome == "failed" else None
         else:
