@@ -125,6 +125,7 @@ class ScheduleConfig(_Strict):
         "or by the day's last hourly run when the hourly schedule runs)")
 
 
+WARC_MAX_DOCUMENTS_PER_RUN = 1_000_000  # a WARC file is read once: a budget below its size would lose pages for good
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -162,23 +163,45 @@ class RecheckConfig(_Strict):
 
 
 class SourceConfig(_Strict):
-    """One web source: a feed, a sitemap or a seed page."""
+    """One web source: a feed, a sitemap, a seed page, or WARC files (one file, or a listing of them)."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    kind: Literal["feed", "sitemap", "page"]
-    url: str
+    kind: Literal["feed", "sitemap", "page", "warc"]
+    url: str = Field(description="http(s) URL; kind warc: also an absolute path, of a WARC file (*.warc.gz, *.warc) "
+                     "or of a listing of WARC paths (one a line, optionally gzipped, like warc.paths.gz)")
     max_documents_per_run: int = Field(500, ge=1)
     include: list[str] = Field(default_factory=list, description="URL regexes; empty means all")
     exclude: list[str] = Field(default_factory=list)
     tags: dict[str, str] = Field(default_factory=dict)
     schedule: ScheduleConfig | None = Field(None, description="default: the file's `schedule`")
     recheck: RecheckConfig | None = Field(None, description="this source's re-check bounds; default: the file's")
+    warc_base: str | None = Field(
+        None, min_length=1, description="kind warc: what a listing's relative paths are resolved against (Common "
+        "Crawl: https://data.commoncrawl.org/); default: the listing's own location")
+    max_files_per_run: int = Field(10, ge=1, description="kind warc: new WARC files ingested per run, in listing order")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _warc_budget(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("kind") == "warc" and "max_documents_per_run" not in data:
+            return {**data, "max_documents_per_run": WARC_MAX_DOCUMENTS_PER_RUN}
+        return data
 
     @field_validator("url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _http_url(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("kind") == "warc" and os.path.isabs(value):
+            return value
         if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(f"{value!r} is not an absolute http(s) URL")
+            also = " or an absolute path" if info.data.get("kind") == "warc" else ""
+            raise ValueError(f"{value!r} is not an absolute http(s) URL{also}")
+        return value
+
+    @field_validator("warc_base")
+    @classmethod
+    def _warc_only(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("kind") != "warc":
+            raise ValueError("warc_base is for kind: warc only")
         return value
 
     @field_validator("include", "exclude")

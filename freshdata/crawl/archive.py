@@ -20,11 +20,13 @@ import contextlib
 import hashlib
 import io
 import json
+import re
 import uuid
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from http import HTTPStatus
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote, unquote
@@ -34,6 +36,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from freshdata import storage
+from freshdata.crawl.content import media_type
 from freshdata.durable import fsync_path
 
 # Headers that describe the transfer, not the content: the archived body is already decoded.
@@ -53,6 +56,11 @@ FORMAT = "2"
 # Printable ASCII other than '%' stays readable in the header; everything else is %XX (UTF-8).
 _SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in "%")
 _READ_CHUNK = 64 * 1024
+# What standard WARC readers go by besides the HTTP response: the payload's media type as identified (datatrove's
+# WarcReader keeps a record only when it says text/html, and guesses with libmagic when it is absent, which took
+# 31 of 300 real HTML pages for JavaScript or XML), and a warcinfo record opening each file, as in Common Crawl's.
+IDENTIFIED_TYPE_HEADER = "WARC-Identified-Payload-Type"
+_HTML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
 
 
 class ArchiveDamaged(Exception):
@@ -87,6 +95,37 @@ def decode_field(value: str) -> str:
     return unquote(value, errors="surrogatepass")
 
 
+def identify_payload_type(headers: list[tuple[str, str]], body: bytes) -> str | None:
+    """The media type of an archived body (None when there is none): the declared Content-Type, which the fetcher
+    checked for pages (HTML only, not binary), else text/html when the body starts as an HTML document."""
+    if not body:
+        return None
+    declared, _ = media_type(next((v for k, v in headers if k.lower() == "content-type"), None))
+    if declared:
+        return declared
+    return "text/html" if _HTML_START.match(body[:4096]) else None
+
+
+def _reason_phrase(status: int) -> str:
+    """The standard reason phrase of a status ("OK"), "-" for a code without one (the status line needs one)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "-"
+
+
+def _warcinfo_fields(name: str) -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        software = f"freshdata/{version('freshdata')}"
+    except PackageNotFoundError:
+        software = "freshdata"
+    return {"software": software, "format": "WARC File Format 1.0",  # what warcio writes (WARC/1.0 records)
+            "description": f"raw responses of one freshdata stage ({name}); WARC-Freshdata-* fields: see "
+                           "freshdata/crawl/archive.py"}
+
+
 def publish(path: Path, final: storage.Location, size: int | None = None) -> str:
     """Make a (local) `.open` file final: optionally cut to `size`, then fsync, rename and fsync the folder, or
     upload it on a remote home (storage.publish)."""
@@ -114,7 +153,7 @@ class DayArchive:
         self._record_buffer = io.BytesIO()
         self._writer = WARCWriter(self._record_buffer, gzip=False)
         self._broken: BaseException | None = None
-        self.count = 0
+        self.count = 0  # response records (the warcinfo record that opens the file is not counted)
 
     def add(
         self,
@@ -133,14 +172,30 @@ class DayArchive:
             raise RuntimeError(f"archive {self._relative} is unusable after a failed write") from self._broken
         kept = [(k, v) for k, v in headers if k.lower() not in _TRANSFER_HEADERS]
         kept.append(("Content-Length", str(len(body))))
-        http_headers = StatusAndHeaders(f"{status} -", kept, protocol="HTTP/1.1")
+        http_headers = StatusAndHeaders(f"{status} {_reason_phrase(status)}", kept, protocol="HTTP/1.1")
         warc_headers = {FORMAT_HEADER: FORMAT}
+        identified = identify_payload_type(headers, body)
+        if identified:
+            warc_headers[IDENTIFIED_TYPE_HEADER] = identified
         warc_headers.update({f"{FIELD_PREFIX}{k}": encode_field(v) for k, v in (extra or {}).items()
                              if v is not None})
         record = self._writer.create_warc_record(
             url, "response", payload=io.BytesIO(body), http_headers=http_headers,
             warc_headers_dict=warc_headers,
         )
+        if self._fh.tell() == 0:  # the file's first record: a warcinfo record, its own member, goes before it
+            self._write_member(self._writer.create_warcinfo_record(self._name, _warcinfo_fields(self._name)))
+        offset = self._write_member(record)
+        self.count += 1
+        return ArchivedRecord(self._relative, offset, record.rec_headers.get_header("WARC-Record-ID"))
+
+    @property
+    def relative(self) -> str:
+        """The file's final name, relative to the raw root (what fetch_log rows call warc_file)."""
+        return self._relative
+
+    def _write_member(self, record: object) -> int:
+        """Write one record as its own gzip member, flushed to the OS; returns its offset."""
         try:
             self._writer.write_record(record)
             compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)  # one gzip member
@@ -158,8 +213,7 @@ class DayArchive:
         except BaseException as exc:
             self._broken = exc
             raise
-        self.count += 1
-        return ArchivedRecord(self._relative, offset, record.rec_headers.get_header("WARC-Record-ID"))
+        return offset
 
     def close(self) -> None:
         """fsync and publish the file under its final name (readers never see a half file)."""
@@ -208,6 +262,7 @@ class ArchiveEntry:
     fields: dict[str, str] = field(default_factory=dict)  # WARC-Freshdata-<key> headers, decoded
     warc_date: str | None = None
     format: str | None = None  # WARC-Freshdata-Format; None for records written before it existed
+    record_type: str = "response"  # WARC-Type: files since the warcinfo record open with one
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -262,7 +317,7 @@ def _parse_record(data: bytes, offset: int, end: int) -> ArchiveEntry:
         offset=offset, end=end, target_uri=headers.get_header("WARC-Target-URI") or "",
         http_status=status, http_headers=list(record.http_headers.headers) if record.http_headers else [],
         body=body, fields=fields, warc_date=headers.get_header("WARC-Date"),
-        format=headers.get_header(FORMAT_HEADER),
+        format=headers.get_header(FORMAT_HEADER), record_type=record.rec_type,
     )
 
 
@@ -326,7 +381,7 @@ def read_body(raw_root: storage.Location, warc_file: str, offset: int, expected_
 
 
 class ArchiveScan:
-    """Every complete record of one file, in order, stopping at the first incomplete or damaged one.
+    """Every complete response record of one file, in order, stopping at the first incomplete or damaged one.
 
     After iterating: `good_end` is the offset just after the last complete record and `damage` says what
     stopped the scan early (None when the whole file was read).
@@ -349,7 +404,8 @@ class ArchiveScan:
                     self.damage = f"offset {offset}: {exc}"
                     return
                 self.good_end = offset = end
-                yield entry
+                if entry.record_type == "response":  # the warcinfo record opening a file is no response
+                    yield entry
 
 
 # ---------------------------------------------------------------- retention

@@ -23,6 +23,7 @@ import polars as pl
 
 from freshdata import clock, progress, storage, store
 from freshdata.config import SourceConfig, SourcesFile
+from freshdata.crawl import warcsource
 from freshdata.crawl.archive import (
     OPEN_SUFFIX,
     ArchiveDamaged,
@@ -170,7 +171,7 @@ def _row_from_entry(day: date, stage: str, warc_file: str, entry: ArchiveEntry) 
     if entry.format is not None:
         final_url, etag, last_modified = fields.get("Final-URL"), fields.get("ETag"), fields.get("Last-Modified")
         fetched_at = datetime.fromisoformat(fields["Fetched-At"])
-        elapsed = float(fields["Elapsed"])
+        elapsed = float(fields["Elapsed"]) if "Elapsed" in fields else None  # none for a page read from a WARC file
     else:
         final_url, etag, last_modified = entry.target_uri, entry.header("etag"), entry.header("last-modified")
         fetched_at = datetime.fromisoformat((entry.warc_date or "1970-01-01T00:00:00Z").replace("Z", "+00:00"))
@@ -279,6 +280,21 @@ def _replay_row(day: date, stage: str, row: tuple) -> dict[str, Any]:
     return {"partition_date": day, "stage": stage, "n_links": None, **dict(zip(REPLAY_COLUMNS, row, strict=True))}
 
 
+def _warc_rows(con: duckdb.DuckDBPyConnection, day: date, raw_root: storage.Location,
+               wanted: dict[str, str]) -> list[dict[str, Any]]:
+    """fetch_log rows of the URLs (-> source) a WARC source listed today, rebuilt from the pages discovery archived;
+    a URL whose page cannot be read back (its raw file damaged) fails with that reason."""
+    rows = [_row_from_entry(day, "fetch", warc_file, entry)
+            for warc_file, entry in warcsource.warc_pages(con, day, raw_root, set(wanted))]
+    for url in sorted(set(wanted) - {row["url"] for row in rows}):
+        row: dict[str, Any] = dict.fromkeys(FETCH_LOG_SCHEMA)
+        row.update(partition_date=day, stage="fetch", source=wanted[url], kind="document", url=url, state="failed",
+                   reason="warc_page_unreadable", fetched_at=datetime.now(UTC),
+                   detail="its page is missing or damaged in the day's raw warc-* files: re-run the day's discovery")
+        rows.append(row)
+    return rows
+
+
 def _source_removed_row(day: date, request: FetchRequest) -> dict[str, Any]:
     """A URL discovered for a source that left the sources file before the fetch: deferred (a transient state),
     so it is retried on a later day if the source comes back, never counted as fetched."""
@@ -383,7 +399,11 @@ def _recheck_rows(day: date, as_of: datetime, sources: SourcesFile, in_round: li
     for source in in_round:
         before = states.get(source.name)
         if source.name in due:
-            outcome = outcome_of(fetch_states.get(source.name, []), n_new[source.name])
+            states_now = fetch_states.get(source.name, [])
+            if source.kind == "warc" and not states_now:  # a local file, or one ingested before: no request
+                outcome = "new_items" if n_new[source.name] else "unchanged"
+            else:
+                outcome = outcome_of(states_now, n_new[source.name])
             state = after_check(before, as_of, outcome, n_new[source.name], sources.recheck_for(source))
             decision, reason = "checked", reasons.get(source.name) if outcome == "failed" else None
         else:
@@ -433,7 +453,7 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
     states = _recheck_states(con, as_of, [s.name for s in in_round])
     due = {s.name for s in in_round if is_due(states.get(s.name), as_of, run_every)}
     found: dict[str, list[tuple[Link, str]]] = {s.name: [] for s in in_round}
-    pending = [(s, s.url, _source_kind(s), 0) for s in in_round if s.name in due]
+    pending = [(s, s.url, _source_kind(s), 0) for s in in_round if s.name in due and s.kind != "warc"]
     by_name = {s.name: s for s in sources.sources}
     roots = [s.url for s in sources.sources]
     children = store.run(con, "select_known_child_sitemaps", {"day": day, "hour": hour, "roots": roots}).fetchall()
@@ -478,7 +498,14 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
         for row in replayed_robots:  # robots.txt the day already fetched and this run did not fetch again
             if row[2] not in live_robots:
                 log_rows.append(_replay_row(day, "discovery", row))
-        staged_log = _with_hour(log_rows, FETCH_LOG_SCHEMA, hour)
+    # WARC sources: their files' pages are read (no fetch) into the day's warc-* raw file, their URLs listed
+    warc = warcsource.ingest_day(con, day, [s for s in in_round if s.kind == "warc" and s.name in due],
+                                 sources.crawl, raw_root)
+    for name, links in warc.found.items():
+        found[name].extend(links)
+    log_rows += warc.log_rows
+    summary.by_reason.update(warc.by_reason)
+    staged_log = _with_hour(log_rows, FETCH_LOG_SCHEMA, hour)
 
     progress.finish()
     discovered = _classify(con, day, hour, in_round, found)
@@ -492,6 +519,7 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
         store.insert_rows(con, "insert_fetch_log", staged_log)
         store.insert_rows(con, "insert_discovered_urls", _with_hour(discovered, DISCOVERED_SCHEMA, hour))
         store.insert_rows(con, "insert_source_checks", pl.DataFrame(summary.rechecks, schema=SOURCE_CHECKS_SCHEMA))
+        warcsource.replace_day(con, day, warc)
     return summary
 
 
@@ -608,6 +636,11 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile,
         reusable += salvaged
         reused_urls |= {row["url"] for row in salvaged}
     earlier_robots = store.run(con, "select_fetch_robots_replay", {"day": day, "hour": hour}).fetchall()
+    # URLs a WARC source listed are not fetched: their outcome is the page discovery archived from the WARC file
+    warc_names = {s.name for s in sources.sources if s.kind == "warc"}
+    from_warc = _warc_rows(con, day, raw_root, {url: source for url, source, _, _ in todo
+                                                if source in warc_names and url not in reused_urls})
+    reused_urls |= {row["url"] for row in from_warc}
     requests = [FetchRequest(url, source, "document") for url, source, _, _ in todo if url not in reused_urls]
     known_sources = {s.name for s in sources.sources}
     log_rows: list[dict[str, Any]] = []
@@ -639,6 +672,7 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile,
     # robots.txt reused from earlier today (so not asked again): keep its record
     log_rows += [_replay_row(day, "fetch", row) for row in earlier_robots if row[2] not in asked]
     summary.reused = len(reusable)
+    log_rows += from_warc
     log_rows += [{**row, "partition_date": day, "stage": "fetch"} for row in reusable]
     staged = _with_hour(log_rows, FETCH_LOG_SCHEMA, hour)
     for state, reason in staged.filter(pl.col("kind") == "document").select("state", "reason").iter_rows():

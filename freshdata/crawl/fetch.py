@@ -378,6 +378,39 @@ def detect_encoding(body: bytes, declared: str | None, kind: str) -> str:
     return "utf-8"  # nothing fits: the consumer decodes with errors="replace"
 
 
+@dataclass
+class Verdict:
+    """What a 2xx response's body makes of it: fetched (with the body to keep and its encoding), or the state and
+    reason that stop it (binary content, an opt-out, a gzip body over the cap)."""
+
+    state: str
+    reason: str | None = None
+    detail: str | None = None
+    body: bytes | None = None
+    encoding: str | None = None
+
+
+def page_verdict(kind: str, headers: list[tuple[str, str]], body: bytes, cfg: CrawlConfig) -> Verdict:
+    """The checks every received 2xx body goes through, whether fetched live or read from a WARC file: gunzip of
+    feeds and sitemaps, binary content, the page's own opt-outs (X-Robots-Tag, robots meta, noai), encoding."""
+    mtype, charset = media_type(next((v for k, v in headers if k.lower() == "content-type"), None))
+    if kind in ("feed", "sitemap") and body.startswith(b"\x1f\x8b"):
+        try:
+            body = gunzip_capped(body, cfg.max_bytes)
+        except TooLarge:
+            return Verdict("failed", "too_large", "gzip body over max_bytes")
+    if looks_binary(body):
+        return Verdict("failed", "binary_content", mtype)
+    if kind in ("seed", "document"):
+        reason = opt_out_reason(
+            headers, body, our_token=product_token(cfg.user_agent), ai_agents=cfg.ai_user_agents,
+            respect_robots=cfg.respect_robots, respect_ai=cfg.respect_ai_opt_out,
+        )
+        if reason:
+            return Verdict("ai_opt_out", reason)
+    return Verdict("fetched", body=body, encoding=detect_encoding(body, charset, kind))
+
+
 # ---------------------------------------------------------------- the fetcher
 
 
@@ -408,6 +441,37 @@ def _error_reason(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
         return "blocked_address", "blocked_address:bad_url"
     return "failed", f"error:{type(exc).__name__}"
+
+
+def guarded_client(cfg: CrawlConfig, *, timeout: httpx.Timeout | None = None,
+                   headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+    """The one HTTP client every request of freshdata goes through: connections pass the SSRF guard (netguard),
+    no proxy from the environment, no cookies, no automatic redirects (callers check each hop)."""
+    backend = GuardedBackend(
+        allow_private=cfg.allow_private_networks, allowed=parse_allowed(cfg.private_hosts_allowed)
+    )
+    transport = httpx.AsyncHTTPTransport(retries=0)
+    # Swap in a pool that connects through the guard: httpx has no public knob for this, so this sets its private
+    # `_pool` (httpx pinned in pyproject.toml; freshdata_tests/test_private_apis.py fails when it changes).
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(),
+        max_connections=cfg.max_concurrency * 2,
+        max_keepalive_connections=cfg.max_concurrency,
+        keepalive_expiry=5.0,
+        http1=True,
+        http2=False,
+        retries=0,
+        network_backend=backend,
+    )
+    no_cookies = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    return httpx.AsyncClient(
+        transport=transport,
+        trust_env=False,  # an env proxy would bypass the address guard
+        follow_redirects=False,
+        cookies=no_cookies,
+        timeout=timeout or httpx.Timeout(cfg.timeout_s, connect=cfg.connect_timeout_s),
+        headers={"User-Agent": cfg.user_agent, "Accept-Encoding": "gzip, deflate, br, zstd", **(headers or {})},
+    )
 
 
 def host_key(url: str) -> str:
@@ -445,31 +509,7 @@ class Fetcher:
             autothrottle_max_delay_s=cfg.autothrottle_max_delay_s,
             max_requests_per_host=cfg.max_requests_per_host,
         )
-        backend = GuardedBackend(
-            allow_private=cfg.allow_private_networks, allowed=parse_allowed(cfg.private_hosts_allowed)
-        )
-        transport = httpx.AsyncHTTPTransport(retries=0)
-        # Swap in a pool that connects through the guard: httpx has no public knob for this, so this sets its private
-        # `_pool` (httpx pinned in pyproject.toml; freshdata_tests/test_private_apis.py fails when it changes).
-        transport._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=cfg.max_concurrency * 2,
-            max_keepalive_connections=cfg.max_concurrency,
-            keepalive_expiry=5.0,
-            http1=True,
-            http2=False,
-            retries=0,
-            network_backend=backend,
-        )
-        no_cookies = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-        self.client = httpx.AsyncClient(
-            transport=transport,
-            trust_env=False,  # an env proxy would bypass the address guard
-            follow_redirects=False,
-            cookies=no_cookies,
-            timeout=httpx.Timeout(cfg.timeout_s, connect=cfg.connect_timeout_s),
-            headers={"User-Agent": cfg.user_agent, "Accept-Encoding": "gzip, deflate, br, zstd"},
-        )
+        self.client = guarded_client(cfg)
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -729,25 +769,12 @@ class Fetcher:
             return
         if not 200 <= status < 300:
             raise _Stop("failed", f"http_{status}")
-        body = att.body or b""
-        mtype, charset = media_type(att.header("content-type"))
-        if req.kind in ("feed", "sitemap") and body.startswith(b"\x1f\x8b"):
-            try:
-                body = gunzip_capped(body, self.cfg.max_bytes)
-            except TooLarge:
-                raise _Stop("failed", "too_large", "gzip body over max_bytes") from None
-        if looks_binary(body):
-            raise _Stop("failed", "binary_content", mtype)
-        if req.kind in ("seed", "document"):
-            reason = opt_out_reason(
-                att.headers, body, our_token=self.token, ai_agents=self.cfg.ai_user_agents,
-                respect_robots=self.cfg.respect_robots, respect_ai=self.cfg.respect_ai_opt_out,
-            )
-            if reason:
-                raise _Stop("ai_opt_out", reason)
+        verdict = page_verdict(req.kind, att.headers, att.body or b"", self.cfg)
+        if verdict.state != "fetched":
+            raise _Stop(verdict.state, verdict.reason or verdict.state, verdict.detail)
         res.state, res.reason = "fetched", None
-        res.body = body
-        res.encoding = detect_encoding(body, charset, req.kind)
+        res.body = verdict.body
+        res.encoding = verdict.encoding
 
     async def _with_retries(self, url: str, kind: str, headers: dict[str, str]) -> _Attempt:
         """Budget, throttle, send; retry 429/5xx/transient errors with backoff and Retry-After."""

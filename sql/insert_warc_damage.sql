@@ -1,0 +1,1 @@
+INSERT INTO warc_damage BY NAME SELECT * FROM staged;

@@ -1,0 +1,1 @@
+INSERT INTO warc_files BY NAME SELECT * FROM staged;
