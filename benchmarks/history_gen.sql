@@ -25,7 +25,7 @@ SELECT u.g, u.k + j AS k, u.source, u.url, j,
 FROM gen_urls u, range(3) r(j)
 WHERE (j = 0 OR (u.f < 4 AND j <= u.g % 3) OR (u.f = 5 AND j = 1)) AND u.k + j < $days;
 
-INSERT INTO discovered_urls
+INSERT INTO discovered_urls (partition_date, url, source, found_in, published_at, state, reason)
 SELECT $first + (a.k)::INTEGER, a.url, a.source,
        CASE WHEN a.j = 0 THEN 'https://www.site' || (a.g % 37) || '.example/feed.xml'
             ELSE 'retry:' || ($first + ((a.k - 1))::INTEGER)::VARCHAR END,
@@ -54,7 +54,9 @@ SELECT (u.k + j), u.source, u.url || '-ob', 'fetched', NULL, j, u.g
 FROM gen_urls u, range(3) r(j)
 WHERE u.i % 10 = 9 AND ((j = 1 AND u.f < 85) OR (j = 2 AND u.f >= 85)) AND u.k + j < $days;
 
-INSERT INTO fetch_log
+INSERT INTO fetch_log (partition_date, stage, source, kind, url, final_url, state, reason, detail, http_status,
+                       content_type, encoding, etag, last_modified, fetched_at, elapsed_s, body_bytes, content_hash,
+                       warc_file, warc_offset, n_links)
 SELECT $first + (k)::INTEGER, 'fetch', source, 'document', url, url, state, reason, NULL,
        CASE state WHEN 'fetched' THEN 200 WHEN 'deferred' THEN NULL ELSE
            CASE reason WHEN 'http_404' THEN 404 WHEN 'http_503' THEN 503 END END,
@@ -75,7 +77,7 @@ FROM range($days) d(k), range(37) t(s);
 
 INSERT INTO discovery_days SELECT DISTINCT partition_date FROM discovered_urls WHERE partition_date >= $first;
 
-INSERT INTO fetch_keys
+INSERT INTO fetch_keys (partition_date, url_key, state, reason)
 SELECT partition_date, md5_number(url), state, reason FROM fetch_log
 WHERE stage = 'fetch' AND kind = 'document' AND partition_date >= $first ORDER BY partition_date;
 
@@ -151,7 +153,9 @@ INSERT INTO snapshot_keys
 SELECT snapshot_date, md5_number_lower(doc_id), md5_number_lower(url)
 FROM snapshot_documents WHERE snapshot_date < $first + $published;
 
-INSERT INTO snapshot_manifest
+INSERT INTO snapshot_manifest (snapshot_date, n_documents, n_discovered, n_extracted, n_exact_duplicate,
+                               n_near_duplicate, n_rejected, export_path, content_hash, config_hash, recipe_hash,
+                               freshdata_version, trafilatura_version, datasketch_version, duckdb_version, created_at)
 SELECT snapshot_date, count(*), 0, 0, 0, 0, 0,
        'snapshots/snapshot_date=' || snapshot_date || '/part-synthetic.parquet', md5(snapshot_date::VARCHAR),
        'c', 'r', '0', '0', '0', '0', TIMESTAMPTZ '2024-01-01 00:00:00+00'

@@ -48,6 +48,38 @@ def run_range(date_text: str, to_text: str | None, today: date | None = None) ->
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
+def _parse_hour(text: str, option: str) -> datetime:
+    for layout in ("%Y-%m-%dT%H", "%Y-%m-%dT%H:%M"):
+        try:
+            hour = datetime.strptime(text, layout).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        if hour.minute:
+            break
+        return hour
+    raise SystemExit(f"freshdata: {option} must be a UTC hour YYYY-MM-DDTHH (e.g. 2026-12-01T13), got {text!r}")
+
+
+def hour_range(hour_text: str, to_text: str | None, now: datetime | None = None) -> list[datetime]:
+    """The hours of `freshdata run --hour H [--to-hour K]`: from PARTITIONS_START to the last hour that has
+    ended (UTC), in order. One line on error."""
+    from freshdata.config import PARTITIONS_START
+
+    first = datetime.fromisoformat(PARTITIONS_START).replace(tzinfo=UTC)
+    last = (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    start = _parse_hour(hour_text, "--hour")
+    end = _parse_hour(to_text, "--to-hour") if to_text else start
+    if end < start:
+        raise SystemExit(f"freshdata: --to-hour {end:%Y-%m-%dT%H} is before --hour {start:%Y-%m-%dT%H}")
+    for option, hour in (("--hour", start), ("--to-hour", end)):
+        if hour > last:
+            raise SystemExit(f"freshdata: {option} {hour:%Y-%m-%dT%H} has not ended yet (UTC); the latest hour that "
+                             f"can run is {last:%Y-%m-%dT%H}")
+        if hour < first:
+            raise SystemExit(f"freshdata: {option} {hour:%Y-%m-%dT%H} is before the first partition, {first:%Y-%m-%d}")
+    return [start + timedelta(hours=i) for i in range(int((end - start).total_seconds() // 3600) + 1)]
+
+
 def _day_arg(text: str) -> date:
     """An argparse type for a day option (argparse names the option in its one-line error)."""
     try:
@@ -61,6 +93,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     home = data_home()
     sources = Path(args.sources) if args.sources else default_sources_path()
+    if args.hour:
+        return _run_hours(args, home, sources)
+    if args.to_hour:
+        raise SystemExit("freshdata: --to-hour needs --hour")
     days = run_range(args.date, args.to)  # a bad range is one line before Dagster and DuckDB load
     from freshdata.runs import run_days
 
@@ -73,13 +109,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _run_hours(args: argparse.Namespace, home: Path, sources: Path) -> int:
+    hours = hour_range(args.hour, args.to_hour)
+    from freshdata.runs import run_hours
+
+    def after_hour(hour: datetime) -> None:
+        from freshdata.summary import print_hour_summary
+
+        print_hour_summary(home, hour)
+
+    return 0 if run_hours(hours, sources, home, after_hour=after_hour) else 1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from freshdata.config import data_home
     from freshdata.demo.runner import run_demo
 
     if args.days < 1:
         raise SystemExit(f"freshdata: --days must be at least 1, got {args.days}")
-    return run_demo(data_home(), days=args.days)
+    if not 0 <= args.hours <= 12:
+        raise SystemExit(f"freshdata: --hours must be from 0 to 12, got {args.hours}")
+    return run_demo(data_home(), days=args.days, hours=args.hours)
 
 
 def cmd_query(args: argparse.Namespace) -> int:
@@ -147,14 +197,21 @@ def build_parser() -> argparse.ArgumentParser:
                      help="UTC day YYYY-MM-DD, from 2024-01-01 to yesterday (default: yesterday)")
     run.add_argument("--to", metavar="DATE",
                      help="last day of a range YYYY-MM-DD, inclusive, not before --date (days run in order)")
+    run.add_argument("--hour", metavar="HOUR",
+                     help="run one UTC hour YYYY-MM-DDTHH instead of a day: its crawl round (the sources whose "
+                     "schedule cadence is hourly; every source in hour 23), then the day's snapshot republished")
+    run.add_argument("--to-hour", metavar="HOUR", help="last hour of a range YYYY-MM-DDTHH, inclusive (with --hour)")
     run.add_argument("--sources", help="sources file (default: $FRESHDATA_SOURCES, ./sources.yaml, "
                                        "$FRESHDATA_HOME/sources.yaml)")
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="serve the bundled demo site on loopback and crawl it for 3 days")
     demo.add_argument("--days", type=int, default=3,
-                      help="number of simulated days, ending yesterday (default: 3); refuses a data home that "
-                      "holds real runs")
+                      help="number of simulated days, ending the day before yesterday (default: 3); refuses a "
+                      "data home that holds real runs")
+    demo.add_argument("--hours", type=int, default=2,
+                      help="hourly runs of yesterday after the days (default: 2; 0: none), on the site's live desk "
+                      "that publishes every 15 minutes")
     demo.set_defaults(func=cmd_demo)
 
     query = sub.add_parser("query", help="read-only SQL over the snapshots and pipeline tables")

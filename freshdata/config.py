@@ -116,6 +116,15 @@ class ComputeConfig(_Strict):
         return value
 
 
+class ScheduleConfig(_Strict):
+    """How often a source is checked: in the daily run of its day (the default), or in every hourly run."""
+
+    cadence: Literal["hourly", "daily"] = Field(
+        "daily", description="hourly: checked by every hourly run (`freshdata run --hour`, the hourly schedule), "
+        "so its new pages reach the day's snapshot within the hour; daily: checked once a day (by the daily run, "
+        "or by the day's last hourly run when the hourly schedule runs)")
+
+
 WARC_MAX_DOCUMENTS_PER_RUN = 1_000_000  # a WARC file is read once: a budget below its size would lose pages for good
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -164,6 +173,7 @@ class SourceConfig(_Strict):
     include: list[str] = Field(default_factory=list, description="URL regexes; empty means all")
     exclude: list[str] = Field(default_factory=list)
     tags: dict[str, str] = Field(default_factory=dict)
+    schedule: ScheduleConfig | None = Field(None, description="default: the file's `schedule`")
     recheck: RecheckConfig | None = Field(None, description="this source's re-check bounds; default: the file's")
     warc_base: str | None = Field(
         None, min_length=1, description="kind warc: what a listing's relative paths are resolved against (Common "
@@ -218,6 +228,7 @@ class SourcesFile(_Strict):
     semantic: SemanticConfig = Field(default_factory=SemanticConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     compute: ComputeConfig = Field(default_factory=ComputeConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig, description="every source's default cadence")
     recheck: RecheckConfig = Field(default_factory=RecheckConfig)
     sources: list[SourceConfig] = Field(min_length=1)
 
@@ -234,6 +245,9 @@ class SourcesFile(_Strict):
     def source(self, name: str) -> SourceConfig:
         return next(s for s in self.sources if s.name == name)
 
+    def cadence(self, source: SourceConfig) -> str:
+        """'hourly' or 'daily': the source's own `schedule`, else the file's."""
+        return (source.schedule or self.schedule).cadence
     def recheck_for(self, source: SourceConfig) -> RecheckConfig:
         """The source's own re-check bounds, else the file's."""
         return source.recheck or self.recheck

@@ -20,7 +20,7 @@ class Refused(Exception):
     """A reader request that is not allowed, or cannot be answered; the message is one line for the user."""
 
 
-READER_VIEWS = ("snapshots", "latest_snapshot", "freshness", "tag_counts", "manifest", "funnel")
+READER_VIEWS = ("snapshots", "latest_snapshot", "freshness", "latency", "tag_counts", "manifest", "funnel")
 
 
 def single_select(sql: str) -> str:
@@ -53,7 +53,7 @@ def first_line(exc: BaseException) -> str:
 
 def open_reader(home: Path, attach_pipeline: bool = False, verify: bool = False) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB over what is published (exports/published.json): views snapshots,
-    latest_snapshot, freshness, tag_counts, manifest, funnel. It holds no lock on the pipeline database;
+    latest_snapshot, freshness, latency, tag_counts, manifest, funnel. It holds no lock on the pipeline database;
     with attach_pipeline (only for queries that name pipeline tables) that database is attached read-only
     as `pipeline`, when no run holds its write lock.
 
@@ -94,7 +94,8 @@ def open_reader(home: Path, attach_pipeline: bool = False, verify: bool = False)
         fill = {"{home}": root.replace("'", "''"), "{files}": "[" + ", ".join(map(_sql_text, files)) + "]",
                 "{manifest}": storage.join(root, state["manifest"]).replace("'", "''"),
                 "{funnel}": storage.join(root, state["funnel"]).replace("'", "''")}
-        views = (["snapshots", "latest_snapshot", "freshness", "tag_counts"] if files else []) + ["manifest", "funnel"]
+        views = [*READER_VIEWS[:5]] if files else []
+        views += ["manifest", "funnel"]
         for name in views:
             con.execute(_fill(store.load_sql(f"views/{name}"), fill))
     con.execute("SET lock_configuration = true")

@@ -28,10 +28,10 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from freshdata import progress
+from freshdata import clock, progress
 from freshdata.config import ConfigError, load_sources, wait_timeout_s
 
 REPO_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
@@ -235,7 +235,7 @@ def _running_step(instance, run_id: str) -> tuple[str, float] | None:
     return entry.step_key or "", time.time() - entry.timestamp
 
 
-def progress_line(day: date, step: tuple[str, float] | None, current: progress.Progress | None) -> str | None:
+def progress_line(day: date | str, step: tuple[str, float] | None, current: progress.Progress | None) -> str | None:
     """`2026-11-21 fetched_pages: 37/120 pages (12 s)`: the stage's own count when it reports one, else the step."""
     if current is not None and (step is None or current.stage == step[0]):
         return f"{day} {current.line()} ({current.elapsed_s:.0f} s)"
@@ -244,9 +244,10 @@ def progress_line(day: date, step: tuple[str, float] | None, current: progress.P
     return None
 
 
-def execute_day(job, instance, day: date, run_config: dict, timeout_s: float, tell: Say = say):
+def execute_day(job, instance, day: date | str, run_config: dict, timeout_s: float, tell: Say = say,
+                partition_key: str | None = None):
     """execute_in_process on a worker thread, watched from here: pool waits, timeout, Ctrl-C/SIGTERM, and the
-    live progress line on a terminal."""
+    live progress line on a terminal. `day` labels the messages; the partition is `partition_key`, else the day."""
     from freshdata.defs.recovery import LAUNCHER_TAG  # Dagster: loaded once a run starts
     from freshdata.defs.resources import DUCKDB_POOL
 
@@ -257,7 +258,7 @@ def execute_day(job, instance, day: date, run_config: dict, timeout_s: float, te
     def target() -> None:
         try:
             outcome["result"] = job.execute_in_process(
-                partition_key=day.isoformat(), instance=instance, raise_on_error=False, run_config=run_config,
+                partition_key=partition_key or str(day), instance=instance, raise_on_error=False, run_config=run_config,
                 run_id=run_id, tags={LAUNCHER_TAG: "cli", "freshdata/pid": str(os.getpid())})
         except BaseException as exc:  # reported by the watching thread
             outcome["error"] = exc
@@ -347,15 +348,16 @@ def _still_visible(home: Path, day: date) -> str:
     return f"readers still see its previous publication ({entry['n_documents']} documents)"
 
 
-def explain_failure(day: date, result, home: Path) -> list[str]:
+def explain_failure(day: date, result, home: Path, label: str | None = None) -> list[str]:
     """One line per failed blocking check or failed step: its deepest cause, and 'no space left' with the
-    path when that is the cause; then what readers see of the day."""
+    path when that is the cause; then what readers see of the day. `label` (an hour) replaces the day in them."""
     lines = []
+    said = label or day
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             if not data.passed and data.severity.value == "ERROR":
-                lines.append(f"{day}: check {data.check_name} failed: {data.description}")
+                lines.append(f"{said}: check {data.check_name} failed: {data.description}")
             continue
         if not event.is_step_failure:
             continue
@@ -365,13 +367,13 @@ def explain_failure(day: date, result, home: Path) -> list[str]:
             continue  # said above, with the check's own description
         full = "\n".join(e.message for e in chain)
         if NO_SPACE.search(full):
-            lines.append(no_space_line(day, f"step {event.step_key}: ", full, home))
+            lines.append(no_space_line(said, f"step {event.step_key}: ", full, home))
             continue
         deepest = next((e for e in reversed(chain) if e.message.strip()), error)
         message = deepest.message.strip().splitlines()[0] if deepest and deepest.message.strip() else "failed"
-        lines.append(f"{day}: step {event.step_key} failed: {message}")
+        lines.append(f"{said}: step {event.step_key} failed: {message}")
     if not lines:
-        lines.append(f"{day}: run {result.run_id} failed")
+        lines.append(f"{said}: run {result.run_id} failed")
     lines.append(f"{day}: not published; {_still_visible(home, day)}")
     return lines
 
@@ -451,4 +453,80 @@ def _run_days_locked(days: list[date], home: Path, quiet: bool, timeout_s: float
                 print(f"{day}: run {result.run_id} succeeded", flush=True)
             if after_day is not None:
                 after_day(day)
+    return True
+
+
+HOUR_KEY = "%Y-%m-%d-%H:%M"  # the hourly partitions' keys
+
+
+def run_hours(hours: list[datetime], sources: Path, home: Path, quiet: bool = False,
+              after_hour: Callable[[datetime], None] | None = None, demo: bool = False,
+              frozen_clock: bool = False) -> bool:
+    """For each UTC hour, in order: its crawl round (job hourly_crawl), then the day's later stages from every
+    round of the day so far, republished (job day_refresh), so the hour's pages are queryable when it returns.
+
+    `frozen_clock` (the demo and tests): each hour runs with the clock frozen at the hour's end (freshdata.clock),
+    as if it ran on time, so a loopback site that follows the same clock is crawled as it was then."""
+    try:
+        load_sources(sources)
+        timeout_s = wait_timeout_s()
+        log_level = dagster_log_level()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return False
+    if not demo:
+        with contextlib.suppress(FileNotFoundError):
+            (home / DEMO_MARKER).unlink()
+    label = hours[0].strftime(HOUR_KEY) + (f"..{hours[-1].strftime(HOUR_KEY)}" if len(hours) > 1 else "")
+    _keep_terminal()
+    try:
+        prepare_instance(home, sources)
+        with stop_on_signals(), home_lock(home, timeout_s):
+            return _run_hours_locked(hours, home, quiet, timeout_s, log_level, after_hour, frozen_clock)
+    except WaitTimeout as exc:
+        say(str(exc))
+        return False
+    except Exception as exc:
+        say(explain_exception(label, exc, home))
+        return False
+    except Interrupted as exc:
+        say(f"stopped by {exc} before the run started")
+        sys.exit(128 + exc.signum)
+
+
+def _run_hours_locked(hours: list[datetime], home: Path, quiet: bool, timeout_s: float, log_level: str,
+                      after_hour: Callable[[datetime], None] | None, frozen_clock: bool) -> bool:
+    import warnings
+
+    import dagster as dg
+
+    from freshdata.defs.recovery import recover_stale_runs
+
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+    from freshdata.definitions import build_definitions
+
+    defs = build_definitions()
+    crawl, refresh = defs.resolve_job_def("hourly_crawl"), defs.resolve_job_def("day_refresh")
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    with dg.DagsterInstance.get() as instance:
+        recover_stale_runs(instance, tell=say)
+        for hour in hours:
+            key = hour.strftime(HOUR_KEY)
+            day = hour.date()
+            with clock.frozen_at(hour + timedelta(hours=1)) if frozen_clock else contextlib.nullcontext():
+                for job, partition in ((crawl, key), (refresh, day.isoformat())):
+                    try:
+                        result = execute_day(job, instance, key, run_config, timeout_s, partition_key=partition)
+                    except Exception as exc:
+                        say(explain_exception(key, exc, home))
+                        return False
+                    if not result.success:
+                        for line in explain_failure(day, result, home, label=key):
+                            say(line)
+                        return False
+            if not quiet:
+                print(f"{key}: runs succeeded (round, then {day} republished)", flush=True)
+            if after_hour is not None:
+                after_hour(hour)
     return True

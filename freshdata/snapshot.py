@@ -33,7 +33,7 @@ import polars as pl
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from freshdata import storage, store, texts
+from freshdata import clock, storage, store, texts
 from freshdata.config import SourcesFile
 from freshdata.durable import file_hash, fsync_path
 from freshdata.faults import crash_point
@@ -103,8 +103,8 @@ def _copy_to_tmp(con: duckdb.DuckDBPyConnection, name: str, folder: storage.Loca
 def config_hash(sources: SourcesFile) -> str:
     """What, besides raw data and the recipe, decides a snapshot's content: the dedup and semantic settings and
     sources."""
-    relevant = {"dedup": sources.dedup.model_dump(), "sources": [s.model_dump() for s in sources.sources],
-                "semantic": sources.semantic.model_dump()}
+    listed = [s.model_dump(exclude={"schedule"} if s.schedule is None else None) for s in sources.sources]
+    relevant = {"dedup": sources.dedup.model_dump(), "sources": listed, "semantic": sources.semantic.model_dump()}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
 
 
@@ -115,6 +115,11 @@ def _versions() -> dict[str, str]:
 def _day_funnel(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, int]:
     funnel = store.fetch_dicts(con, "select_day_funnel", {"day": day})
     return {k: int(v) for k, v in (funnel[0] if funnel else {}).items() if k != "partition_date"}
+
+
+def latency_by_source(con: duckdb.DuckDBPyConnection, day: date) -> list[dict]:
+    """Publish -> ingest latency (p50/p90 hours) of the day's staged documents, per source."""
+    return store.fetch_dicts(con, "select_snapshot_latency_by_source", {"day": day})
 
 
 def stage_snapshot(con: duckdb.DuckDBPyConnection, day: date) -> StagedSnapshot:
@@ -152,7 +157,8 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, day: date, home: Path, sour
     root = storage.data_root(home)
     folder = storage.join(root, "snapshots", f"snapshot_date={day.isoformat()}")
     staging = storage.local_folder(storage.join(root, str(STAGING)))
-    n_documents = int(store.fetch_dicts(con, "select_snapshot_metrics", {"day": day})[0]["kept"])
+    metrics = store.fetch_dicts(con, "select_snapshot_metrics", {"day": day})[0]
+    n_documents = int(metrics["kept"])
     tmp = _export_day(con, day, staging, n_documents)
     content_hash = file_hash(tmp)
     target = storage.join(folder, f"part-{content_hash[:16]}.parquet")  # a new name: never overwritten
@@ -169,7 +175,9 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, day: date, home: Path, sour
         "n_near_duplicate": funnel.get("near_duplicate", 0), "n_rejected": funnel.get("rejected", 0),
         "export_path": storage.relative(target, root), "content_hash": content_hash,
         "config_hash": config_hash(sources), "recipe_hash": recipe_hash, **_versions(),
-        "created_at": datetime.now(UTC),
+        "created_at": clock.now(),  # the publication time (of the simulated clock in the demo and tests)
+        "p50_publish_to_ingest_hours": metrics["p50_publish_to_ingest_hours"],
+        "p90_publish_to_ingest_hours": metrics["p90_publish_to_ingest_hours"],
     }
     with store.transaction(con):
         store.run(con, "delete_snapshot_manifest_partition", {"day": day})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -56,6 +56,22 @@ def print_day_summary(home: Path, day: date, out=sys.stdout) -> dict:
     return summary
 
 
+def print_hour_summary(home: Path, hour: datetime, out=sys.stdout) -> dict:
+    """One line per hourly run: what the round found and kept, how long its pages took to reach the snapshot
+    (from their publication to the day's publication by the run), and the day's snapshot version after it."""
+    from freshdata.snapshot import published_entry
+
+    with duckdb.connect(str(store.db_path(home)), read_only=True) as con:
+        row = store.fetch_dicts(con, "select_round_summary", {"day": hour.date(), "hour": hour.hour})[0]
+    entry = published_entry(home, hour.date()) or {}
+    latency = (f"publish → snapshot p50 {row['p50_minutes']:.0f} min, max {row['max_minutes']:.0f} min"
+               if row["p50_minutes"] is not None else "nothing new to publish")
+    print(f"  {hour:%H:%M}-{hour + timedelta(hours=1):%H:%M}  discovered {row['discovered']} | new {row['new']} | "
+          f"kept {row['kept']} | {latency} | snapshot {hour.date()}: {entry.get('n_documents', 0)} documents "
+          f"(version {entry.get('content_hash', '-')[:12]})", file=out)
+    return row
+
+
 SAMPLE_QUERY = ("SELECT snapshot_date, source, language, topic, word_count, left(title, 40) AS title "
                 "FROM latest_snapshot ORDER BY word_count DESC LIMIT 5")
 
@@ -67,6 +83,9 @@ def print_demo_epilogue(home: Path, days: list[date]) -> None:
     con.sql("SELECT snapshot_date, n_documents, n_extracted, n_exact_duplicate, n_near_duplicate, n_rejected, "
             "left(content_hash, 12) AS content_hash FROM manifest ORDER BY snapshot_date").show()
     con.sql("SELECT * FROM freshness").show()
+    print("publish → ingest latency per day and source (hours): the days crawled once a day at 02:00 the next "
+          "day, the last one every hour")
+    con.sql("SELECT * FROM latency ORDER BY snapshot_date, source").show(max_rows=100)
     print(f'$ freshdata query "{SAMPLE_QUERY}"')
     con.sql(SAMPLE_QUERY).show(max_width=160)
 
@@ -122,6 +141,9 @@ def print_stats(home: Path, day: date | None) -> int:
         if "freshness" in views:
             print("Freshness per source:")
             con.sql("SELECT * FROM freshness").show()
+            print("Publish → ingest latency per day and source (hours; `dated`: documents with a publication time):")
+            only = f"WHERE snapshot_date = DATE '{day.isoformat()}' " if day else ""
+            con.sql(f"SELECT * FROM latency {only}ORDER BY snapshot_date, source").show(max_rows=10_000)
         else:
             print("Freshness per source: nothing published yet")
         if pipeline and con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'pipeline' "

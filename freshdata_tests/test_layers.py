@@ -1,7 +1,7 @@
 """The import graph of freshdata/: no cycle, and no import from a lower layer up to a higher one.
 
 Every `import` counts, also those inside functions (a lazy import is still a dependency). Layers, lowest first:
-0. plumbing: store, texts, schema, durable, storage, faults, progress, workers, compute, vocab, config (and
+0. plumbing: store, texts, schema, durable, storage, faults, progress, workers, compute, vocab, config, clock (and
    dedup.config and semantic.config, their models);
 1. pure cores, one per domain: crawl/, extract, dedup/, quality/, semantic/, snapshot (never Dagster);
 2. readers: reader (connection + query), export (writes a mix), summary (terminal summaries);
@@ -20,7 +20,7 @@ LAYERS = [
     ("freshdata", 0), ("freshdata.store", 0), ("freshdata.texts", 0), ("freshdata.schema", 0),
     ("freshdata.durable", 0), ("freshdata.storage", 0), ("freshdata.faults", 0), ("freshdata.progress", 0),
     ("freshdata.workers", 0), ("freshdata.compute", 0), ("freshdata.vocab", 0), ("freshdata.config", 0),
-    ("freshdata.dedup.config", 0), ("freshdata.semantic.config", 0),
+    ("freshdata.clock", 0), ("freshdata.dedup.config", 0), ("freshdata.semantic.config", 0),
     ("freshdata.crawl", 1), ("freshdata.extract", 1), ("freshdata.dedup", 1), ("freshdata.quality", 1),
     ("freshdata.semantic", 1), ("freshdata.snapshot", 1),
     ("freshdata.reader", 2), ("freshdata.export", 2), ("freshdata.summary", 2),

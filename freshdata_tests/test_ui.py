@@ -147,7 +147,7 @@ def test_code_location_loads_with_assets_checks_job_and_schedule(ui):
             checks |= {c["name"] for c in node["assetChecksOrError"]["checks"]}
     assert checks == CHECKS
     assert "daily_pipeline" in {j["name"] for j in repo["jobs"]}
-    assert {s["name"] for s in repo["schedules"]} == {"daily_pipeline_schedule"}
+    assert {s["name"] for s in repo["schedules"]} == {"daily_pipeline_schedule", "hourly_crawl_schedule"}
 
 
 LAUNCH = """

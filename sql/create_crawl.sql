@@ -12,6 +12,9 @@ CREATE TABLE IF NOT EXISTS discovered_urls (
     state          VARCHAR NOT NULL,     -- new | known | excluded_by_rule | over_budget
     reason         VARCHAR
 );
+-- The round of the day that listed it: 0-23 for an hourly run, NULL for the daily run. A URL has one row per
+-- day whichever round listed it first; re-running a round replaces that round's rows (intraday runs).
+ALTER TABLE discovered_urls ADD COLUMN IF NOT EXISTS hour SMALLINT;
 
 -- The days that have discovered URLs, one row each: publication finds the days whose funnel row is missing or
 -- left over (select_funnel_stale_days) without a DISTINCT over every discovered URL of history. Written and
@@ -46,6 +49,7 @@ CREATE TABLE IF NOT EXISTS fetch_log (
     warc_offset    BIGINT,
     n_links        INTEGER               -- links found, for feeds/sitemaps/seeds
 );
+ALTER TABLE fetch_log ADD COLUMN IF NOT EXISTS hour SMALLINT;  -- the round (see discovered_urls.hour)
 
 -- The document fetches of fetch_log (stage 'fetch', kind 'document') by a 128-bit md5 of their URL, with their
 -- outcome: select_known_urls looks the day's candidates up here, a scan of integers and two small dictionary
@@ -57,6 +61,7 @@ CREATE TABLE IF NOT EXISTS fetch_keys (
     state          VARCHAR NOT NULL,
     reason         VARCHAR
 );
+ALTER TABLE fetch_keys ADD COLUMN IF NOT EXISTS hour SMALLINT;
 
 CREATE TABLE IF NOT EXISTS extractions (
     partition_date DATE NOT NULL,

@@ -56,6 +56,9 @@ CREATE TABLE IF NOT EXISTS snapshot_manifest (
     duckdb_version     VARCHAR NOT NULL,
     created_at         TIMESTAMPTZ NOT NULL
 );
+-- Publish -> ingest latency of the day's documents (hours; NULL when none has a publication time).
+ALTER TABLE snapshot_manifest ADD COLUMN IF NOT EXISTS p50_publish_to_ingest_hours DOUBLE;
+ALTER TABLE snapshot_manifest ADD COLUMN IF NOT EXISTS p90_publish_to_ingest_hours DOUBLE;
 
 -- Keys of every staged snapshot row, for check_snapshot_repeats: 64-bit md5 of doc_id and of url
 -- (md5_number_lower: the same on every DuckDB version). Probing history is then a scan of integers, not of the

@@ -1,6 +1,9 @@
 """One day of crawling: discover what is new in every source, then fetch it once, archiving raw responses.
 
-Both stages replace their day inside one DuckDB transaction. A re-run of a day replays what that day
+A day is crawled in rounds: the daily run's (hour None), or one per hourly run (hour 0-23, intraday), each
+checking the sources due in it (`round_sources`). A URL gets one discovered_urls row per day, in the first round
+that lists it, and is fetched by that round; the day's later stages read every round of the day.
+Both stages replace their round inside one DuckDB transaction. A re-run of a day replays what that day
 already archived (feeds are re-parsed from the WARC, documents already fetched are reused), so it
 never re-downloads what the partition has; only what is missing or failed transiently goes back out.
 """
@@ -18,7 +21,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from freshdata import progress, storage, store
+from freshdata import clock, progress, storage, store
 from freshdata.config import SourceConfig, SourcesFile
 from freshdata.crawl import warcsource
 from freshdata.crawl.archive import (
@@ -44,6 +47,7 @@ from freshdata.faults import crash_point
 
 log = logging.getLogger(__name__)
 
+HOUR = timedelta(hours=1)  # the cadence of hourly runs (the re-check policy's run_every)
 MAX_SITEMAP_DEPTH = 3  # index → index → urlset is the deepest we follow
 MAX_CHILD_SITEMAPS = 200  # per source per run
 MAX_ATTEMPTS = 3  # transient failures are retried on later days this many times in all
@@ -68,6 +72,28 @@ DISCOVERED_SCHEMA: dict[str, Any] = {
     "partition_date": pl.Date, "url": pl.Utf8, "source": pl.Utf8, "found_in": pl.Utf8,
     "published_at": pl.Datetime("us", "UTC"), "state": pl.Utf8, "reason": pl.Utf8,
 }
+
+
+class IncompleteRound(RuntimeError):
+    """An earlier round of the day discovered new URLs that were never fetched: run it again first."""
+
+
+def round_sources(sources: SourcesFile, hour: int | None,
+                  checked: frozenset[str] | set[str] = frozenset()) -> list[SourceConfig]:
+    """The sources a round checks. An hourly round (hour 0-23): the hourly ones, and the daily ones too in the
+    day's last hour (so the hourly schedule alone covers every source once a day). The daily round (None):
+    every source no hourly round of the day has `checked`, so a day without hourly runs is crawled as always."""
+    if hour is None:
+        return [s for s in sources.sources if s.name not in checked]
+    return [s for s in sources.sources if sources.cadence(s) == "hourly" or hour == 23]
+
+
+def _round_label(day: date, hour: int | None) -> str:
+    return day.isoformat() if hour is None else f"{day.isoformat()} {hour:02d}:00"
+
+
+def _with_hour(rows: list[dict[str, Any]], schema: dict[str, Any], hour: int | None) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=schema).with_columns(hour=pl.lit(hour, pl.Int16))
 
 
 @dataclass
@@ -274,7 +300,7 @@ def _source_removed_row(day: date, request: FetchRequest) -> dict[str, Any]:
     so it is retried on a later day if the source comes back, never counted as fetched."""
     row: dict[str, Any] = dict.fromkeys(FETCH_LOG_SCHEMA)
     row.update(partition_date=day, stage="fetch", source=request.source, kind=request.kind, url=request.url,
-               state="deferred", reason="source_removed", fetched_at=datetime.now(UTC),  # when it was decided
+               state="deferred", reason="source_removed", fetched_at=clock.now(),  # when it was decided
                detail=f"source {request.source!r} is no longer in the sources file")
     return row
 
@@ -313,13 +339,13 @@ def day_robots(con: duckdb.DuckDBPyConnection, day: date, raw_root: storage.Loca
     return policies
 
 
-def _validators(con: duckdb.DuckDBPyConnection, day: date,
-                urls: list[str]) -> dict[str, tuple[str | None, str | None]]:
-    """ETag / Last-Modified of the latest fetch before the day of each of `urls` (the round's feeds and
+def _validators(con: duckdb.DuckDBPyConnection, day: date, urls: list[str],
+                hour: int | None = None) -> dict[str, tuple[str | None, str | None]]:
+    """ETag / Last-Modified of the latest fetch before the round of each of `urls` (the round's feeds and
     sitemaps), for conditional GET; URLs without any are left out. Only these URLs are loaded, not history."""
     if not urls:
         return {}
-    rows = store.run(con, "select_validators", {"day": day, "urls": sorted(set(urls))}).fetchall()
+    rows = store.run(con, "select_validators", {"day": day, "hour": hour, "urls": sorted(set(urls))}).fetchall()
     return {url: (etag, modified) for url, etag, modified in rows}
 
 
@@ -333,6 +359,18 @@ def _parse_source_body(kind: str, body: bytes, base: str, encoding: str | None) 
     return parse_seed_page(body, base, encoding), []
 
 
+def require_earlier_rounds(con: duckdb.DuckDBPyConnection, day: date, hour: int | None) -> None:
+    """Refuse a round while an earlier round of the day has new URLs it never fetched: no later round fetches
+    them (a URL belongs to the round that listed it first). Dagster does not check that the previous partition
+    of a self-dependent asset exists (as for dedup's days, `missing_earlier_days`), so this does."""
+    rows = store.run(con, "select_unfetched_rounds", {"day": day, "hour": hour}).fetchall()
+    if rows:
+        listed = ", ".join(f"{h:02d}:00 ({n} new URLs)" for h, n in rows)
+        raise IncompleteRound(
+            f"{_round_label(day, hour)}: earlier hourly runs of {day} discovered URLs they never fetched: {listed}. "
+            f"Run those hours again first (a backfill from {day} {rows[0][0]:02d}:00 runs the hours in order).")
+
+
 def _source_kind(source: SourceConfig) -> str:
     return {"page": "seed"}.get(source.kind, source.kind)
 
@@ -344,7 +382,8 @@ def _recheck_states(con: duckdb.DuckDBPyConnection, as_of: datetime, names: list
             for name, interval, due, checked, events, exposure in rows}
 
 
-def _recheck_rows(day: date, as_of: datetime, sources: SourcesFile, states: dict[str, RecheckState],
+def _recheck_rows(day: date, as_of: datetime, sources: SourcesFile, in_round: list[SourceConfig],
+                  states: dict[str, RecheckState],
                   due: set[str], log_rows: list[dict[str, Any]],
                   discovered: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One source_checks row per source: a checked source's outcome and new state, a not-due one's state kept."""
@@ -357,7 +396,7 @@ def _recheck_rows(day: date, as_of: datetime, sources: SourcesFile, states: dict
     n_new = Counter(r["source"] for r in discovered
                     if r["state"] in ("new", "over_budget") and not r["found_in"].startswith("retry:"))
     rows = []
-    for source in sources.sources:
+    for source in in_round:
         before = states.get(source.name)
         if source.name in due:
             states_now = fetch_states.get(source.name, [])
@@ -379,16 +418,22 @@ def _recheck_rows(day: date, as_of: datetime, sources: SourcesFile, states: dict
 
 
 def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile, raw_root: storage.Location,
-                 as_of: datetime | None = None, run_every: timedelta = DAY) -> StageSummary:
-    """Fetch (or replay) every source due at `as_of` and record each URL it lists, with its state.
+                 hour: int | None = None, as_of: datetime | None = None,
+                 run_every: timedelta | None = None) -> StageSummary:
+    """Fetch (or replay) every source of the round (the day's, or hour `hour` of it) that is due at `as_of`, and
+    record each URL it lists for the first time today, with its state.
 
-    `as_of` is the run's clock for the re-check policy (default: the end of the day, for a daily run) and
-    `run_every` the cadence of the runs; a source not due is not fetched and gets a `not_due` row in
-    source_checks (freshdata.crawl.recheck)."""
+    `as_of` is the run's clock for the re-check policy (default: the end of the round: of the day for a daily
+    run, of the hour for an hourly one) and `run_every` the cadence of the runs (a day, or an hour); a source of
+    the round that is not due is not fetched and gets a `not_due` row in source_checks (freshdata.crawl.recheck)."""
     require_raw(raw_root, day)  # a day whose raw data retention deleted cannot be replayed: change nothing
+    require_earlier_rounds(con, day, hour)
     summary = StageSummary()
+    checked = ({s for (s,) in store.run(con, "select_round_checked_sources", {"day": day}).fetchall()}
+               if hour is None else set())
+    in_round = round_sources(sources, hour, checked)
     _remove_unreferenced(con, raw_root, day, "discovery")  # left by a run killed or failed before it committed
-    replayed_rows = store.run(con, "select_discovery_replay", {"day": day}).fetchall()
+    replayed_rows = store.run(con, "select_discovery_replay", {"day": day, "hour": hour}).fetchall()
     replay = {row[2]: row for row in replayed_rows if row[1] != "robots"}
     replayed_robots = [row for row in replayed_rows if row[1] == "robots"]
     live_robots: set[str] = set()
@@ -402,14 +447,17 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
     policies = day_robots(con, day, raw_root, damaged)
     _report_damage(day, "discovery", damaged, summary, "asking those sources (or robots.txt) again")
     log_rows: list[dict[str, Any]] = []
-    found: dict[str, list[tuple[Link, str]]] = {s.name: [] for s in sources.sources}
-    as_of = as_of or daily_as_of(day)
-    states = _recheck_states(con, as_of, [s.name for s in sources.sources])
-    due = {s.name for s in sources.sources if is_due(states.get(s.name), as_of, run_every)}
-    pending = [(s, s.url, _source_kind(s), 0) for s in sources.sources if s.name in due and s.kind != "warc"]
+    as_of = as_of or (daily_as_of(day) if hour is None
+                      else datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=hour + 1))
+    run_every = run_every or (DAY if hour is None else HOUR)
+    states = _recheck_states(con, as_of, [s.name for s in in_round])
+    due = {s.name for s in in_round if is_due(states.get(s.name), as_of, run_every)}
+    found: dict[str, list[tuple[Link, str]]] = {s.name: [] for s in in_round}
+    pending = [(s, s.url, _source_kind(s), 0) for s in in_round if s.name in due and s.kind != "warc"]
     by_name = {s.name: s for s in sources.sources}
     roots = [s.url for s in sources.sources]
-    for name, url in store.run(con, "select_known_child_sitemaps", {"day": day, "roots": roots}).fetchall():
+    children = store.run(con, "select_known_child_sitemaps", {"day": day, "hour": hour, "roots": roots}).fetchall()
+    for name, url in children:
         if name in due and by_name[name].kind == "sitemap":
             pending.append((by_name[name], url, "sitemap", 1))
     seen = {url for _, url, _, _ in pending}
@@ -419,7 +467,8 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
     with DayArchive(raw_root, day, "discovery") as archive:
         while pending:
             to_fetch = [p for p in pending if p[1] not in replay]
-            validators = _validators(con, day, [url for _, url, _, _ in to_fetch if url not in unconditional])
+            validators = _validators(con, day, [url for _, url, _, _ in to_fetch if url not in unconditional],
+                                     hour)
             requests = [
                 FetchRequest(url, source.name, kind, *validators.get(url, (None, None)))
                 for source, url, kind, _ in to_fetch
@@ -450,25 +499,25 @@ def discover_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile
             if row[2] not in live_robots:
                 log_rows.append(_replay_row(day, "discovery", row))
     # WARC sources: their files' pages are read (no fetch) into the day's warc-* raw file, their URLs listed
-    warc = warcsource.ingest_day(con, day, [s for s in sources.sources if s.kind == "warc" and s.name in due],
+    warc = warcsource.ingest_day(con, day, [s for s in in_round if s.kind == "warc" and s.name in due],
                                  sources.crawl, raw_root)
     for name, links in warc.found.items():
         found[name].extend(links)
     log_rows += warc.log_rows
     summary.by_reason.update(warc.by_reason)
-    staged_log = pl.DataFrame(log_rows, schema=FETCH_LOG_SCHEMA)
+    staged_log = _with_hour(log_rows, FETCH_LOG_SCHEMA, hour)
 
     progress.finish()
-    discovered = _classify(con, day, sources, found)
+    discovered = _classify(con, day, hour, in_round, found)
     for row in discovered:
         summary.counts[row["state"]] += 1
-    summary.rechecks = _recheck_rows(day, as_of, sources, states, due, log_rows, discovered)
+    summary.rechecks = _recheck_rows(day, as_of, sources, in_round, states, due, log_rows, discovered)
     crash_point("discovery:before_commit")
     with store.transaction(con):
-        store.run(con, "delete_discovery_partition", {"day": day})
+        store.run(con, "delete_discovery_partition", {"day": day, "hour": hour})
         store.run(con, "delete_source_checks_partition", {"day": day, "as_of": as_of})
         store.insert_rows(con, "insert_fetch_log", staged_log)
-        store.insert_rows(con, "insert_discovered_urls", pl.DataFrame(discovered, schema=DISCOVERED_SCHEMA))
+        store.insert_rows(con, "insert_discovered_urls", _with_hour(discovered, DISCOVERED_SCHEMA, hour))
         store.insert_rows(con, "insert_source_checks", pl.DataFrame(summary.rechecks, schema=SOURCE_CHECKS_SCHEMA))
         warcsource.replace_day(con, day, warc)
     return summary
@@ -524,21 +573,23 @@ def _discover_one(day: date, archive: DayArchive, source: SourceConfig, url: str
     return links, children, row
 
 
-def _classify(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile,
+def _classify(con: duckdb.DuckDBPyConnection, day: date, hour: int | None, in_round: list[SourceConfig],
               found: dict[str, list[tuple[Link, str]]]) -> list[dict[str, Any]]:
-    """Give every listed URL one state: new, known (settled earlier), excluded_by_rule or over_budget."""
+    """Give every URL the round lists, and no other round of the day listed, one state: new, known (settled
+    earlier), excluded_by_rule or over_budget."""
     rows: dict[str, dict[str, Any]] = {}
-    for source in sources.sources:  # sources-file order decides which source owns a URL listed twice
+    other_rounds = {u for (u,) in store.run(con, "select_round_other_urls", {"day": day, "hour": hour}).fetchall()}
+    for source in in_round:  # sources-file order decides which source owns a URL listed twice
         for link, found_in in found[source.name]:
             url = normalize_url(link.url)
-            if url is None or url in rows:
+            if url is None or url in rows or url in other_rounds:
                 continue
             state, reason = ("new", None) if source.admits(url) else ("excluded_by_rule", "include_exclude")
             rows[url] = {"partition_date": day, "url": url, "source": source.name, "found_in": found_in,
                          "published_at": link.published_at, "state": state, "reason": reason}
     retries = store.run(con, "select_retry_urls", {"day": day, "max_attempts": MAX_ATTEMPTS}).fetchall()
     for url, source_name, last_day, published_at in retries:
-        if url not in rows and any(s.name == source_name for s in sources.sources):
+        if url not in rows and url not in other_rounds and any(s.name == source_name for s in in_round):
             rows[url] = {"partition_date": day, "url": url, "source": source_name,
                          "found_in": f"retry:{last_day.isoformat()}", "published_at": published_at,
                          "state": "new", "reason": None}
@@ -551,7 +602,7 @@ def _classify(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile,
     for url, reason in known:
         rows[url].update(state="known", reason=reason)
     oldest = datetime.min.replace(tzinfo=UTC)
-    for source in sources.sources:  # newest first, so a budget keeps the freshest pages
+    for source in in_round:  # newest first, so a budget keeps the freshest pages
         new = sorted((r for r in rows.values() if r["source"] == source.name and r["state"] == "new"),
                      key=lambda r: (-(r["published_at"] or oldest).timestamp(), r["url"]))
         for row in new[source.max_documents_per_run:]:
@@ -560,8 +611,9 @@ def _classify(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile,
 
 
 def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile,
-              raw_root: storage.Location) -> StageSummary:
-    """Fetch the day's new URLs once; a re-run reuses every final outcome already recorded for the day.
+              raw_root: storage.Location, hour: int | None = None) -> StageSummary:
+    """Fetch the round's new URLs once (the day's, or hour `hour`'s); a re-run reuses every final outcome
+    already recorded for the round.
 
     Before reusing, every reusable outcome's archived record is read back and verified: a damaged one is not
     reused, so its URL is fetched again into the new file. Outcomes archived by an earlier run of the day that
@@ -569,8 +621,9 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile,
     """
     require_raw(raw_root, day)  # a day whose raw data retention deleted cannot be replayed: change nothing
     summary = StageSummary()
-    todo = store.run(con, "select_fetch_todo", {"day": day}).fetchall()
-    reusable, damaged = _without_damaged(raw_root, store.fetch_dicts(con, "select_fetch_reusable", {"day": day}))
+    todo = store.run(con, "select_fetch_todo", {"day": day, "hour": hour}).fetchall()
+    reusable, damaged = _without_damaged(raw_root, store.fetch_dicts(con, "select_fetch_reusable",
+                                                                     {"day": day, "hour": hour}))
     robots_damaged: list[ArchiveDamaged] = []
     known_robots = day_robots(con, day, raw_root, robots_damaged)
     _report_damage(day, "fetch", damaged + robots_damaged, summary,
@@ -582,7 +635,7 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile,
         summary.by_reason["salvaged_from_interrupted_run"] += len(salvaged)
         reusable += salvaged
         reused_urls |= {row["url"] for row in salvaged}
-    earlier_robots = store.run(con, "select_fetch_robots_replay", {"day": day}).fetchall()
+    earlier_robots = store.run(con, "select_fetch_robots_replay", {"day": day, "hour": hour}).fetchall()
     # URLs a WARC source listed are not fetched: their outcome is the page discovery archived from the WARC file
     warc_names = {s.name for s in sources.sources if s.kind == "warc"}
     from_warc = _warc_rows(con, day, raw_root, {url: source for url, source, _, _ in todo
@@ -621,14 +674,14 @@ def fetch_day(con: duckdb.DuckDBPyConnection, day: date, sources: SourcesFile,
     summary.reused = len(reusable)
     log_rows += from_warc
     log_rows += [{**row, "partition_date": day, "stage": "fetch"} for row in reusable]
-    staged = pl.DataFrame(log_rows, schema=FETCH_LOG_SCHEMA)
+    staged = _with_hour(log_rows, FETCH_LOG_SCHEMA, hour)
     for state, reason in staged.filter(pl.col("kind") == "document").select("state", "reason").iter_rows():
         summary.counts[state] += 1
         if state != "fetched":
             summary.by_reason[f"{state}:{reason}"] += 1
     crash_point("fetch:before_commit")
     with store.transaction(con):
-        store.run(con, "delete_fetch_partition", {"day": day})
+        store.run(con, "delete_fetch_partition", {"day": day, "hour": hour})
         store.insert_rows(con, "insert_fetch_log", staged)
     summary.pruned = prune_raw(con, day, raw_root, sources.storage.raw_retention_days)
     return summary

@@ -16,7 +16,7 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urljoin, urlsplit
 
@@ -26,6 +26,7 @@ import httpcore
 import httpx
 import zstandard
 
+from freshdata import clock
 from freshdata.config import CrawlConfig
 from freshdata.crawl.content import TooLarge, codec_name, gunzip_capped, media_type
 from freshdata.crawl.netguard import BlockedAddress, DNSFailure, GuardedBackend, check_url, parse_allowed
@@ -600,7 +601,7 @@ class Fetcher:
     async def _load_robots(self, url: str) -> RobotsPolicy:
         target = robots_url(url)
         req = FetchRequest(url=target, source="robots", kind="robots")
-        fetched_at = datetime.now(UTC)
+        fetched_at = clock.now()
         started = time.monotonic()
         redirects: list[str] = []
         current = target
@@ -691,7 +692,7 @@ class Fetcher:
         if resume is None:
             res = FetchResult(
                 request=req, state="failed", reason=None, http_status=None, url=req.url, final_url=None,
-                redirects=[], headers=[], body=None, encoding=None, fetched_at=datetime.now(UTC), elapsed_s=0.0,
+                redirects=[], headers=[], body=None, encoding=None, fetched_at=clock.now(), elapsed_s=0.0,
             )
             first_hop = 0
         else:

@@ -25,6 +25,12 @@ def day_of(context: dg.AssetExecutionContext):
     return context.partition_time_window.start.date()
 
 
+def hour_of(context: dg.AssetExecutionContext):
+    """The date and hour (0-23) of an hourly UTC partition."""
+    start = context.partition_time_window.start
+    return start.date(), start.hour
+
+
 def recheck_metadata(rows: list[dict]) -> dict[str, object]:
     """The discovery run's re-check decisions (freshdata.crawl.recheck): counts and the median interval as plottable
     numbers, and a table of every source's decision, outcome and interval."""

@@ -6,9 +6,10 @@ import shutil
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
-from freshdata import storage, store
+from freshdata import clock, storage, store
 from freshdata.config import ConfigError, wait_timeout_s
 from freshdata.runs import DEMO_MARKER, home_lock
 
@@ -49,10 +50,18 @@ def _reset_home(home: Path) -> None:
             shutil.rmtree(child) if child.is_dir() else child.unlink()
 
 
-def run_demo(home: Path, days: int = 3) -> int:
+DAILY_RUN_HOUR = 2  # the daily schedule's default hour: each demo day is crawled at 02:00 the next day
+FIRST_LIVE_HOUR = 9  # the intraday day's hourly runs: 09:00, 10:00, …
+
+
+def run_demo(home: Path, days: int = 3, hours: int = 2) -> int:
+    """`days` daily runs, then `hours` hourly runs of the day after them (yesterday), each on a simulated clock:
+    a day is crawled at 02:00 the next day, as the daily schedule would; an hour at its end, as the hourly one
+    would. The site's live desk publishes an article every 15 minutes from 09:07 of that day (an hourly
+    source); its other sources are daily ones."""
     from freshdata.demo.site import DemoSite, demo_sources_yaml
-    from freshdata.runs import run_days
-    from freshdata.summary import print_day_summary, print_demo_epilogue
+    from freshdata.runs import run_days, run_hours
+    from freshdata.summary import print_day_summary, print_demo_epilogue, print_hour_summary
 
     started = time.monotonic()
     if storage.bound_root(home) is not None:
@@ -61,17 +70,27 @@ def run_demo(home: Path, days: int = 3) -> int:
         return 1
     _reset_home(home)
     today = datetime.now(UTC).date()
-    dates = [today - timedelta(days=days - i) for i in range(days)]  # the days ending yesterday
-    with DemoSite(days=dates) as site:
+    live_day = today - timedelta(days=1)
+    dates = [live_day - timedelta(days=days - i) for i in range(days)]  # the days before yesterday
+    hour_starts = [datetime.combine(live_day, dtime(FIRST_LIVE_HOUR + i), UTC) for i in range(hours)]
+    live_start = datetime.combine(live_day, dtime(FIRST_LIVE_HOUR, 7), UTC)
+    with DemoSite(days=dates, live_start=live_start) as site:
         sources = home / "sources.yaml"
-        sources.write_text(demo_sources_yaml(site.base, site.port))
+        sources.write_text(demo_sources_yaml(site.base, site.port, live=bool(hour_starts)))
         print(f"freshdata demo: site on {site.base}, data home {home}")
         for number, day in enumerate(dates, start=1):
             site.day = number
-            if not run_days([day], sources, home, quiet=True, demo=True):
-                return 1
+            with clock.frozen_at(datetime.combine(day + timedelta(days=1), dtime(DAILY_RUN_HOUR), UTC)):
+                if not run_days([day], sources, home, quiet=True, demo=True):
+                    return 1
             print_day_summary(home, day)
-    print_demo_epilogue(home, dates)
+        if hour_starts:
+            print(f"\n=== {live_day}: hourly runs (the live desk publishes every 15 minutes from "
+                  f"{live_start:%H:%M}; each hour is crawled at its end and the day's snapshot republished) ===")
+        if hour_starts and not run_hours(hour_starts, sources, home, quiet=True, demo=True, frozen_clock=True,
+                                         after_hour=lambda hour: print_hour_summary(home, hour)):
+            return 1
+    print_demo_epilogue(home, dates + ([live_day] if hour_starts else []))
     print(f"\nDuckDB file: {store.db_path(home)}")
     print(f"Raw WARC archive: {home / 'raw'}")
     default = Path(".freshdata").resolve() == home

@@ -13,15 +13,17 @@ import gzip
 import hashlib
 import html
 import json
+import random
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 
+from freshdata import clock
 from freshdata.demo.articles import ARTICLES, syndicated_edit
 from freshdata.quality.demo_samples import DEMO_SAMPLES, DEMO_URL_PATHS
 
@@ -120,12 +122,148 @@ class LoopbackSite:
         self.server.server_close()
 
 
+LIVE_SENTENCES = [
+    "The city council met again this morning to discuss the budget for the coming year.",
+    "Traffic on the harbour bridge moved slowly after a delivery van broke down in the left lane.",
+    "Forecasters expect light rain in the afternoon and a cold, clear evening across the valley.",
+    "Shop owners on the market street said business had picked up since the new tram stop opened.",
+    "A spokesperson for the water utility said repairs on the old main would take two more days.",
+    "Volunteers handed out hot soup and blankets outside the library for most of the night.",
+    "The regional hospital reported that its emergency ward was busy but coping well.",
+    "Parents at the primary school asked for a safer crossing in front of the main gate.",
+    "The football club confirmed that its captain will miss the weekend match with a knee injury.",
+    "A small fire in a bakery kitchen was put out quickly and nobody was hurt.",
+    "Train services to the coast are running again after a signal fault near the old station.",
+    "The museum will stay open late on Friday for a talk about the history of the canal.",
+    "Farmers in the northern villages said the late frost had damaged some of the early crops.",
+    "Police asked drivers to avoid the ring road while workers cleared a spilled load of gravel.",
+    "The mayor said the new housing plan would be put to a public vote in the spring.",
+    "Students from the technical college showed off a solar boat they built over the summer.",
+    "The price of bread at the covered market rose for the third week in a row.",
+    "Residents near the airport complained again about noise from early morning flights.",
+    "A new cycling lane along the river path will be finished before the end of the month.",
+    "The theatre company announced a winter season with four new plays by local writers.",
+    "Bus drivers and the transport authority reached an agreement on shift times late last night.",
+    "The zoo welcomed two red panda cubs, and keepers said both were healthy and curious.",
+    "Engineers began checking the old stone bridge after cracks were reported by walkers.",
+    "The public pool will close for a week while the heating system is replaced.",
+    "A charity run through the park raised more money this year than ever before.",
+    "The court adjourned the case until next Tuesday to allow more witnesses to be heard.",
+    "Local restaurants reported strong bookings ahead of the food festival on Saturday.",
+    "The fire brigade reminded households to test their smoke alarms before the cold season.",
+    "A recycling centre on the east side will accept old electronics free of charge this week.",
+    "Nurses at the clinic said the flu vaccine was in good supply for anyone who wanted it.",
+    "The harbour master warned small boats to stay in port while the strong winds last.",
+    "Workers finished painting the murals under the railway arches ahead of schedule.",
+    "Several streets in the old town will be closed on Sunday for the autumn parade.",
+    "The university opened a new reading room that stays open around the clock.",
+    "Families gathered in the square to watch the first lights of the winter market go on.",
+    "A lost dog was reunited with its owners after a neighbour shared a photo online.",
+    "The chamber of commerce said more young people were starting small businesses in the area.",
+    "Road crews spread salt on the hill roads in case the temperature drops below freezing.",
+    "The choir will sing at the cathedral on Thursday evening, and tickets are still available.",
+    "An inspection found the playground equipment in the west park safe for children to use.",
+]
+LIVE_INTERVAL = timedelta(minutes=15)
+LIVE_FEED_ITEMS = 40
+LIVE_ARCHIVE_ITEMS = 12
+
+
+@dataclass(frozen=True)
+class LiveDesk:
+    """A live news desk: article n is published at `start` + n x 15 minutes, and the feed (the latest 40) and
+    the pages show only what is published by freshdata.clock.now(), the clock the demo and tests freeze at each
+    simulated hour's end. Each article is a different mix of sentences (so dedup keeps them all)."""
+
+    start: datetime
+
+    def published(self, n: int) -> datetime:
+        return self.start + n * LIVE_INTERVAL
+
+    def latest(self) -> int:
+        """The number of the newest article published by now, -1 before the first."""
+        return (clock.now() - self.start) // LIVE_INTERVAL
+
+    def text(self, n: int) -> str:
+        rng = random.Random(n)
+        at = self.published(n).strftime("%H:%M")
+        paragraphs = [f"Update number {n} from the live desk, filed at {at} on "
+                      f"{self.published(n).strftime('%A %d %B %Y')}. Here is what our reporters saw this hour."]
+        picked = rng.sample(LIVE_SENTENCES, 15)
+        paragraphs += [" ".join(picked[i:i + 3]) for i in range(0, 15, 3)]
+        return "\n\n".join(paragraphs)
+
+    def page(self, n: int) -> str:
+        title = f"Live desk update {n}"
+        paragraphs = "\n".join(f"<p>{html.escape(p)}</p>" for p in self.text(n).split("\n\n"))
+        return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+                f'<meta property="article:published_time" content="{self.published(n).isoformat()}"></head>'
+                f"<body><main><article><h1>{title}</h1>{paragraphs}</article></main></body></html>")
+
+    def rss(self, base: str) -> str:
+        newest = self.latest()
+        items = "".join(
+            f"<item><title>Live desk update {n}</title><link>{base}/live/{n}.html</link><guid>{base}/live/{n}.html"
+            f"</guid><pubDate>{format_datetime(self.published(n))}</pubDate></item>"
+            for n in range(newest, max(-1, newest - LIVE_FEED_ITEMS), -1))
+        return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Live desk</title>'
+                f"<link>{base}/</link><description>Every 15 minutes</description>{items}</channel></rss>")
+
+    def archive(self) -> str:
+        """A seed page linking the latest articles (a source checked once a day)."""
+        newest = self.latest()
+        links = "".join(f'<li><a href="/live/{n}.html">Live desk update {n}</a></li>'
+                        for n in range(newest, max(-1, newest - LIVE_ARCHIVE_ITEMS), -1))
+        return f"<!DOCTYPE html><html><head><title>Live desk archive</title></head><body><ul>{links}</ul></body></html>"
+
+    def route(self, path: str, base: str) -> tuple[int, str, bytes, dict[str, str]] | None:
+        if path == "/live.xml":
+            return 200, "application/rss+xml; charset=utf-8", self.rss(base).encode(), {}
+        if path == "/live/archive.html":
+            return 200, "text/html; charset=utf-8", self.archive().encode(), {}
+        if path.startswith("/live/") and path.endswith(".html"):
+            number = path[len("/live/"):-len(".html")]
+            if number.isdigit() and int(number) <= self.latest():
+                return 200, "text/html; charset=utf-8", self.page(int(number)).encode(), {}
+        return None
+
+
+class LiveDeskSite(LoopbackSite):
+    """A loopback site that is only a live desk (the intraday tests)."""
+
+    def __init__(self, start: datetime, port: int = 0) -> None:
+        self.desk = LiveDesk(start)
+        self.requests: list[str] = []
+        super().__init__(port)
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        self.requests.append(handler.path)
+        routed = self.desk.route(handler.path.split("?", 1)[0], self.base)
+        status, ctype, body, _ = routed or (404, "text/html", b"<html><body>Not found</body></html>", {})
+        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        if status == 200 and handler.headers.get("If-None-Match") == etag:
+            handler.send_response(304)
+            handler.send_header("ETag", etag)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
+        handler.send_response(status)
+        handler.send_header("Content-Type", ctype)
+        handler.send_header("Content-Length", str(len(body)))
+        if status == 200:
+            handler.send_header("ETag", etag)
+        handler.end_headers()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            handler.wfile.write(body)
+
+
 class DemoSite(LoopbackSite):
     """The demo's news site, whose content depends on the simulated day."""
 
-    def __init__(self, port: int = 0, days: list[date] | None = None) -> None:
+    def __init__(self, port: int = 0, days: list[date] | None = None, live_start: datetime | None = None) -> None:
         self.day = 1
         self.days = days or [date(2026, 1, d) for d in (1, 2, 3)]
+        self.live = LiveDesk(live_start) if live_start else None  # /live.xml: the demo's intraday source
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path, headers) for tests
         super().__init__(port)
 
@@ -212,6 +350,8 @@ class DemoSite(LoopbackSite):
             body = (f"<!DOCTYPE html><html><head><title>Demo Gazette</title></head><body><h1>Partners</h1>"
                     f'<ul>{links}<li><a href="https://elsewhere.example/">Elsewhere</a></li></ul></body></html>')
             return 200, "text/html; charset=utf-8", body.encode(), {}
+        if self.live is not None and path.startswith("/live"):
+            return self.live.route(path, self.base)
         if path == "/files/annual-report.pdf":
             return 200, "application/pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n", {}
         if path == "/slow/page.html":
@@ -250,8 +390,9 @@ class DemoSite(LoopbackSite):
             handler.wfile.write(body)
 
 
-def demo_sources_yaml(base: str, port: int) -> str:
-    """The sources file the demo runs with: every discovery kind against the local site."""
+def demo_sources_yaml(base: str, port: int, live: bool = False) -> str:
+    """The sources file the demo runs with: every discovery kind against the local site (and with `live`, the
+    site's live desk, an hourly source)."""
     return f"""# freshdata demo sources: the bundled site on loopback (only this host:port is allowed)
 crawl:
   user_agent: "freshdata-demo/0.1 (+https://github.com/freshdata/freshdata#for-site-owners)"
@@ -281,4 +422,8 @@ sources:
     kind: page
     url: {base}/index.html
     max_documents_per_run: 50
-"""
+""" + (f"""  - name: gazette-live
+    kind: feed
+    url: {base}/live.xml
+    schedule: {{cadence: hourly}}  # checked by every hourly run; the sources above once a day
+""" if live else "")

@@ -50,9 +50,15 @@ def fetched_pages(context: dg.AssetExecutionContext, freshdata: FreshdataResourc
         **{"dagster/partition_row_count": counts["attempted"]}))
 
 
+# A day reads its 24 hourly rounds; those of the day in progress do not all exist yet.
+HOURS_OF_THE_DAY = dg.TimeWindowPartitionMapping(allow_nonexistent_upstream_partitions=True)
+
+
 @dg.asset(
-    partitions_def=daily_partitions, pool=DUCKDB_POOL, group_name="crawl", deps=[fetched_pages],
-    description="Main text and metadata of every fetched page (trafilatura, per-page deadline; all cores or the "
+    partitions_def=daily_partitions, pool=DUCKDB_POOL, group_name="crawl",
+    deps=[fetched_pages, dg.AssetDep("hourly_fetched_pages", partition_mapping=HOURS_OF_THE_DAY)],
+    description="Main text and metadata of every fetched page of the day, of its daily and hourly rounds "
+    "(trafilatura, per-page deadline; all cores or the "
     "Ray cluster: `compute` in the sources file), read back from the WARC archive so a re-run is a pure "
     "function of raw data.",
 )

@@ -17,6 +17,7 @@ from freshdata.snapshot import (
     TRAILING_DAYS,
     funnel_adds_up,
     funnel_rates,
+    latency_by_source,
     publish_snapshot,
     published_state,
     rates_off_trailing,
@@ -35,14 +36,29 @@ def daily_snapshot(context: dg.AssetExecutionContext, duckdb: DuckDBResource) ->
     day = day_of(context)
     with connection(duckdb) as con:
         staged = stage_snapshot(con, day)
-    p50 = staged.metrics.get("p50_publish_to_ingest_hours")
+        by_source = latency_by_source(con, day)
+    latency = {f"{q}_publish_to_ingest_hours": dg.MetadataValue.float(float(staged.metrics.get(
+        f"{q}_publish_to_ingest_hours") or 0.0)) for q in ("p50", "p90")}  # plotted per partition
     return dg.MaterializeResult(metadata=counts_metadata(
         "funnel", staged.funnel,
         **{"dagster/row_count": staged.n_documents, "dagster/partition_row_count": staged.n_documents,
            "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(n, t) for n, t in staged.columns])},
         **{name: dg.MetadataValue.float(rate) for name, rate in funnel_rates(staged.funnel).items()},
-        p50_publish_to_ingest_hours=dg.MetadataValue.float(float(p50) if p50 is not None else 0.0),
+        **latency, latency_by_source=dg.MetadataValue.md(_latency_table(by_source)),
+        **{f"p50_publish_to_ingest_hours__{r['source']}":  # a plot per source too
+           dg.MetadataValue.float(float(r["p50_publish_to_ingest_hours"]))
+           for r in by_source if r["p50_publish_to_ingest_hours"] is not None},
     ))
+
+
+def _latency_table(rows: list[dict]) -> str:
+    """Markdown: publish -> ingest hours per source (p50, p90; '-' when no document of it has a date)."""
+    def hours(value: float | None) -> str:
+        return "-" if value is None else f"{value:.2f}"
+    lines = [f"| {r['source']} | {r['documents']} | {hours(r['p50_publish_to_ingest_hours'])} | "
+             f"{hours(r['p90_publish_to_ingest_hours'])} |" for r in rows]
+    return "\n".join(["| source | documents | p50 publish→ingest h | p90 publish→ingest h |", "|---|---|---|---|",
+                      *lines])
 
 
 @dg.asset(
