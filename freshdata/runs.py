@@ -387,8 +387,17 @@ def run_days(days: list[date], sources: Path, home: Path, quiet: bool = False,
 
     Any run but the demo's own removes the demo marker first: from then on the home holds real data and
     `freshdata demo` refuses to wipe it."""
+    label = days[0].isoformat() + (f"..{days[-1].isoformat()}" if len(days) > 1 else "")
+    return _run_locked(label, sources, home, demo, lambda timeout_s, log_level: _run_days_locked(
+        days, home, quiet, timeout_s, log_level, after_day))
+
+
+def _run_locked(label: str, sources: Path, home: Path, demo: bool, work: Callable[[float, str], bool]) -> bool:
+    """What every `freshdata run` does around its Dagster runs: the sources file checked first (with the
+    file/source/field, before Dagster starts), the demo marker removed unless this is the demo, then `work`
+    under the home's lock; a failure outside the runs is one line, never a traceback."""
     try:
-        load_sources(sources)  # fail early, with the file/source/field, before Dagster starts
+        load_sources(sources)
         timeout_s = wait_timeout_s()
         log_level = dagster_log_level()
     except ConfigError as exc:
@@ -397,12 +406,11 @@ def run_days(days: list[date], sources: Path, home: Path, quiet: bool = False,
     if not demo:
         with contextlib.suppress(FileNotFoundError):
             (home / DEMO_MARKER).unlink()
-    label = days[0].isoformat() + (f"..{days[-1].isoformat()}" if len(days) > 1 else "")
     _keep_terminal()
     try:
         prepare_instance(home, sources)
         with stop_on_signals(), home_lock(home, timeout_s):
-            return _run_days_locked(days, home, quiet, timeout_s, log_level, after_day)
+            return work(timeout_s, log_level)
     except WaitTimeout as exc:
         say(str(exc))
         return False
@@ -467,31 +475,9 @@ def run_hours(hours: list[datetime], sources: Path, home: Path, quiet: bool = Fa
 
     `frozen_clock` (the demo and tests): each hour runs with the clock frozen at the hour's end (freshdata.clock),
     as if it ran on time, so a loopback site that follows the same clock is crawled as it was then."""
-    try:
-        load_sources(sources)
-        timeout_s = wait_timeout_s()
-        log_level = dagster_log_level()
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return False
-    if not demo:
-        with contextlib.suppress(FileNotFoundError):
-            (home / DEMO_MARKER).unlink()
     label = hours[0].strftime(HOUR_KEY) + (f"..{hours[-1].strftime(HOUR_KEY)}" if len(hours) > 1 else "")
-    _keep_terminal()
-    try:
-        prepare_instance(home, sources)
-        with stop_on_signals(), home_lock(home, timeout_s):
-            return _run_hours_locked(hours, home, quiet, timeout_s, log_level, after_hour, frozen_clock)
-    except WaitTimeout as exc:
-        say(str(exc))
-        return False
-    except Exception as exc:
-        say(explain_exception(label, exc, home))
-        return False
-    except Interrupted as exc:
-        say(f"stopped by {exc} before the run started")
-        sys.exit(128 + exc.signum)
+    return _run_locked(label, sources, home, demo, lambda timeout_s, log_level: _run_hours_locked(
+        hours, home, quiet, timeout_s, log_level, after_hour, frozen_clock))
 
 
 def _run_hours_locked(hours: list[datetime], home: Path, quiet: bool, timeout_s: float, log_level: str,

@@ -238,23 +238,7 @@ class LiveDeskSite(LoopbackSite):
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         self.requests.append(handler.path)
-        routed = self.desk.route(handler.path.split("?", 1)[0], self.base)
-        status, ctype, body, _ = routed or (404, "text/html", b"<html><body>Not found</body></html>", {})
-        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-        if status == 200 and handler.headers.get("If-None-Match") == etag:
-            handler.send_response(304)
-            handler.send_header("ETag", etag)
-            handler.send_header("Content-Length", "0")
-            handler.end_headers()
-            return
-        handler.send_response(status)
-        handler.send_header("Content-Type", ctype)
-        handler.send_header("Content-Length", str(len(body)))
-        if status == 200:
-            handler.send_header("ETag", etag)
-        handler.end_headers()
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            handler.wfile.write(body)
+        send_routed(handler, self.desk.route(handler.path.split("?", 1)[0], self.base))
 
 
 class DemoSite(LoopbackSite):
@@ -366,28 +350,33 @@ class DemoSite(LoopbackSite):
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         self.requests.append(("GET", handler.path, dict(handler.headers)))
         path = handler.path.split("?", 1)[0]
-        routed = self._route(path)
-        if routed is None:
-            status, ctype, body, extra = 404, "text/html; charset=utf-8", b"<html><body>Not found</body></html>", {}
-        else:
-            status, ctype, body, extra = routed
-        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-        if status == 200 and handler.headers.get("If-None-Match") == etag:
-            handler.send_response(304)
-            handler.send_header("ETag", etag)
-            handler.send_header("Content-Length", "0")
-            handler.end_headers()
-            return
-        handler.send_response(status)
-        handler.send_header("Content-Type", ctype)
-        handler.send_header("Content-Length", str(len(body)))
-        if status == 200:
-            handler.send_header("ETag", etag)
-        for key, value in extra.items():
-            handler.send_header(key, value)
+        send_routed(handler, self._route(path))
+
+
+NOT_FOUND = (404, "text/html; charset=utf-8", b"<html><body>Not found</body></html>", {})
+
+
+def send_routed(handler: BaseHTTPRequestHandler, routed: tuple[int, str, bytes, dict[str, str]] | None) -> None:
+    """Answer with a route's (status, content type, body, extra headers), 404 without one; a 200 carries an ETag
+    of its body and answers 304 to a request that already has it (so conditional GETs are exercised)."""
+    status, ctype, body, extra = routed or NOT_FOUND
+    etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+    if status == 200 and handler.headers.get("If-None-Match") == etag:
+        handler.send_response(304)
+        handler.send_header("ETag", etag)
+        handler.send_header("Content-Length", "0")
         handler.end_headers()
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            handler.wfile.write(body)
+        return
+    handler.send_response(status)
+    handler.send_header("Content-Type", ctype)
+    handler.send_header("Content-Length", str(len(body)))
+    if status == 200:
+        handler.send_header("ETag", etag)
+    for key, value in extra.items():
+        handler.send_header(key, value)
+    handler.end_headers()
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        handler.wfile.write(body)
 
 
 def demo_sources_yaml(base: str, port: int, live: bool = False) -> str:

@@ -4,7 +4,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 from dagster_ray import RayResource
 
-from freshdata.crawl.daily import discover_day, fetch_day
+from freshdata.crawl.daily import IncompleteRound, StageSummary, discover_day, fetch_day
 from freshdata.defs.metadata import counts_metadata, day_of, recheck_metadata
 from freshdata.defs.partitions import daily_partitions
 from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, compute_engine, connection
@@ -22,9 +22,17 @@ def discovered_urls(context: dg.AssetExecutionContext, freshdata: FreshdataResou
     day = day_of(context)
     sources = freshdata.sources()
     with connection(duckdb) as con:
-        summary = discover_day(con, day, sources, freshdata.raw_root)
+        try:
+            summary = discover_day(con, day, sources, freshdata.raw_root)
+        except IncompleteRound as exc:
+            raise dg.Failure(str(exc)) from None
+    context.log.info(f"{day}: {summary.discovery_counts()}; source fetches: {dict(summary.by_reason)}")
+    return discovery_result(summary)
+
+
+def discovery_result(summary: StageSummary) -> dg.MaterializeResult:
+    """What a discovery round (the day's or an hour's) shows in the UI."""
     counts = summary.discovery_counts()
-    context.log.info(f"{day}: {counts}; source fetches: {dict(summary.by_reason)}")
     return dg.MaterializeResult(metadata=counts_metadata(
         "discovery", counts, source_fetches=dg.MetadataValue.json(dict(summary.by_reason)),
         network_requests=summary.network_requests, replayed_from_archive=summary.reused,
@@ -42,6 +50,11 @@ def fetched_pages(context: dg.AssetExecutionContext, freshdata: FreshdataResourc
     sources = freshdata.sources()
     with connection(duckdb) as con:
         summary = fetch_day(con, day, sources, freshdata.raw_root)
+    return fetch_result(summary)
+
+
+def fetch_result(summary: StageSummary) -> dg.MaterializeResult:
+    """What a fetch round (the day's or an hour's) shows in the UI."""
     counts = summary.fetch_counts()
     return dg.MaterializeResult(metadata=counts_metadata(
         "fetch", counts, network_requests=summary.network_requests, reused_from_partition=summary.reused,

@@ -8,7 +8,8 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from freshdata.crawl.daily import IncompleteRound, discover_day, fetch_day
-from freshdata.defs.metadata import counts_metadata, hour_of, recheck_metadata
+from freshdata.defs.crawl.assets import discovery_result, fetch_result
+from freshdata.defs.metadata import hour_of
 from freshdata.defs.partitions import hourly_partitions
 from freshdata.defs.resources import DUCKDB_POOL, FreshdataResource, connection
 
@@ -33,11 +34,7 @@ def hourly_discovered_urls(context: dg.AssetExecutionContext, freshdata: Freshda
             summary = discover_day(con, day, sources, freshdata.raw_root, hour=hour)
         except IncompleteRound as exc:
             raise dg.Failure(str(exc)) from None
-    counts = summary.discovery_counts()
-    return dg.MaterializeResult(metadata=counts_metadata(
-        "discovery", counts, source_fetches=dg.MetadataValue.json(dict(summary.by_reason)),
-        network_requests=summary.network_requests, replayed_from_archive=summary.reused,
-        **recheck_metadata(summary.rechecks), **{"dagster/partition_row_count": counts["discovered"]}))
+    return discovery_result(summary)
 
 
 @dg.asset(
@@ -51,7 +48,4 @@ def hourly_fetched_pages(context: dg.AssetExecutionContext, freshdata: Freshdata
     sources = freshdata.sources()
     with connection(duckdb) as con:
         summary = fetch_day(con, day, sources, freshdata.raw_root, hour=hour)
-    counts = summary.fetch_counts()
-    return dg.MaterializeResult(metadata=counts_metadata(
-        "fetch", counts, network_requests=summary.network_requests, reused_from_partition=summary.reused,
-        **{"dagster/partition_row_count": counts["attempted"]}))
+    return fetch_result(summary)
