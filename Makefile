@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/freshdata demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25
 
 # The unit tests alone (no end-to-end run through Dagster, no subprocess crawl): the loop while editing.
 test-fast: $(STAMP)
