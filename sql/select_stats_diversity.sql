@@ -7,9 +7,9 @@ UNION ALL SELECT 'language', coalesce(language, '?'), count(*) FROM day GROUP BY
 UNION ALL SELECT 'length', CASE WHEN word_count < 200 THEN '0-199 words' WHEN word_count < 500 THEN '200-499 words'
                                 WHEN word_count < 1000 THEN '500-999 words' WHEN word_count < 2000 THEN '1000-1999 words'
                                 ELSE '2000+ words' END, count(*) FROM day GROUP BY ALL
-UNION ALL SELECT 'story size', CASE WHEN n = 1 THEN '1 document' WHEN n <= 3 THEN '2-3 documents'
+UNION ALL SELECT 'story_size', CASE WHEN n = 1 THEN '1 document' WHEN n <= 3 THEN '2-3 documents'
                                     WHEN n <= 10 THEN '4-10 documents' ELSE '11+ documents' END, sum(n)::BIGINT
           FROM sizes GROUP BY ALL
-UNION ALL SELECT 'semantic dup', CASE WHEN semantic_duplicate_of IS NULL THEN 'no' ELSE 'yes' END, count(*)
+UNION ALL SELECT 'semantic_duplicate', CASE WHEN semantic_duplicate_of IS NULL THEN 'no' ELSE 'yes' END, count(*)
           FROM day GROUP BY ALL
 ORDER BY dimension, n DESC, value;
