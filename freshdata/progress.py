@@ -2,7 +2,8 @@
 
 A stage calls `start(stage, total, unit)` once and `advance()` per item; both only set fields under a lock
 (no I/O, no formatting), so they cost nothing measurable per page. The watcher (freshdata.runs.execute_day)
-reads `current()` twice a second and draws one updating line when stderr is a terminal. Pure Python: no
+reads `current()` twice a second, and at once when a stage starts (so a stage shorter than the poll is still
+shown), and draws one updating line when stderr is a terminal. Pure Python: no
 dagster import, so the core modules (crawl/daily.py, extract.py) stay free of it.
 """
 
@@ -32,12 +33,24 @@ class Progress:
 
 _lock = threading.Lock()
 _state: dict = {}
+_wake = threading.Event()  # set when a stage starts or the run ends: the watcher looks at once
 
 
 def start(stage: str, total: int | None, unit: str) -> None:
     """A stage begins (or a new phase of it): `total` items of `unit` to go, None when not known."""
     with _lock:
         _state.update(stage=stage, done=0, total=total, unit=unit, started=time.monotonic())
+    _wake.set()
+
+
+def wake() -> None:
+    _wake.set()
+
+
+def wait(timeout_s: float) -> None:
+    """Return when a stage starts or wake() is called, or after `timeout_s`: the watcher's poll."""
+    _wake.wait(timeout_s)
+    _wake.clear()
 
 
 def advance(count: int = 1, more_total: int = 0) -> None:

@@ -262,6 +262,9 @@ def execute_day(job, instance, day: date | str, run_config: dict, timeout_s: flo
                 run_id=run_id, tags={LAUNCHER_TAG: "cli", "freshdata/pid": str(os.getpid())})
         except BaseException as exc:  # reported by the watching thread
             outcome["error"] = exc
+        finally:
+            outcome["ended"] = True
+            progress.wake()  # the watcher sees the end at once
 
     worker = threading.Thread(target=target, name=f"freshdata-run-{day}", daemon=True)
     waiting_since: float | None = None
@@ -270,8 +273,8 @@ def execute_day(job, instance, day: date | str, run_config: dict, timeout_s: flo
     progress.finish()
     try:
         worker.start()
-        while worker.is_alive():
-            worker.join(POLL_S)
+        while not outcome.get("ended"):
+            progress.wait(POLL_S)
             holders = _pool_holders(instance, run_id) if worker.is_alive() else None
             if holders is None:
                 waiting_since = None

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 CLOSED_LOOPBACK = "http://127.0.0.1:9"  # the discard port: nothing listens, a stray request fails at once
 
 GUARD_ENV = {
@@ -27,3 +29,23 @@ def pytest_configure(config: object) -> None:
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"):
         os.environ.pop(name, None)
     os.environ.update(GUARD_ENV)
+
+
+# `make test` runs on two xdist workers (--dist loadgroup). Each module is one group, so its module-scoped
+# pipeline fixtures are built once; the modules that start a Ray cluster share one group, because two Ray heads
+# on one machine compete for Ray's fixed default ports. The longest modules (CI's --durations) go first, so
+# that neither worker is left alone with one of them at the end.
+RAY_MODULES = {"test_compute", "test_ray_engine", "test_s3_home"}
+LONGEST_FIRST = ["test_ui", "test_backfill", "test_s3_home", "test_ray_engine", "test_compute", "test_crash_recovery",
+                 "test_storage_growth", "test_cli_safety", "test_pipeline_e2e", "test_concurrency"]
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def module(item: pytest.Item) -> str:
+        return item.path.stem
+
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group("ray" if module(item) in RAY_MODULES else module(item)))
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(module(item), len(rank)))

@@ -71,7 +71,7 @@ def fingerprint(home: Path) -> dict:
 def real_home(tmp_path_factory):
     """A home where the demo ran first (one day) and then a real `freshdata run --sources private.yaml`."""
     home = tmp_path_factory.mktemp("cli") / "home"
-    demo = cli(home, "demo", "--days", "1")
+    demo = cli(home, "demo", "--days", "1", "--hours", "0")
     assert demo.returncode == 0, demo.stderr
     assert (home / DEMO_MARKER).exists()
     with DemoSite(days=[REAL_DAY]) as site:
