@@ -17,9 +17,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/freshdata demo
 
-# Two workers (freshdata_tests/conftest.py groups the tests by module, and the Ray modules together).
+# Two workers, a module at a time on each (freshdata_tests/conftest.py: the Ray modules together, longest first).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25 -n 2 --dist loadscope --no-loadscope-reorder
 
 # The unit tests alone (no end-to-end run through Dagster, no subprocess crawl): the loop while editing.
 test-fast: $(STAMP)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 CLOSED_LOOPBACK = "http://127.0.0.1:9"  # the discard port: nothing listens, a stray request fails at once
 
@@ -31,21 +32,29 @@ def pytest_configure(config: object) -> None:
     os.environ.update(GUARD_ENV)
 
 
-# `make test` runs on two xdist workers (--dist loadgroup). Each module is one group, so its module-scoped
-# pipeline fixtures are built once; the modules that start a Ray cluster share one group, because two Ray heads
-# on one machine compete for Ray's fixed default ports. The longest modules (CI's --durations) go first, so
-# that neither worker is left alone with one of them at the end.
+# `make test` runs on two xdist workers (-n 2 --dist loadscope --no-loadscope-reorder). Each module is one unit of
+# work, so its module-scoped pipeline fixtures are built once; the modules that start Ray share one unit, because
+# two Ray clusters on one machine compete for Ray's fixed default ports. (xdist's own `loadgroup` marks do nothing
+# under pytest 9.2: xdist 3.8 renames items through an attribute pytest no longer reads.) The longest modules (CI's
+# --durations) go first, so that neither worker is left alone with one of them at the end.
 RAY_MODULES = {"test_compute", "test_ray_engine", "test_s3_home"}
-LONGEST_FIRST = ["test_ui", "test_backfill", "test_s3_home", "test_ray_engine", "test_compute", "test_crash_recovery",
+LONGEST_FIRST = ["test_backfill", "test_ui", "test_s3_home", "test_ray_engine", "test_compute", "test_crash_recovery",
                  "test_storage_growth", "test_cli_safety", "test_pipeline_e2e", "test_concurrency"]
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    def module(item: pytest.Item) -> str:
-        return item.path.stem
+def _module(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")
 
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group("ray" if module(item) in RAY_MODULES else module(item)))
+
+class ModuleScheduling(LoadScopeScheduling):
+    def _split_scope(self, nodeid: str) -> str:
+        return "ray" if _module(nodeid) in RAY_MODULES else nodeid.split("::", 1)[0]
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> LoadScopeScheduling | None:
+    return ModuleScheduling(config, log) if config.getvalue("dist") == "loadscope" else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(module(item), len(rank)))
+    items.sort(key=lambda item: rank.get(_module(item.nodeid), len(rank)))

@@ -49,8 +49,8 @@ def checkout(tmp_path_factory):
     for name in (".venv", "workspace.yaml", "dagster.yaml", "Makefile", "pyproject.toml"):
         (root / name).symlink_to(REPO_ROOT / name)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FRESHDATA_", "DAGSTER_"))}
-    demo = subprocess.run([FRESHDATA, "demo", "--days", "1", "--hours", "0"], cwd=root, env=env, capture_output=True, text=True,
-                          timeout=300)
+    demo = subprocess.run([FRESHDATA, "demo", "--days", "1", "--hours", "0"], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=300)
     assert demo.returncode == 0, demo.stderr
     assert (root / ".freshdata" / "freshdata.duckdb").exists()
     yield root, env
