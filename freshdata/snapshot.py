@@ -104,7 +104,9 @@ def config_hash(sources: SourcesFile) -> str:
     """What, besides raw data and the recipe, decides a snapshot's content: the dedup and semantic settings and
     sources."""
     listed = [s.model_dump(exclude={"schedule"} if s.schedule is None else None) for s in sources.sources]
-    relevant = {"dedup": sources.dedup.model_dump(), "sources": listed, "semantic": sources.semantic.model_dump()}
+    # duplicates: tag (the default) is left out, so a home that does not set it keeps its earlier hash
+    semantic = sources.semantic.model_dump(exclude={"duplicates"} if sources.semantic.duplicates == "tag" else None)
+    relevant = {"dedup": sources.dedup.model_dump(), "sources": listed, "semantic": semantic}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
 
 

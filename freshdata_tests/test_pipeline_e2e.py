@@ -137,7 +137,7 @@ def test_every_discovered_url_has_exactly_one_final_state_and_funnel_adds_up(e2e
             pre_fetch = {"known", "excluded_by_rule", "over_budget"}
             assert sum(n for s, n in states.items() if s not in pre_fetch) == funnel["new"]
             fetched_states = {"fetched", "extraction_failed", "extracted", "exact_duplicate", "near_duplicate",
-                              "fresh", "kept", "rejected"}
+                              "fresh", "kept", "rejected", "semantic_duplicate"}
             assert sum(states.get(s, 0) for s in fetched_states) == funnel["fetched"]
             assert states.get("fetched", 0) == states.get("extracted", 0) == states.get("fresh", 0) == 0
             # the documents table agrees with the funnel, and the manifest with the snapshot

@@ -76,7 +76,10 @@ def test_funnel_adds_up_names_the_broken_identity() -> None:
     funnel = {"discovered": 2, "new": 2, "fetched": 2, "extracted": 2, "fresh": 2, "kept": 2}
     assert funnel_adds_up(funnel, 2) == []
     broken = funnel_adds_up({**funnel, "kept": 1, "rejected": 0}, 1)
-    assert broken == ["fresh = rejected + kept: 2 != 1"]
+    assert broken == ["fresh = rejected + semantic_duplicate + kept: 2 != 1"]
+    dropped = {**funnel, "kept": 1, "semantic_duplicate": 1}
+    assert funnel_adds_up(dropped, 1) == []
+    assert funnel_adds_up(dropped, 2) == ["kept = snapshot rows: 1 != 2"]
 
 
 def test_pii_kinds_match_the_operator_and_the_tables(con: duckdb.DuckDBPyConnection) -> None:
