@@ -4,19 +4,30 @@ and semantic_documents get their column appended: the same columns, in the same 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pyarrow.parquet as pq
 import pytest
 
 from freshdata import schema, store
 from freshdata.config import ConfigError, load_sources, parse_sources
+from freshdata.demo.site import DemoSite
 from freshdata.semantic.config import SemanticConfig
-from freshdata.snapshot import config_hash, funnel_adds_up
+from freshdata.snapshot import config_hash, funnel_adds_up, snapshot_path
 from freshdata.summary import print_day_summary
 from freshdata.vocab import FUNNEL_COLUMNS
+from freshdata_tests.pipeline_helpers import (
+    build_defs,
+    check_evaluations,
+    read_db,
+    run_demo_days,
+    set_env,
+    write_demo_sources,
+)
 
 DAY = date(2026, 4, 1)
 SOURCES = {"sources": [{"name": "s", "kind": "feed", "url": "https://example.org/rss.xml"}]}
@@ -131,3 +142,92 @@ def test_a_home_from_before_the_state_gets_the_columns_appended_and_exports_as_a
     for home in (old_home, new_home):  # the day summary reads the semantic line in both
         print_day_summary(home, DAY, out=(tmp_path / "summary.txt").open("w"))
         assert "semantic" in (tmp_path / "summary.txt").read_text()
+
+
+DAYS = [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)]
+THRESHOLD = 0.3
+
+
+@dataclass
+class Homes:
+    tag: Path
+    drop: Path
+    checks: dict[date, dict[str, tuple[bool, str]]]
+    metadata: dict[date, dict[str, object]]
+
+
+def _run(site: DemoSite, home: Path, extra_yaml: str) -> tuple[dict, dict]:
+    """The demo site's days through Dagster in `home`; returns each day's check results and semantic metadata."""
+    checks, metadata = {}, {}
+    with pytest.MonkeyPatch.context() as mp:
+        sources = write_demo_sources(home, site)
+        sources.write_text(sources.read_text() + extra_yaml)
+        set_env(mp, home, sources)
+        defs = build_defs()
+        with dg.instance_for_test() as instance:
+            for day, result in run_demo_days(site, defs, instance, DAYS):
+                checks[day] = check_evaluations(result)
+                [event] = [e for e in result.get_asset_materialization_events()
+                           if e.asset_key == dg.AssetKey("semantic_documents")]
+                metadata[day] = {k: v.value for k, v in event.materialization.metadata.items()}
+    return checks, metadata
+
+
+@pytest.fixture(scope="module")
+def homes(tmp_path_factory: pytest.TempPathFactory) -> Homes:
+    """The same site (same URLs, so the same doc ids) crawled into two homes: tag and drop."""
+    root = tmp_path_factory.mktemp("drop")
+    # the demo's articles are further apart than the tuned threshold: a lower one makes some of them duplicates
+    semantic = f"semantic:\n  duplicate_threshold: {THRESHOLD}\n"
+    with DemoSite(days=DAYS) as site:
+        _run(site, root / "tag", semantic)
+        checks, metadata = _run(site, root / "drop", semantic + "  duplicates: drop\n")
+    return Homes(root / "tag", root / "drop", checks, metadata)
+
+
+def _snapshot(home: Path, day: date) -> list[dict]:
+    """The day's published rows, but the fetch time (the wall clock of each home's run)."""
+    table = pq.read_table(snapshot_path(home, day)).drop_columns(["fetched_at", "fetch_lag_hours"])
+    return table.to_pylist()
+
+
+@pytest.mark.slow
+def test_drop_leaves_the_duplicates_out_and_every_count_adds_up(homes: Homes) -> None:
+    with read_db(homes.tag) as con:
+        tagged = con.execute("SELECT partition_date, doc_id, semantic_duplicate_of FROM semantic_documents "
+                             "WHERE semantic_duplicate_of IS NOT NULL ORDER BY ALL").fetchall()
+    assert tagged, "the demo days should have semantic duplicates"
+    with read_db(homes.drop) as con:
+        dropped = con.execute("SELECT partition_date, doc_id, semantic_duplicate_of FROM semantic_documents "
+                              "WHERE dropped ORDER BY ALL").fetchall()
+        funnel_rows = {d: dict(zip(FUNNEL_COLUMNS, r, strict=True)) for d, *r in con.execute(
+            "SELECT * FROM funnel_days ORDER BY partition_date").fetchall()}
+        for day in DAYS:
+            kept_rows = con.execute("SELECT count(*) FROM snapshot_documents WHERE snapshot_date = ?",
+                                    [day]).fetchone()[0]
+            assert funnel_adds_up(funnel_rows[day], kept_rows) == [], (day, funnel_rows[day])
+            assert funnel_rows[day] == _funnel_of(con, day)
+        funnel_states = con.execute(
+            "SELECT partition_date, doc_id, reason FROM url_funnel WHERE final_state = 'semantic_duplicate' "
+            "ORDER BY ALL").fetchall()
+        similarity = dict(con.execute("SELECT doc_id, semantic_similarity FROM semantic_documents WHERE dropped"
+                                      ).fetchall())
+    assert dropped == tagged  # the same decisions; drop only flags them
+    assert [(d, doc, f"semantic_duplicate_of:{of} ({similarity[doc]:.2f})") for d, doc, of in dropped] == \
+        funnel_states
+    assert sum(f["semantic_duplicate"] for f in funnel_rows.values()) == len(dropped)
+    for day in DAYS:
+        assert {n for n, (passed, _) in homes.checks[day].items() if not passed} == set(), day
+        assert homes.metadata[day]["dropped"] == sum(d == day for d, *_ in dropped)
+    # the published snapshot is the tag home's without the dropped documents, every other value the same
+    for day in DAYS:
+        gone = {doc for d, doc, _ in dropped if d == day}
+        tag_rows, drop_rows = _snapshot(homes.tag, day), _snapshot(homes.drop, day)
+        assert [r for r in tag_rows if r["doc_id"] not in gone] == drop_rows
+        assert len(drop_rows) == len(tag_rows) - len(gone)
+        assert all(r["semantic_duplicate_of"] is None for r in drop_rows)
+
+
+def _funnel_of(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, int]:
+    [row] = store.fetch_dicts(con, "select_day_funnel", {"day": day})
+    return {k: int(v) for k, v in row.items() if k != "partition_date"}
