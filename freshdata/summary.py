@@ -53,10 +53,10 @@ def print_day_summary(home: Path, day: date, out=sys.stdout) -> dict:
         print(f"    {'boilerplate_lines':<18} {lines:<44} {removed['documents']} doc(s)", file=out)
     semantic = summary["semantic"]
     if semantic.get("documents"):
-        duplicates = f"{semantic['duplicates']} semantic duplicate(s)" + (
-            f", {semantic['dropped']} dropped" if semantic["dropped"] else "")
-        stories = f"{semantic['new_stories']} new stories, {semantic['joined_stories']} joined"
-        print(f"    {'semantic':<18} {duplicates + '; ' + stories:<44} {semantic['documents']} doc(s)", file=out)
+        dropped = f", {semantic['dropped']} dropped" if semantic["dropped"] else ""
+        decided = (f"{semantic['duplicates']} duplicates{dropped}; stories {semantic['new_stories']} new, "
+                   f"{semantic['joined_stories']} joined")
+        print(f"    {'semantic':<18} {decided:<44} {semantic['documents']} doc(s)", file=out)
     for tag, values in summary["kept_tags"].items():
         shown = ", ".join(f"{value} {n}" for value, n in values[:6]) + (", …" if len(values) > 6 else "")
         print(f"    kept by {tag:<10} {shown}", file=out)
