@@ -175,6 +175,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, day: date, home: Path, sour
         "n_discovered": funnel.get("discovered", 0), "n_extracted": funnel.get("extracted", 0),
         "n_exact_duplicate": funnel.get("exact_duplicate", 0),
         "n_near_duplicate": funnel.get("near_duplicate", 0), "n_rejected": funnel.get("rejected", 0),
+        "n_semantic_duplicate": funnel.get("semantic_duplicate", 0),
         "export_path": storage.relative(target, root), "content_hash": content_hash,
         "config_hash": config_hash(sources), "recipe_hash": recipe_hash, **_versions(),
         "created_at": clock.now(),  # the publication time (of the simulated clock in the demo and tests)

@@ -144,10 +144,10 @@ def test_every_discovered_url_has_exactly_one_final_state_and_funnel_adds_up(e2e
             docs = con.execute("SELECT count(*) FROM documents WHERE partition_date = ?", [day]).fetchone()[0]
             assert docs == funnel["extracted"]
             manifest = con.execute("SELECT n_documents, n_discovered, n_extracted, n_exact_duplicate, "
-                                   "n_near_duplicate, n_rejected FROM snapshot_manifest WHERE snapshot_date = ? "
-                                   "ORDER BY created_at DESC LIMIT 1", [day]).fetchone()
+                                   "n_near_duplicate, n_rejected, n_semantic_duplicate FROM snapshot_manifest "
+                                   "WHERE snapshot_date = ? ORDER BY created_at DESC LIMIT 1", [day]).fetchone()
             assert manifest == (kept_rows, funnel["discovered"], funnel["extracted"], funnel["exact_duplicate"],
-                                funnel["near_duplicate"], funnel["rejected"])
+                                funnel["near_duplicate"], funnel["rejected"], funnel["semantic_duplicate"])
 
 
 def test_day2_fetches_only_what_is_new(e2e: E2E):

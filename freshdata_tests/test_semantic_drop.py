@@ -81,6 +81,10 @@ def _fill_day(con: duckdb.DuckDBPyConnection, dropped: bool) -> None:
                     "VALUES (?, ?, ?, ?, ?, ?, 'a', [], ?)",
                     [DAY, doc_id, i, bytes(128), duplicate_of, similarity, is_dropped])
     store.run(con, "replace_funnel_day", {"day": DAY})
+    con.execute("INSERT INTO snapshot_manifest (snapshot_date, n_documents, n_discovered, n_extracted, "
+                "n_exact_duplicate, n_near_duplicate, n_rejected, export_path, content_hash, config_hash, recipe_hash, "
+                "freshdata_version, trafilatura_version, datasketch_version, duckdb_version, created_at) "
+                "VALUES (?, 1, 4, 3, 0, 0, 1, 'p', 'h', 'c', 'r', 'v', 'v', 'v', 'v', ?)", [DAY, now])
 
 
 def _funnel(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -111,18 +115,23 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]
     return [(r[0], r[1]) for r in con.execute(f"DESCRIBE {table}").fetchall()]
 
 
+TABLES = ("funnel_days", "semantic_documents", "snapshot_manifest", "day_funnel", "url_funnel")
+
+
 def test_a_home_from_before_the_state_gets_the_columns_appended_and_exports_as_a_new_home(tmp_path: Path) -> None:
-    """The previous release's funnel_days (no semantic_duplicate) and semantic_documents (no dropped), with a day
-    in them: the first write connection appends the columns, the old rows get 0 and false (what they were), and the
-    funnel export is byte for byte a new home's with the same day."""
+    """The previous release's funnel_days (no semantic_duplicate), semantic_documents (no dropped) and
+    snapshot_manifest (no n_semantic_duplicate), with a day in them: the first write connection appends the columns,
+    the old rows get 0 and false (what they were), and the funnel export is byte for byte a new home's with the same
+    day."""
     with schema.connect(new_home := tmp_path / "new") as con:
         _fill_day(con, dropped=False)
         new_export = _export_funnel(con, tmp_path / "new.parquet")
-        new_columns = {t: _columns(con, t) for t in ("funnel_days", "semantic_documents", "day_funnel")}
+        new_columns = {t: _columns(con, t) for t in TABLES}
     with schema.connect(old_home := tmp_path / "old") as con:
         _fill_day(con, dropped=False)
         con.execute("ALTER TABLE funnel_days DROP COLUMN semantic_duplicate")  # the previous release's tables
         con.execute("ALTER TABLE semantic_documents DROP COLUMN dropped")
+        con.execute("ALTER TABLE snapshot_manifest DROP COLUMN n_semantic_duplicate")
         old_row = con.execute("SELECT * FROM funnel_days").fetchall()
         con.execute("DELETE FROM freshdata_schema")  # as if a new version opened the home
     for _ in range(2):  # the first connection migrates, the second finds nothing left to do
@@ -132,6 +141,7 @@ def test_a_home_from_before_the_state_gets_the_columns_appended_and_exports_as_a
         assert [c for c, _ in new_columns["funnel_days"]] == ["partition_date", *FUNNEL_COLUMNS]
         assert con.execute("SELECT * EXCLUDE (semantic_duplicate) FROM funnel_days").fetchall() == old_row
         assert con.execute("SELECT semantic_duplicate FROM funnel_days").fetchall() == [(0,)]
+        assert con.execute("SELECT n_semantic_duplicate FROM snapshot_manifest").fetchall() == [(0,)]
         assert con.execute("SELECT doc_id, dropped FROM semantic_documents ORDER BY doc_id").fetchall() == [
             ("a", False), ("c", False)]
         old_export = _export_funnel(con, tmp_path / "old.parquet")
@@ -216,6 +226,9 @@ def test_drop_leaves_the_duplicates_out_and_every_count_adds_up(homes: Homes) ->
     assert [(d, doc, f"semantic_duplicate_of:{of} ({similarity[doc]:.2f})") for d, doc, of in dropped] == \
         funnel_states
     assert sum(f["semantic_duplicate"] for f in funnel_rows.values()) == len(dropped)
+    with read_db(homes.drop) as con:
+        manifest = dict(con.execute("SELECT snapshot_date, n_semantic_duplicate FROM snapshot_manifest").fetchall())
+    assert manifest == {d: f["semantic_duplicate"] for d, f in funnel_rows.items()}
     for day in DAYS:
         assert {n for n, (passed, _) in homes.checks[day].items() if not passed} == set(), day
         assert homes.metadata[day]["dropped"] == sum(d == day for d, *_ in dropped)
