@@ -261,6 +261,8 @@ def test_stats_and_the_day_summary_show_the_dropped_documents(homes: Homes, tmp_
     assert f"semantic_duplicate {per_day[last]}" in text  # the funnel line
     assert ("semantic_duplicate", "semantic_duplicate_of:…", per_day[last]) in summary["reasons"]
     assert f"{per_day[last]} dropped" in text and summary["semantic"]["dropped"] == per_day[last]
+    for values in summary["kept_tags"].values():  # "kept by …" counts what the funnel calls kept
+        assert sum(n for _, n in values) == summary["funnel"]["kept"]
     monkeypatch.setenv("FRESHDATA_HOME", str(homes.drop))
     assert print_stats(homes.drop, None) == 0
     header, _types, *rows = [line for line in capsys.readouterr().out.splitlines() if "│" in line][:2 + len(DAYS)]

@@ -1,5 +1,5 @@
--- Semantic stage (freshdata.semantic): one row per document quality kept, per day, with its int8 document vector (the
--- source the vector index in <catalog home>/semantic_index is rebuilt from), its semantic duplicate, story and
+-- Semantic stage (freshdata.semantic): one row per document quality kept, per day, with its int8 document vector
+-- (the source the vector index in <catalog home>/semantic_index is rebuilt from), its semantic duplicate, story and
 -- reader personas; one row per decided day (also days with no kept document).
 CREATE TABLE IF NOT EXISTS semantic_documents (
     partition_date        DATE NOT NULL,
