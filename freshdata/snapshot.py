@@ -104,7 +104,9 @@ def config_hash(sources: SourcesFile) -> str:
     """What, besides raw data and the recipe, decides a snapshot's content: the dedup and semantic settings and
     sources."""
     listed = [s.model_dump(exclude={"schedule"} if s.schedule is None else None) for s in sources.sources]
-    relevant = {"dedup": sources.dedup.model_dump(), "sources": listed, "semantic": sources.semantic.model_dump()}
+    # duplicates: tag (the default) is left out, so a home that does not set it keeps its earlier hash
+    semantic = sources.semantic.model_dump(exclude={"duplicates"} if sources.semantic.duplicates == "tag" else None)
+    relevant = {"dedup": sources.dedup.model_dump(), "sources": listed, "semantic": semantic}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
 
 
@@ -173,6 +175,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, day: date, home: Path, sour
         "n_discovered": funnel.get("discovered", 0), "n_extracted": funnel.get("extracted", 0),
         "n_exact_duplicate": funnel.get("exact_duplicate", 0),
         "n_near_duplicate": funnel.get("near_duplicate", 0), "n_rejected": funnel.get("rejected", 0),
+        "n_semantic_duplicate": funnel.get("semantic_duplicate", 0),
         "export_path": storage.relative(target, root), "content_hash": content_hash,
         "config_hash": config_hash(sources), "recipe_hash": recipe_hash, **_versions(),
         "created_at": clock.now(),  # the publication time (of the simulated clock in the demo and tests)

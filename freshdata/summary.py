@@ -26,8 +26,9 @@ def day_summary(con: duckdb.DuckDBPyConnection, day: date) -> dict:
     for tag, value, n in store.run(con, "select_day_kept_tags", {"day": day}).fetchall():
         kept_tags.setdefault(tag, []).append((value, n))
     boilerplate = store.fetch_dicts(con, "select_day_boilerplate", {"day": day})[0]
+    semantic = store.fetch_dicts(con, "select_day_semantic", {"day": day})[0]
     return {"funnel": funnel, "reasons": reasons, "source_fetches": sources, "pii": pii, "kept_tags": kept_tags,
-            "boilerplate": boilerplate}
+            "boilerplate": boilerplate, "semantic": semantic}
 
 
 def print_day_summary(home: Path, day: date, out=sys.stdout) -> dict:
@@ -50,6 +51,12 @@ def print_day_summary(home: Path, day: date, out=sys.stdout) -> dict:
     if removed.get("documents"):
         lines = f"repeated {removed['repeated']}, learned from the source {removed['learned']}"
         print(f"    {'boilerplate_lines':<18} {lines:<44} {removed['documents']} doc(s)", file=out)
+    semantic = summary["semantic"]
+    if semantic.get("documents"):
+        dropped = f", {semantic['dropped']} dropped" if semantic["dropped"] else ""
+        decided = (f"{semantic['duplicates']} duplicates{dropped}; stories {semantic['new_stories']} new, "
+                   f"{semantic['joined_stories']} joined")
+        print(f"    {'semantic':<18} {decided:<44} {semantic['documents']} doc(s)", file=out)
     for tag, values in summary["kept_tags"].items():
         shown = ", ".join(f"{value} {n}" for value, n in values[:6]) + (", …" if len(values) > 6 else "")
         print(f"    kept by {tag:<10} {shown}", file=out)
@@ -111,7 +118,7 @@ def print_stories_and_diversity(con: duckdb.DuckDBPyConnection, day: date | None
 
 
 STATS_COLUMNS = ["discovered", "new", "fetched", "failed", "extracted", "exact_duplicate", "near_duplicate",
-                 "fresh", "rejected", "kept"]
+                 "fresh", "rejected", "semantic_duplicate", "kept"]
 
 
 def print_stats(home: Path, day: date | None) -> int:
@@ -131,12 +138,15 @@ def print_stats(home: Path, day: date | None) -> int:
             ["SELECT * FROM pipeline.main.day_funnel WHERE partition_date IN (SELECT partition_date FROM days "
              + ("EXCEPT SELECT partition_date FROM memory.main.funnel" if "funnel" in views else "") + ")"]
             if pipeline else [])
+        # no rows: every column exists even in a funnel export from before it (semantic_duplicate)
+        known.append("SELECT " + ", ".join(f"NULL::BIGINT AS {c}" for c in STATS_COLUMNS) + " WHERE false")
         where = f"WHERE d.partition_date = DATE '{day.isoformat()}'" if day else ""
         columns = ", ".join(f"coalesce(k.{c}, 0) AS {c}" for c in STATS_COLUMNS)
         sql = (f"WITH days AS ({' UNION '.join(day_sources)}), known AS ({' UNION ALL BY NAME '.join(known)}) "
                f"SELECT d.partition_date, {columns} FROM days d LEFT JOIN known k USING (partition_date) "
                f"{where} ORDER BY d.partition_date")
-        print("Funnel per day (discovered → new → fetched → extracted → duplicates → fresh → rejected → kept):")
+        print("Funnel per day (discovered → new → fetched → extracted → duplicates → fresh → rejected, semantic "
+              "duplicates dropped → kept):")
         con.sql(sql).show(max_width=250, max_rows=10_000)
         if "freshness" in views:
             print("Freshness per source:")

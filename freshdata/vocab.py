@@ -17,7 +17,7 @@ FUNNEL_SPLITS: dict[str, tuple[str, ...]] = {
     "new": (*FETCH_STATES, "not_fetched"),
     "fetched": ("extraction_failed", "extracted"),
     "extracted": ("exact_duplicate", "near_duplicate", "fresh"),
-    "fresh": ("rejected", "kept"),
+    "fresh": ("rejected", "semantic_duplicate", "kept"),
 }
 
 
@@ -32,10 +32,12 @@ def _stage_order() -> tuple[str, ...]:
 
 FUNNEL_STATES = _stage_order()
 # Columns of view day_funnel, table funnel_days and the funnel export (the stored order, kept for byte-identical
-# exports): the same states, with `fetched` after the other fetch exits.
+# exports): the same states, with `fetched` after the other fetch exits and `semantic_duplicate` last (it came
+# later: homes from before it get the column appended, sql/create_funnel.sql, so old and new homes export the same
+# columns in the same order).
 FUNNEL_COLUMNS = ("discovered", "known", "excluded_by_rule", "over_budget", "new", *FETCH_STATES[1:],
                   "not_fetched", "fetched", "extraction_failed", "extracted", "exact_duplicate", "near_duplicate",
-                  "fresh", "rejected", "kept")
+                  "fresh", "rejected", "kept", "semantic_duplicate")
 # The final states of a URL (view url_funnel): every state but the two that always split further; a URL whose
 # next stage has not run yet stays `fetched`, `extracted` or `fresh`.
 FINAL_STATES = tuple(s for s in FUNNEL_STATES if s not in ("discovered", "new"))

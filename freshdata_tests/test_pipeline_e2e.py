@@ -137,17 +137,17 @@ def test_every_discovered_url_has_exactly_one_final_state_and_funnel_adds_up(e2e
             pre_fetch = {"known", "excluded_by_rule", "over_budget"}
             assert sum(n for s, n in states.items() if s not in pre_fetch) == funnel["new"]
             fetched_states = {"fetched", "extraction_failed", "extracted", "exact_duplicate", "near_duplicate",
-                              "fresh", "kept", "rejected"}
+                              "fresh", "kept", "rejected", "semantic_duplicate"}
             assert sum(states.get(s, 0) for s in fetched_states) == funnel["fetched"]
             assert states.get("fetched", 0) == states.get("extracted", 0) == states.get("fresh", 0) == 0
             # the documents table agrees with the funnel, and the manifest with the snapshot
             docs = con.execute("SELECT count(*) FROM documents WHERE partition_date = ?", [day]).fetchone()[0]
             assert docs == funnel["extracted"]
             manifest = con.execute("SELECT n_documents, n_discovered, n_extracted, n_exact_duplicate, "
-                                   "n_near_duplicate, n_rejected FROM snapshot_manifest WHERE snapshot_date = ? "
-                                   "ORDER BY created_at DESC LIMIT 1", [day]).fetchone()
+                                   "n_near_duplicate, n_rejected, n_semantic_duplicate FROM snapshot_manifest "
+                                   "WHERE snapshot_date = ? ORDER BY created_at DESC LIMIT 1", [day]).fetchone()
             assert manifest == (kept_rows, funnel["discovered"], funnel["extracted"], funnel["exact_duplicate"],
-                                funnel["near_duplicate"], funnel["rejected"])
+                                funnel["near_duplicate"], funnel["rejected"], funnel["semantic_duplicate"])
 
 
 def test_day2_fetches_only_what_is_new(e2e: E2E):

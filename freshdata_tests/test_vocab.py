@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -76,7 +77,10 @@ def test_funnel_adds_up_names_the_broken_identity() -> None:
     funnel = {"discovered": 2, "new": 2, "fetched": 2, "extracted": 2, "fresh": 2, "kept": 2}
     assert funnel_adds_up(funnel, 2) == []
     broken = funnel_adds_up({**funnel, "kept": 1, "rejected": 0}, 1)
-    assert broken == ["fresh = rejected + kept: 2 != 1"]
+    assert broken == ["fresh = rejected + semantic_duplicate + kept: 2 != 1"]
+    dropped = {**funnel, "kept": 1, "semantic_duplicate": 1}
+    assert funnel_adds_up(dropped, 1) == []
+    assert funnel_adds_up(dropped, 2) == ["kept = snapshot rows: 1 != 2"]
 
 
 def test_pii_kinds_match_the_operator_and_the_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -92,3 +96,16 @@ def test_pii_kinds_match_the_operator_and_the_tables(con: duckdb.DuckDBPyConnect
     assert sorted(d[0] for d in cursor.description) == sorted([*PII_KINDS, "documents"])
     cursor.fetchall()
 
+
+
+def test_the_readme_spells_out_every_split() -> None:
+    """README's state block ("One vocabulary of states"): a line per split, naming each state it splits into."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("**One vocabulary of states.**"):]
+    block = block[block.index("```") + 3:]
+    lines = {line.split("→")[0].strip(): line.split("→")[1] for line in block[:block.index("```")].splitlines()
+             if "→" in line}
+    assert set(lines) == set(FUNNEL_SPLITS)
+    for state, parts in FUNNEL_SPLITS.items():
+        named = {re.match(r"\s*(\w+)", part).group(1) for part in lines[state].split("|")}
+        assert named == set(parts), state

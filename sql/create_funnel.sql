@@ -26,3 +26,7 @@ CREATE TABLE IF NOT EXISTS funnel_days (
     rejected          BIGINT,
     kept              BIGINT
 );
+-- Kept by quality but dropped as a semantic duplicate (semantic.duplicates: drop). Last, not before `kept`: a home
+-- from before this state gets the column appended here, so every home stores and exports the same column order
+-- (vocab.FUNNEL_COLUMNS); its earlier rows get 0, which they were (no setting dropped anything then).
+ALTER TABLE funnel_days ADD COLUMN IF NOT EXISTS semantic_duplicate BIGINT DEFAULT 0;

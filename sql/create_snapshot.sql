@@ -59,6 +59,8 @@ CREATE TABLE IF NOT EXISTS snapshot_manifest (
 -- Publish -> ingest latency of the day's documents (hours; NULL when none has a publication time).
 ALTER TABLE snapshot_manifest ADD COLUMN IF NOT EXISTS p50_publish_to_ingest_hours DOUBLE;
 ALTER TABLE snapshot_manifest ADD COLUMN IF NOT EXISTS p90_publish_to_ingest_hours DOUBLE;
+-- Kept by quality, left out as semantic duplicates (semantic.duplicates: drop); earlier rows: 0, as they were.
+ALTER TABLE snapshot_manifest ADD COLUMN IF NOT EXISTS n_semantic_duplicate INTEGER DEFAULT 0;
 
 -- Keys of every staged snapshot row, for check_snapshot_repeats: 64-bit md5 of doc_id and of url
 -- (md5_number_lower: the same on every DuckDB version). Probing history is then a scan of integers, not of the

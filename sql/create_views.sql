@@ -12,6 +12,7 @@ SELECT d.partition_date, d.url, d.source, e.doc_id,
            WHEN x.status IS NULL THEN 'extracted'
            WHEN x.status <> 'fresh' THEN x.status
            WHEN q.doc_id IS NULL THEN 'fresh'
+           WHEN q.kept AND s.dropped THEN 'semantic_duplicate'
            WHEN q.kept THEN 'kept'
            ELSE 'rejected'
        END AS final_state,
@@ -24,6 +25,8 @@ SELECT d.partition_date, d.url, d.source, e.doc_id,
            WHEN x.status IS NULL THEN NULL
            WHEN x.status <> 'fresh' THEN 'duplicate_of:' || x.duplicate_of
            WHEN q.doc_id IS NULL THEN NULL
+           WHEN q.kept AND s.dropped  -- semantic_duplicate_of:<earlier doc_id> (<cosine>)
+               THEN 'semantic_duplicate_of:' || s.semantic_duplicate_of || printf(' (%.2f)', s.semantic_similarity)
            ELSE q.reason
        END AS reason
 FROM discovered_urls d
@@ -31,9 +34,11 @@ LEFT JOIN fetch_log f
        ON f.partition_date = d.partition_date AND f.url = d.url AND f.stage = 'fetch' AND f.kind = 'document'
 LEFT JOIN extractions e ON e.partition_date = d.partition_date AND e.url = d.url
 LEFT JOIN dedup_decisions x ON x.partition_date = d.partition_date AND x.doc_id = e.doc_id
-LEFT JOIN quality_results q ON q.partition_date = d.partition_date AND q.doc_id = e.doc_id;
+LEFT JOIN quality_results q ON q.partition_date = d.partition_date AND q.doc_id = e.doc_id
+LEFT JOIN semantic_documents s ON s.partition_date = d.partition_date AND s.doc_id = e.doc_id;
 
--- Per-day funnel: discovered → new → fetched → extracted → fresh → kept, with every side exit counted.
+-- Per-day funnel: discovered → new → fetched → extracted → fresh → kept, with every side exit counted
+-- (semantic_duplicate last: the stored column order, vocab.FUNNEL_COLUMNS).
 CREATE OR REPLACE VIEW day_funnel AS
 SELECT partition_date,
        count(*) AS discovered,
@@ -49,14 +54,16 @@ SELECT partition_date,
        count(*) FILTER (WHERE final_state = 'failed') AS failed,
        count(*) FILTER (WHERE final_state = 'not_fetched') AS not_fetched,
        count(*) FILTER (WHERE final_state IN ('fetched', 'extraction_failed', 'extracted', 'exact_duplicate',
-                                              'near_duplicate', 'fresh', 'kept', 'rejected')) AS fetched,
+                                              'near_duplicate', 'fresh', 'kept', 'rejected',
+                                              'semantic_duplicate')) AS fetched,
        count(*) FILTER (WHERE final_state = 'extraction_failed') AS extraction_failed,
        count(*) FILTER (WHERE final_state IN ('extracted', 'exact_duplicate', 'near_duplicate', 'fresh',
-                                              'kept', 'rejected')) AS extracted,
+                                              'kept', 'rejected', 'semantic_duplicate')) AS extracted,
        count(*) FILTER (WHERE final_state = 'exact_duplicate') AS exact_duplicate,
        count(*) FILTER (WHERE final_state = 'near_duplicate') AS near_duplicate,
-       count(*) FILTER (WHERE final_state IN ('fresh', 'kept', 'rejected')) AS fresh,
+       count(*) FILTER (WHERE final_state IN ('fresh', 'kept', 'rejected', 'semantic_duplicate')) AS fresh,
        count(*) FILTER (WHERE final_state = 'rejected') AS rejected,
-       count(*) FILTER (WHERE final_state = 'kept') AS kept
+       count(*) FILTER (WHERE final_state = 'kept') AS kept,
+       count(*) FILTER (WHERE final_state = 'semantic_duplicate') AS semantic_duplicate
 FROM url_funnel
 GROUP BY partition_date;

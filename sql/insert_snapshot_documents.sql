@@ -1,4 +1,5 @@
--- The day's kept documents, joined back to their crawl metadata (texts: the quality texts file, stage_snapshot_texts).
+-- The day's kept documents (but the dropped semantic duplicates), joined back to their crawl metadata (texts: the
+-- quality texts file, stage_snapshot_texts).
 INSERT INTO snapshot_documents BY NAME
 SELECT q.partition_date AS snapshot_date, d.doc_id, d.url, d.source, d.title, d.author, d.sitename,
        d.published_at, d.fetched_at, q.fetch_lag_hours, q.language, q.language_score,
@@ -10,6 +11,7 @@ FROM quality_results q
 JOIN documents d ON d.partition_date = q.partition_date AND d.doc_id = q.doc_id
 LEFT JOIN semantic_documents s ON s.partition_date = q.partition_date AND s.doc_id = q.doc_id
 WHERE q.partition_date = $day AND q.kept
+  AND NOT coalesce(s.dropped, false)  -- a semantic duplicate dropped by semantic.duplicates: drop (url_funnel)
 ORDER BY d.doc_id;
 
 -- their keys, for check_snapshot_repeats

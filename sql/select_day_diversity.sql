@@ -1,9 +1,10 @@
--- The day's kept documents by topic, format, language, length and story size (freshdata.semantic.diversity).
+-- The day's kept documents bound for the snapshot by topic, format, language, length and story size
+-- (freshdata.semantic.diversity).
 WITH kept AS (
     SELECT q.topic, q.format, q.language, q.word_count, s.story_id, s.semantic_duplicate_of
     FROM quality_results q
     JOIN semantic_documents s ON s.partition_date = q.partition_date AND s.doc_id = q.doc_id
-    WHERE q.partition_date = $day AND q.kept
+    WHERE q.partition_date = $day AND q.kept AND NOT s.dropped  -- as the snapshot (insert_snapshot_documents)
 ), sizes AS (SELECT story_id, count(*) AS n FROM kept GROUP BY story_id)
 SELECT 'topic' AS dimension, coalesce(topic, '?') AS value, count(*) AS n FROM kept GROUP BY ALL
 UNION ALL SELECT 'format', coalesce(format, '?'), count(*) FROM kept GROUP BY ALL

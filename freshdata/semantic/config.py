@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 #: Bump when the document vector changes (tokens, weights, blocks): stored vectors would not be comparable.
@@ -23,6 +25,11 @@ class SemanticConfig(BaseModel):
     story_window_days: int = Field(3, ge=0, description="a story is joined only from documents of the last N days")
     neighbours: int = Field(16, ge=1, le=256, description="nearest earlier documents the index returns per document")
     personas_per_doc: int = Field(3, ge=1, le=10)
+    duplicates: Literal["tag", "drop"] = Field(
+        "tag", description="what happens to a semantic duplicate: `tag` publishes it with semantic_duplicate_of "
+        "set; `drop` leaves it out of the snapshot (funnel state semantic_duplicate, the earlier document and the "
+        "cosine as reason). Either way it stays in the vector index and keeps its story. Decided by the semantic "
+        "stage: a change applies to the days it (re-)runs")
 
     def index_params(self) -> dict[str, str]:
         """What the stored vectors and index depend on: a config that differs needs a rebuild."""

@@ -28,6 +28,7 @@ class SemanticSummary:
     day: date
     documents: int = 0
     semantic_duplicates: int = 0
+    dropped: int = 0  # semantic duplicates left out of the snapshot (semantic.duplicates: drop)
     new_stories: int = 0
     joined_stories: int = 0
     with_persona: int = 0
@@ -38,7 +39,7 @@ class SemanticSummary:
 
     def counts(self) -> dict[str, int]:
         return {"documents": self.documents, "semantic_duplicates": self.semantic_duplicates,
-                "new_stories": self.new_stories, "joined_stories": self.joined_stories,
+                "dropped": self.dropped, "new_stories": self.new_stories, "joined_stories": self.joined_stories,
                 "with_persona": self.with_persona}
 
 
@@ -63,7 +64,8 @@ def _lookup(con: duckdb.DuckDBPyConnection):
 
 
 def semantic_day(con: duckdb.DuckDBPyConnection, day: date, cfg: SemanticConfig, index_dir: Path) -> SemanticSummary:
-    """Decide the day's kept documents and replace its rows (inside the caller's transaction)."""
+    """Decide the day's kept documents and replace its rows (inside the caller's transaction). Every one goes into
+    the index, also the semantic duplicates `semantic.duplicates: drop` flags as dropped (they were seen)."""
     order = store.run(con, "select_semantic_order", {"day": day}).fetchall()
     position = {doc_id: i for i, (doc_id, *_) in enumerate(order)}
     embed, tagger = vectorizer(), persona_tagger()
@@ -84,6 +86,8 @@ def semantic_day(con: duckdb.DuckDBPyConnection, day: date, cfg: SemanticConfig,
     earlier = [r[0] for r in store.run(con, "select_semantic_index_days", {"day": day}).fetchall()]
     index.prepare(day, earlier, lambda d: _day_vectors(con, d))
     decisions = decide_day(day, [r[0] for r in order], codes, index, _lookup(con), cfg)
+    # decided here, not at the snapshot: the funnel (view url_funnel) and the snapshot read the same stored flag
+    dropped = [cfg.duplicates == "drop" and d.semantic_duplicate_of is not None for d in decisions]
     store.run(con, "delete_semantic_partition", {"day": day})
     if decisions:
         store.insert_rows(con, "insert_semantic_documents", pa.table({
@@ -96,12 +100,13 @@ def semantic_day(con: duckdb.DuckDBPyConnection, day: date, cfg: SemanticConfig,
             "story_id": [d.story_id for d in decisions],
             "story_similarity": pa.array([d.story_similarity for d in decisions], pa.float64()),
             "personas": pa.array(personas, pa.list_(pa.string())),
+            "dropped": pa.array(dropped, pa.bool_()),
         }))
     store.run(con, "insert_semantic_day", {"day": day, "n_documents": len(decisions)})
     index.save()
     return SemanticSummary(
         day, documents=len(decisions),
-        semantic_duplicates=sum(d.semantic_duplicate_of is not None for d in decisions),
+        semantic_duplicates=sum(d.semantic_duplicate_of is not None for d in decisions), dropped=sum(dropped),
         new_stories=sum(d.story_id == d.doc_id for d in decisions),
         joined_stories=sum(d.story_id != d.doc_id for d in decisions),
         with_persona=sum(bool(p) for p in personas), index_size=len(index.index),
@@ -110,12 +115,14 @@ def semantic_day(con: duckdb.DuckDBPyConnection, day: date, cfg: SemanticConfig,
 
 
 def day_stories(con: duckdb.DuckDBPyConnection, day: date, limit: int = 10) -> list[dict]:
-    """The day's biggest stories (size over all days so far, first/last seen, sources, languages, title)."""
+    """The day's biggest stories (size over all days so far, first/last seen, sources, languages, title), of the
+    documents bound for the snapshot (not the dropped ones), as `freshdata stats` counts the published ones."""
     return store.fetch_dicts(con, "select_day_stories", {"day": day, "limit": limit})
 
 
 def day_diversity(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, list[tuple[str, int]]]:
-    """dimension -> [(value, documents)], most common first: topic, format, language, length, story_size."""
+    """dimension -> [(value, documents)], most common first: topic, format, language, length, story_size,
+    semantic_duplicate; of the documents bound for the snapshot (not the dropped ones)."""
     out: dict[str, list[tuple[str, int]]] = {}
     for dimension, value, n in store.run(con, "select_day_diversity", {"day": day}).fetchall():
         out.setdefault(dimension, []).append((value, int(n)))

@@ -52,7 +52,9 @@ def _diversity_numbers(diversity: dict[str, list[tuple[str, int]]]) -> dict[str,
     deps=[quality_results, dg.AssetDep("semantic_documents", partition_mapping=PREVIOUS_DAY)],
     description="Each kept document's nearest earlier documents in a persisted vector index of all history: "
     "semantic_duplicate_of + similarity, story_id (the closest story within the window, else a new one) and "
-    "reader personas. Depends on its own previous day so backfills run in order; refuses to run after a gap.",
+    "reader personas. With `semantic.duplicates: drop` a semantic duplicate is flagged dropped (metadata "
+    "`dropped`): the snapshot leaves it out, the funnel counts it as semantic_duplicate. Depends on its own "
+    "previous day so backfills run in order; refuses to run after a gap.",
 )
 def semantic_documents(context: dg.AssetExecutionContext, freshdata: FreshdataResource,
                        duckdb: DuckDBResource) -> dg.MaterializeResult:
