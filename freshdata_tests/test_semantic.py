@@ -142,7 +142,7 @@ def test_a_story_is_joined_only_within_its_window(tmp_path: Path) -> None:
 
 def test_persona_list_and_tags() -> None:
     personas = load_personas()
-    assert 40 <= len(personas) <= 80 and len({p.id for p in personas}) == len(personas)
+    assert 40 <= len(personas) <= 100 and len({p.id for p in personas}) == len(personas)
     tagger = persona_tagger()
     tags = tagger.tag(vectorizer().meaning(STORIES["catalyst"][0]), 3)
     assert len(tags) == 3 and len(set(tags)) == 3
@@ -151,6 +151,32 @@ def test_persona_list_and_tags() -> None:
     assert "football_fan" in tagger.tag(vectorizer().meaning(STORIES["derby"][0]), 3)
     assert tagger.tag(None, 3) == []  # nothing readable, no title or URL words
     assert tagger.tag(None, 2, title="City council approves tram line to the harbour") != []
+
+
+def test_persona_words_count_whole_words_in_any_case_capped() -> None:
+    tagger = persona_tagger()
+    i = [p.id for p in tagger.personas].index("firefighter")
+    assert tagger.word_hits("FEUERWEHR")[i] == 1
+    assert tagger.word_hits("Feuerwehrhaus Feuerwehrmann")[i] == 0  # whole words only
+    assert tagger.word_hits("Feuerwehr Brand Einsatz Rettung pompiers bomberos")[i] == 3  # capped
+    assert not tagger.word_hits("").any()
+
+
+def test_persona_words_and_title_pull_a_non_english_text_to_its_reader() -> None:
+    """Static vectors of a German text drift from English keywords; its words and title name the reader."""
+    text = ("Am Samstag übten die Kameradinnen und Kameraden der Freiwilligen Feuerwehr gemeinsam mit dem "
+            "Rettungsdienst. Nach der Alarmierung rückten drei Fahrzeuge aus, der Brand im Dachstuhl war nach "
+            "zwanzig Minuten gelöscht, und der Einsatzleiter lobte die Zusammenarbeit. ") * 3
+    tags = persona_tagger().tag(vectorizer().meaning(text), 3, title="Feuerwehr übt den Ernstfall",
+                                url="https://ff-beispiel.de/aktuelles/feuerwehr-uebung", text=text)
+    assert tags[0] == "firefighter", tags
+
+
+def test_a_title_in_an_uncovered_script_falls_back_to_the_url_words() -> None:
+    tagger = persona_tagger()
+    burmese = "\u1014\u102d\u102f\u1004\u103a\u1004\u1036\u1010\u1031\u102c\u103a " * 5
+    assert tagger.tag(None, 2, title=burmese) == []
+    assert tagger.tag(None, 2, title=burmese, url="https://example.org/news/football-club-wins-the-league-cup")
 
 
 def test_a_bad_persona_line_names_its_line(tmp_path: Path) -> None:

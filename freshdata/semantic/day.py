@@ -80,7 +80,8 @@ def semantic_day(con: duckdb.DuckDBPyConnection, day: date, cfg: SemanticConfig,
                 vec, meaning = embed.vectors(text or "")
                 vectors[i] = vec
                 _, title, url, topic = order[i]
-                personas[i] = tagger.tag(meaning, cfg.personas_per_doc, title=title, url=url, topic=topic)
+                personas[i] = tagger.tag(meaning, cfg.personas_per_doc, title=title, url=url, topic=topic,
+                                         text=text)
     codes = quantize(vectors)
     index = HistoryIndex(index_dir, cfg.index_params())
     earlier = [r[0] for r in store.run(con, "select_semantic_index_days", {"day": day}).fetchall()]
