@@ -1,16 +1,17 @@
 """The persisted vector index of every earlier kept document: inverted lists of int8 vectors (IVF), cosine.
 
 Why not a graph (usearch HNSW, what this was until index format 2): a graph search hops from node to node, each
-hop a cache miss once the graph outgrows the CPU caches, and the hops grow with log N: its cost per new
-document grew 3.3x from 10k to 1M documents. Here each vector sits in the list of its nearest centroid (lists
-of ~LIST_SIZE vectors when trained); a query finds its PROBES nearest centroids (a small HNSW graph over the
-centroids: ~1/LIST_SIZE of the documents, it stays in cache) and scans those lists: about PROBES x LIST_SIZE
-vectors whatever the history size (faiss does the scan: IndexIVFScalarQuantizer, int8 codes kept as they are).
-The PROBES x 2 best by dot product are then ranked by cosine, dot / (|a| |b|), as vectors.cosine_i8 computes it:
-int8 values in float32 give exact integer dot products (|sum| <= 128 x 127^2 < 2^24) in any summation order.
+hop a cache miss once the graph outgrows the CPU caches, and the hops grow with log N (lookup CPU per new
+document 3.3x from 10k to 1M documents). Here each vector sits in the list of its nearest centroid (lists of
+~LIST_SIZE vectors when trained); a query ranks the centroids (one matrix product per chunk of queries) and
+scans its PROBES nearest lists: about PROBES x LIST_SIZE contiguous vectors whatever the history size (faiss
+does the scan: IndexIVFScalarQuantizer, the int8 codes kept as they are, one thread). The 2 x count best by dot
+product are then ranked by cosine, dot / (|a| |b|), as vectors.cosine_i8 computes it: int8 values in float32
+give exact integer dot products (|sum| <= 128 x 127^2 < 2^24) in any summation order. What it still costs at
+1M, and why (memory, the centroid ranking): benchmarks/README_semantic.md.
 
 Deterministic: every faiss call runs on one thread, and what a query or an added vector gets never depends on
-the batch it came in (the centroid graph answers each query on its own; lists keep vectors in the order added).
+the batch it came in (exact integer scores, ties to the lower number; lists keep vectors in the order added).
 Centroids are retrained (faiss k-means with a fixed seed, on an even spread of the vectors) only when a new day
 starts and the index has grown GROWTH times since the last training. So the index is a function of the ordered
 days it holds: a backfill, a re-run of D after later days, a run after a crash or a rebuild from the catalog
@@ -39,8 +40,8 @@ import numpy as np
 from freshdata.semantic.vectors import DIM
 
 FORMAT = "ivf-2"  # stored in the params: an index file of another format (or settings) is rebuilt
-LIST_SIZE = 256  # vectors per list when the centroids are trained (lists then grow until the next training)
-PROBES = 16  # lists a query scans: ~PROBES x LIST_SIZE vectors (small lists: the true neighbour's list ranks high)
+LIST_SIZE = 128  # vectors per list when the centroids are trained (lists then grow until the next training)
+PROBES = 32  # lists a query scans: ~PROBES x LIST_SIZE vectors (small lists: the true neighbour's list ranks high)
 GROWTH = 1.5  # retrain when the index has grown this much since the last training
 TRAIN_ITERATIONS = 10
 TRAIN_SAMPLE_PER_LIST = 32  # k-means sees at most this many vectors per centroid (an even spread of them)
@@ -66,12 +67,12 @@ def _norms(x: np.ndarray) -> np.ndarray:
 
 
 def _nearest(x: np.ndarray, centroids: np.ndarray, block: int = 16_384) -> np.ndarray:
-    """Each int8 row's nearest int8 centroid by cosine (the lower number on a tie): exact, batch-independent."""
-    c = centroids.astype(np.float32)
-    cn = np.maximum(_norms(c), 1e-12)
+    """Each int8 row's nearest int8 centroid by dot product (centroids all have length ~127; the lower number on
+    a tie): exact integers, so the same answer whatever the batch."""
+    c = centroids.astype(np.float32).T
     out = np.empty(len(x), dtype=np.int64)
     for s in range(0, len(x), block):
-        out[s:s + block] = np.argmax((x[s:s + block].astype(np.float32) @ c.T) / cn, axis=1)
+        out[s:s + block] = np.argmax(x[s:s + block].astype(np.float32) @ c, axis=1)
     return out
 
 
@@ -111,7 +112,6 @@ class HistoryIndex:
         """Empty lists around `centroids` (the vectors are then added again with their lists)."""
         self.centroids = centroids
         self._cf = centroids.astype(np.float32)
-        self._cn = np.maximum(_norms(self._cf), 1e-12)
         self._ivf = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(DIM), DIM, len(centroids),
                                                   faiss.ScalarQuantizer.QT_8bit_direct_signed,
                                                   faiss.METRIC_INNER_PRODUCT)
@@ -176,11 +176,10 @@ class HistoryIndex:
         return _nearest(codes, self.centroids)
 
     def _probes(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each query's PROBES lists, nearest centroid first (a tie: the lower number), and their cosines."""
-        scores = (q @ self._cf.T) / self._cn
+        """Each query's PROBES lists, nearest centroid (dot product) first, a tie: the lower number."""
+        scores = q @ self._cf.T
         p = min(PROBES, len(self._cf))
-        top = np.argpartition(-scores, p - 1, axis=1)[:, :p] if p < len(self._cf) else np.tile(
-            np.arange(p), (len(q), 1))
+        top = np.argpartition(scores, -p, axis=1)[:, -p:] if p < len(self._cf) else np.tile(np.arange(p), (len(q), 1))
         top = np.take_along_axis(top, np.lexsort((top, -np.take_along_axis(scores, top, 1)), axis=1), 1)
         return top.astype(np.int64), np.take_along_axis(scores, top, 1)
 
