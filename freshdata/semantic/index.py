@@ -189,14 +189,15 @@ class HistoryIndex:
             cap = max(n + m, 2 * len(self._keys))
             self._keys, self._list_of = np.resize(self._keys, cap), np.resize(self._list_of, cap)
             self._norms, self._codes = np.resize(self._norms, cap), np.resize(self._codes, (cap, DIM))
-        x = np.ascontiguousarray(codes, dtype=np.float32)
         self._keys[n:n + m], self._codes[n:n + m], self._list_of[n:n + m] = keys, codes, lists
-        self._norms[n:n + m] = _norms(x)
+        faiss.omp_set_num_threads(1)
+        for s in range(0, m, 65_536):  # in blocks: a rebuild or a load adds the whole history at once
+            x = np.ascontiguousarray(codes[s:s + 65_536], dtype=np.float32)
+            self._norms[n + s:n + s + len(x)] = _norms(x)
+            ids = np.arange(n + s, n + s + len(x), dtype=np.int64)
+            at = np.ascontiguousarray(lists[s:s + 65_536], dtype=np.int64)
+            self._ivf.add_core(len(x), faiss.swig_ptr(x), faiss.swig_ptr(ids), faiss.swig_ptr(at))
         self._n = n + m
-        if m:
-            faiss.omp_set_num_threads(1)
-            ids, lists = np.arange(n, n + m, dtype=np.int64), np.ascontiguousarray(lists, dtype=np.int64)
-            self._ivf.add_core(m, faiss.swig_ptr(x), faiss.swig_ptr(ids), faiss.swig_ptr(lists))
 
     def _train(self) -> None:
         n = self._n
