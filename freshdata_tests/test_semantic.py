@@ -16,7 +16,7 @@ from freshdata.semantic.config import SemanticConfig
 from freshdata.semantic.core import Decision, Earlier, decide_day
 from freshdata.semantic.index import INDEX_FILE, HistoryIndex, key_day, keys_for
 from freshdata.semantic.personas import load_personas, persona_tagger
-from freshdata.semantic.vectors import DIM, MEANING_DIMS, quantize, vectorizer
+from freshdata.semantic.vectors import DIM, MEANING_DIMS, cosine_i8, quantize, vectorizer
 
 DATA = yaml.safe_load((Path(__file__).parent / "data" / "semantic_stories.yaml").read_text(encoding="utf-8"))
 STORIES = DATA["stories"]
@@ -129,6 +129,73 @@ def test_rerunning_an_earlier_day_and_a_backfill_give_the_day_by_day_decisions(t
     # a second home deciding the same days in one go (a backfill) agrees row for row
     other = Catalog()
     assert {day: other.run_day(tmp_path / "b", day, docs) for day, docs in days.items()} == first
+
+
+def _clustered_days(n_days: int = 6, per_day: int = 150, seed: int = 3) -> list[tuple[date, np.ndarray]]:
+    """Synthetic int8 vectors in clusters (many stories), a day's worth at a time."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((40, DIM)) * 1.2
+    days = []
+    for i in range(n_days):
+        x = centres[rng.integers(0, len(centres), per_day)] + rng.standard_normal((per_day, DIM))
+        days.append((D1 + timedelta(days=i), quantize(x / np.linalg.norm(x, axis=1, keepdims=True))))
+    return days
+
+
+def test_the_index_retrains_the_same_way_whatever_the_run_history(tmp_path: Path, monkeypatch) -> None:
+    """Small lists so the centroids are trained and retrained within a few days: day-by-day runs (saved and
+    loaded between days, each day added in decide_day's chunks) and a rebuild from the stored vectors give the
+    same file byte for byte and the same neighbours; the neighbours are the exact ones when every list is
+    scanned."""
+    from freshdata.semantic import index as index_module
+
+    monkeypatch.setattr(index_module, "LIST_SIZE", 16)
+    monkeypatch.setattr(index_module, "PROBES", 4)
+    days = _clustered_days()
+    stored = {day: (keys_for(day, len(codes)), codes) for day, codes in days}
+    queries = _clustered_days(1, 64, seed=4)[0][1]
+    for day, codes in days:  # day by day, as semantic_day runs
+        index = HistoryIndex(tmp_path / "a", CFG.index_params())
+        index.prepare(day, sorted(d for d in stored if d < day), stored.get)
+        assert not index.rebuilt
+        for start in range(0, len(codes), 64):
+            index.add(day, stored[day][0][start:start + 64], codes[start:start + 64])
+        index.save()
+    assert len(index.centroids) > 1 and index.trained_at > 2 * index_module.LIST_SIZE  # retrained at least once
+    rebuilt = HistoryIndex(tmp_path / "b", CFG.index_params())
+    rebuilt.prepare(D1 + timedelta(days=len(days)), sorted(stored), stored.get)
+    rebuilt.save()
+    assert (tmp_path / "a" / INDEX_FILE).read_bytes() == (tmp_path / "b" / INDEX_FILE).read_bytes()
+    loaded = HistoryIndex(tmp_path / "a", CFG.index_params())
+    loaded.load()
+    first = index.search(queries, 8)
+    for other in (rebuilt, loaded):
+        found = other.search(queries, 8)
+        assert np.array_equal(found[0], first[0]) and np.array_equal(found[1], first[1])
+    # every list scanned: the exact nearest neighbours, cosines as cosine_i8 gives them
+    monkeypatch.setattr(index_module, "PROBES", len(index.centroids))
+    index._ivf.nprobe = len(index.centroids)
+    keys, sims = index.search(queries, 3)
+    all_keys = np.concatenate([k for k, _ in stored.values()])
+    exact = cosine_i8(queries, np.concatenate([c for _, c in stored.values()]))
+    best = np.argsort(-exact, axis=1, kind="stable")[:, :3]
+    assert np.array_equal(keys, all_keys[best])
+    assert np.array_equal(sims, np.take_along_axis(exact, best, 1))
+
+
+def test_an_index_of_another_format_is_rebuilt(tmp_path: Path) -> None:
+    days = _clustered_days(2, 20)
+    stored = {day: (keys_for(day, len(codes)), codes) for day, codes in days}
+    index = HistoryIndex(tmp_path, CFG.index_params())
+    index.prepare(days[1][0], [days[0][0]], stored.get)
+    index.save()
+    meta = tmp_path / "index.json"
+    meta.write_text(meta.read_text().replace('"index_format": "', '"index_format": "old-'))
+    again = HistoryIndex(tmp_path, CFG.index_params())
+    again.load()
+    assert len(again) == 0 and again.days == []  # not read: built anew from the stored vectors
+    again.prepare(days[1][0], [days[0][0]], stored.get)
+    assert len(again) == 20 and again.days == [days[0][0]]
 
 
 def test_a_story_is_joined_only_within_its_window(tmp_path: Path) -> None:

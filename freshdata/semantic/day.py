@@ -110,7 +110,7 @@ def semantic_day(con: duckdb.DuckDBPyConnection, day: date, cfg: SemanticConfig,
         semantic_duplicates=sum(d.semantic_duplicate_of is not None for d in decisions), dropped=sum(dropped),
         new_stories=sum(d.story_id == d.doc_id for d in decisions),
         joined_stories=sum(d.story_id != d.doc_id for d in decisions),
-        with_persona=sum(bool(p) for p in personas), index_size=len(index.index),
+        with_persona=sum(bool(p) for p in personas), index_size=len(index),
         index_bytes_per_document=round(index.bytes_per_document(), 1), index_rebuilt=index.rebuilt,
         decisions=decisions)
 
