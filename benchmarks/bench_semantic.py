@@ -361,7 +361,9 @@ def bench_throughput(c: Corpus, docs: int = 1500) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         index = HistoryIndex(Path(tmp), cfg.index_params())
         hist = synthetic(20_000, rng, (rng.standard_normal((500, 128)) * 1.2).astype(np.float32))
-        index.add(date(2026, 1, 1), np.arange(20_000, dtype=np.uint64), hist)
+        for d in range(20):  # 1,000 a day, so the index trains its lists as in the stage
+            day = date(2026, 1, 1) + timedelta(days=d)
+            index.add(day, keys_for(day, 1000), hist[d * 1000:(d + 1) * 1000])
         t0, c0 = time.perf_counter(), time.process_time()
         vecs = []
         for t, url in zip(texts, urls, strict=True):
@@ -369,7 +371,7 @@ def bench_throughput(c: Corpus, docs: int = 1500) -> dict:
             tagger.tag(m, cfg.personas_per_doc, title=t[:80], url=url, topic="Politics", text=t)
             vecs.append(v)
         t_embed = time.perf_counter() - t0
-        decide_day(date(2026, 1, 2), [f"d{i}" for i in range(len(texts))], quantize(np.array(vecs)), index,
+        decide_day(date(2026, 1, 21), [f"d{i}" for i in range(len(texts))], quantize(np.array(vecs)), index,
                    lambda keys: {k: Earlier(str(k), str(k)) for k in keys}, cfg)
         total, cpu = time.perf_counter() - t0, time.process_time() - c0
     chars = sum(len(t) for t in texts)
