@@ -1,6 +1,6 @@
 """Semantic duplicates against all history, story clusters and reader personas (pure core: no Dagster).
 
-See core.py (decisions), vectors.py (the document vector), index.py (the persisted usearch index),
+See core.py (decisions), vectors.py (the document vector), index.py (the persisted IVF index),
 personas.py (reader personas), prompts.py (synthesis prompts) and day.py (one day on the catalog).
 The names below load on first use (PEP 562): `freshdata.config` needs only `semantic.config`.
 """
