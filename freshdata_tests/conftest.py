@@ -39,7 +39,8 @@ def pytest_configure(config: object) -> None:
 # --durations) go first, so that neither worker is left alone with one of them at the end.
 RAY_MODULES = {"test_compute", "test_ray_engine", "test_s3_home"}
 LONGEST_FIRST = ["test_backfill", "test_ui", "test_s3_home", "test_ray_engine", "test_compute", "test_crash_recovery",
-                 "test_storage_growth", "test_cli_safety", "test_pipeline_e2e", "test_concurrency"]
+                 "test_storage_growth", "test_semantic_drop", "test_cli_safety", "test_pipeline_e2e", "test_retention",
+                 "test_concurrency"]
 
 
 def _module(nodeid: str) -> str:
