@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +28,6 @@ RAY = str(Path(sys.executable).with_name("ray"))
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-START_ATTEMPTS = 3
 START_TIMEOUT_S = 90
 
 
@@ -35,35 +35,31 @@ START_TIMEOUT_S = 90
 def ray_head(temp_dir: Path, num_cpus: int = 2) -> Iterator[str]:
     """A rehearsal of a deployment on this machine: `ray start --head` on 127.0.0.1 with `num_cpus` worker slots,
     this process's environment plus RAY_TEST_ENV (its workers import this repository's modules), no dashboard,
-    no usage stats; yields its address ("127.0.0.1:PORT"), stopped afterwards. A head that exits while starting
-    (its port taken between the probe and its bind, by a test on the other xdist worker) is started again on
-    another port (so is one that does not answer in time); its output is in temp_dir/ray-start-N.log, and the error
-    quotes it."""
+    no usage stats; yields its address ("127.0.0.1:PORT"), stopped afterwards. Ray's session files go to a short
+    folder under /tmp: its AF_UNIX socket paths may not exceed 107 bytes, which an xdist worker's pytest folder
+    (`/tmp/pytest-of-root/pytest-N/popen-gwK/…`) overshoots. What `ray start` said is in temp_dir/ray-start.log,
+    and quoted in the error when the head does not come up."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     env = {**os.environ, **RAY_TEST_ENV, "PYTHONPATH": str(REPO_ROOT)}
-    for attempt in range(1, START_ATTEMPTS + 1):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        temp_dir.mkdir(parents=True, exist_ok=True)
-        log_path = temp_dir / f"ray-start-{attempt}.log"
-        with log_path.open("w") as log:
-            head = subprocess.Popen([RAY, "start", "--head", "--port", str(port), "--include-dashboard", "false",
-                                     "--temp-dir", str(temp_dir), "--block", "--num-cpus", str(num_cpus),
-                                     "--node-ip-address", "127.0.0.1", "--disable-usage-stats"], env=env,
-                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    temp_dir.mkdir(parents=True, exist_ok=True)
+    log_path = temp_dir / "ray-start.log"
+    with (tempfile.TemporaryDirectory(prefix="fd-ray-", dir="/tmp", ignore_cleanup_errors=True) as sessions,
+          log_path.open("w") as log):
+        head = subprocess.Popen([RAY, "start", "--head", "--port", str(port), "--include-dashboard", "false",
+                                 "--temp-dir", sessions, "--block", "--num-cpus", str(num_cpus),
+                                 "--node-ip-address", "127.0.0.1", "--disable-usage-stats"], env=env,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         address = f"127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + START_TIMEOUT_S
             while subprocess.run([RAY, "status", "--address", address], capture_output=True, env=env).returncode:
                 if head.poll() is not None or time.monotonic() > deadline:
-                    break
+                    raise TimeoutError(f"the rehearsal Ray head at {address} is not up (exit code {head.poll()}); "
+                                       f"`ray start` said:\n{log_path.read_text()[-3000:]}")
                 time.sleep(0.5)
-            else:
-                yield address
-                return
-            if attempt == START_ATTEMPTS:
-                raise TimeoutError(f"the rehearsal Ray head at {address} is not up (exit code {head.poll()}) after "
-                                   f"{START_ATTEMPTS} attempts; `ray start` said:\n{log_path.read_text()[-3000:]}")
+            yield address
         finally:
             head.terminate()  # --block: on SIGTERM `ray start` stops the processes it started
             try:
