@@ -34,9 +34,10 @@ def pytest_configure(config: object) -> None:
 
 # `make test` runs on two xdist workers (-n 2 --dist loadscope --no-loadscope-reorder). Each module is one unit of
 # work, so its module-scoped pipeline fixtures are built once; the modules that start Ray share one unit, because
-# two Ray clusters on one machine compete for Ray's fixed default ports. (xdist's own `loadgroup` marks do nothing
-# under pytest 9.2: xdist 3.8 renames items through an attribute pytest no longer reads.) The longest modules (CI's
-# --durations) go first, so that neither worker is left alone with one of them at the end.
+# two Ray heads at once would compete for Ray's fixed default ports (the client server's 10001). (xdist's own
+# `loadgroup` marks do nothing under pytest 9.2: xdist 3.8 renames items through an attribute pytest no longer
+# reads.) The longest modules (CI's --durations) go first, so that neither worker is left alone with one of them at
+# the end.
 RAY_MODULES = {"test_compute", "test_ray_engine", "test_s3_home"}
 LONGEST_FIRST = ["test_backfill", "test_ui", "test_s3_home", "test_ray_engine", "test_compute", "test_crash_recovery",
                  "test_storage_growth", "test_semantic_drop", "test_cli_safety", "test_pipeline_e2e", "test_retention",
