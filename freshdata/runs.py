@@ -433,8 +433,9 @@ def dagster_log_level() -> str:
     return level
 
 
-def _run_days_locked(days: list[date], home: Path, quiet: bool, timeout_s: float, log_level: str,
-                     after_day: Callable[[date], None] | None) -> bool:
+@contextlib.contextmanager
+def _dagster(log_level: str) -> Iterator[tuple]:
+    """(definitions, the home's instance with its stale runs recovered, the run config every run uses)."""
     import warnings
 
     import dagster as dg
@@ -446,19 +447,34 @@ def _run_days_locked(days: list[date], home: Path, quiet: bool, timeout_s: float
     from freshdata.definitions import build_definitions
 
     defs = build_definitions()
-    job = defs.resolve_job_def("daily_pipeline")
-    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     with dg.DagsterInstance.get() as instance:
         recover_stale_runs(instance, tell=say)
+        yield defs, instance, {"loggers": {"console": {"config": {"log_level": log_level}}}}
+
+
+def _execute_or_explain(job, instance, day: date, run_config: dict, timeout_s: float, home: Path,
+                        label: str | None = None, partition_key: str | None = None):
+    """One run of `job`; its result when it succeeded, else None with each cause said in one line. `label` (an
+    hour) names the run in place of the day."""
+    try:
+        result = execute_day(job, instance, label or day, run_config, timeout_s, partition_key=partition_key)
+    except Exception as exc:
+        say(explain_exception(label or day, exc, home))
+        return None
+    if not result.success:
+        for line in explain_failure(day, result, home, label=label):
+            say(line)
+        return None
+    return result
+
+
+def _run_days_locked(days: list[date], home: Path, quiet: bool, timeout_s: float, log_level: str,
+                     after_day: Callable[[date], None] | None) -> bool:
+    with _dagster(log_level) as (defs, instance, run_config):
+        job = defs.resolve_job_def("daily_pipeline")
         for day in days:
-            try:
-                result = execute_day(job, instance, day, run_config, timeout_s)
-            except Exception as exc:
-                say(explain_exception(day, exc, home))
-                return False
-            if not result.success:
-                for line in explain_failure(day, result, home):
-                    say(line)
+            result = _execute_or_explain(job, instance, day, run_config, timeout_s, home)
+            if result is None:
                 return False
             if not quiet:
                 print(f"{day}: run {result.run_id} succeeded", flush=True)
@@ -485,34 +501,15 @@ def run_hours(hours: list[datetime], sources: Path, home: Path, quiet: bool = Fa
 
 def _run_hours_locked(hours: list[datetime], home: Path, quiet: bool, timeout_s: float, log_level: str,
                       after_hour: Callable[[datetime], None] | None, frozen_clock: bool) -> bool:
-    import warnings
-
-    import dagster as dg
-
-    from freshdata.defs.recovery import recover_stale_runs
-
-    warnings.filterwarnings("ignore", category=dg.BetaWarning)
-    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-    from freshdata.definitions import build_definitions
-
-    defs = build_definitions()
-    crawl, refresh = defs.resolve_job_def("hourly_crawl"), defs.resolve_job_def("day_refresh")
-    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    with dg.DagsterInstance.get() as instance:
-        recover_stale_runs(instance, tell=say)
+    with _dagster(log_level) as (defs, instance, run_config):
+        crawl, refresh = defs.resolve_job_def("hourly_crawl"), defs.resolve_job_def("day_refresh")
         for hour in hours:
             key = hour.strftime(HOUR_KEY)
             day = hour.date()
             with clock.frozen_at(hour + timedelta(hours=1)) if frozen_clock else contextlib.nullcontext():
                 for job, partition in ((crawl, key), (refresh, day.isoformat())):
-                    try:
-                        result = execute_day(job, instance, key, run_config, timeout_s, partition_key=partition)
-                    except Exception as exc:
-                        say(explain_exception(key, exc, home))
-                        return False
-                    if not result.success:
-                        for line in explain_failure(day, result, home, label=key):
-                            say(line)
+                    if _execute_or_explain(job, instance, day, run_config, timeout_s, home, label=key,
+                                           partition_key=partition) is None:
                         return False
             if not quiet:
                 print(f"{key}: runs succeeded (round, then {day} republished)", flush=True)
