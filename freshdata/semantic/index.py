@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -252,7 +252,3 @@ class HistoryIndex:
 
 def keys_for(day: date, n: int) -> np.ndarray:
     return np.uint64(day_key(day)) + np.arange(n, dtype=np.uint64)
-
-
-def days_of(keys: Iterable[int]) -> list[date]:
-    return [key_day(k) for k in keys]
