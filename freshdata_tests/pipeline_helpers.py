@@ -55,6 +55,17 @@ def write_demo_sources(home: Path, site) -> Path:
     return sources
 
 
+def loopback_crawl_yaml(port: int) -> str:
+    """The `crawl:` section of a test's sources file for its own loopback site: no politeness delay, only that
+    host:port allowed past the private-address guard."""
+    return f"""crawl:
+  per_host_delay_s: 0
+  per_host_concurrency: 8
+  timeout_s: 5
+  private_hosts_allowed: ["127.0.0.1:{port}"]
+"""
+
+
 def set_env(mp: pytest.MonkeyPatch, home: Path, sources: Path) -> Path:
     """Point the process at `home` (data), `sources` and a private Dagster home with the repo's dagster.yaml."""
     dagster_home = home / "dagster"

@@ -21,7 +21,7 @@ from freshdata.demo.site import LiveDeskSite
 from freshdata.reader import open_reader
 from freshdata.schema import ensure_schema
 from freshdata.snapshot import published_entry
-from freshdata_tests.pipeline_helpers import set_env
+from freshdata_tests.pipeline_helpers import loopback_crawl_yaml, set_env
 
 DAY = date(2026, 11, 20)
 HOURS = [datetime(2026, 11, 20, h, tzinfo=UTC) for h in range(6, 10)]  # four hourly runs, 06:00 … 09:00
@@ -29,12 +29,7 @@ FIRST_ARTICLE = datetime(2026, 11, 20, 6, 7, tzinfo=UTC)  # then one every 15 mi
 
 
 def _sources(site: LiveDeskSite) -> str:
-    return f"""crawl:
-  per_host_delay_s: 0
-  per_host_concurrency: 8
-  timeout_s: 5
-  private_hosts_allowed: ["127.0.0.1:{site.port}"]
-schedule: {{cadence: hourly}}
+    return loopback_crawl_yaml(site.port) + f"""schedule: {{cadence: hourly}}
 sources:
   - name: live
     kind: feed

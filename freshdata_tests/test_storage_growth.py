@@ -22,7 +22,7 @@ import pytest
 from freshdata import store
 from freshdata.demo.articles import ARTICLES
 from freshdata.demo.site import LoopbackSite
-from freshdata_tests.pipeline_helpers import set_env
+from freshdata_tests.pipeline_helpers import loopback_crawl_yaml, set_env
 
 pytestmark = pytest.mark.slow  # runs pipeline days: make test, not make test-fast
 
@@ -71,12 +71,7 @@ class GeneratedSite(LoopbackSite):
 
 
 def _sources(site: GeneratedSite) -> str:
-    return f"""crawl:
-  per_host_delay_s: 0
-  per_host_concurrency: 8
-  timeout_s: 5
-  private_hosts_allowed: ["127.0.0.1:{site.port}"]
-sources:
+    return loopback_crawl_yaml(site.port) + f"""sources:
   - name: generated
     kind: sitemap
     url: {site.base}/sitemap.xml
